@@ -1,0 +1,48 @@
+using Google.Protobuf.WellKnownTypes;
+using Google.Rpc;
+using Grpc.Core;
+using Status = Grpc.Core.Status;
+
+namespace LoyaltyCore.Server.Api;
+
+/// <summary>Every error a client can receive, each with a message that says what to do about it.</summary>
+internal static class RpcErrors
+{
+    public static readonly Status Contention = new(
+        StatusCode.Unavailable, "The member's state changed repeatedly during this call; retry with the same transaction_id.");
+
+    public static readonly Status LedgerUnavailable = new(
+        StatusCode.Unavailable, "The ledger is unavailable; the transaction is not confirmed. Retry with the same transaction_id.");
+
+    public static readonly Status HotStateUnavailable = new(
+        StatusCode.Unavailable, "The hot state store is unavailable; nothing was changed. Retry with the same transaction_id.");
+
+    public static readonly Status Internal = new(StatusCode.Internal, "Internal error; nothing was confirmed. Retry with the same transaction_id.");
+
+    public static RpcException InvalidArgument(IReadOnlyList<BadRequest.Types.FieldViolation> violations)
+    {
+        var summary = violations.Count == 1
+            ? $"{violations[0].Field}: {violations[0].Description}"
+            : $"{violations.Count} invalid fields, first {violations[0].Field}: {violations[0].Description}";
+        var badRequest = new BadRequest();
+        badRequest.FieldViolations.AddRange(violations);
+        return new Google.Rpc.Status
+        {
+            Code = (int)Code.InvalidArgument,
+            Message = summary,
+            Details = { Any.Pack(badRequest) },
+        }.ToRpcException();
+    }
+
+    public static RpcException InvalidArgument(string field, string description) =>
+        InvalidArgument([new BadRequest.Types.FieldViolation { Field = field, Description = description }]);
+
+    public static RpcException MemberNotFound(string memberId) =>
+        new(new Status(StatusCode.NotFound, $"Member '{memberId}' is not enrolled."));
+
+    public static RpcException TransactionIdReused(string transactionId) =>
+        new(new Status(StatusCode.AlreadyExists, $"transaction_id '{transactionId}' was already used for a different request; a retry must resend identical content."));
+
+    public static RpcException InsufficientPoints(long balance, long requested) =>
+        new(new Status(StatusCode.FailedPrecondition, $"Insufficient points: the balance is {balance}, {requested} requested."));
+}

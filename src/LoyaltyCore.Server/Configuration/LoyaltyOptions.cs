@@ -1,0 +1,106 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace LoyaltyCore.Server.Configuration;
+
+/// <summary>Where the server listens. gRPC speaks HTTP/2 (cleartext: TLS ends at the load balancer); metrics HTTP/1.1.</summary>
+public sealed class ServerOptions
+{
+    public const string Section = "Server";
+
+    [Required]
+    public string BindAddress { get; set; } = "127.0.0.1";
+
+    [Range(1, 65535)]
+    public int GrpcPort { get; set; } = 5000;
+
+    [Range(1, 65535)]
+    public int MetricsPort { get; set; } = 9464;
+
+    /// <summary>Larger requests are refused with RESOURCE_EXHAUSTED before they are parsed.</summary>
+    [Range(1024, 16 * 1024 * 1024)]
+    public int MaxRequestBytes { get; set; } = 256 * 1024;
+
+    /// <summary>How long shutdown waits for in-flight requests and pending ledger commits.</summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(20);
+}
+
+public sealed class HotStateOptions
+{
+    public const string Section = "HotState";
+
+    /// <summary>A StackExchange.Redis configuration string. Empty runs the embedded in-process server.</summary>
+    public string? Redis { get; set; }
+
+    [Required]
+    [RegularExpression("^[A-Za-z0-9_-]{1,16}$")]
+    public string KeyPrefix { get; set; } = "lc";
+
+    /// <summary>How long a transaction's answer stays in Redis for retries; older retries are answered from the ledger.</summary>
+    public TimeSpan ReplayWindow { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How far a till's clock may run ahead of ours.</summary>
+    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Members whose last known state is kept in process, so a warm member costs one Lua round trip.</summary>
+    [Range(0, 10_000_000)]
+    public int SnapshotCacheCapacity { get; set; } = 100_000;
+
+    /// <summary>How often entries left pending by a failed commit or a crash are written to the ledger.</summary>
+    public TimeSpan PendingRecoveryInterval { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+public enum LedgerProvider
+{
+    Sqlite,
+    Postgres,
+}
+
+public sealed class LedgerOptions
+{
+    public const string Section = "Ledger";
+
+    public LedgerProvider Provider { get; set; } = LedgerProvider.Sqlite;
+
+    [Required]
+    public string ConnectionString { get; set; } = "Data Source=data/ledger.db";
+
+    /// <summary>Apply pending schema migrations when the server starts (otherwise run the <c>migrate</c> command).</summary>
+    public bool MigrateOnStart { get; set; } = true;
+
+    [Range(1, 10_000)]
+    public int MaxBatchSize { get; set; } = 512;
+
+    /// <summary>Commits in flight at once; while they run, the next requests gather into the next batch.</summary>
+    [Range(1, 64)]
+    public int MaxConcurrentCommits { get; set; } = 2;
+
+    [Range(1, 1_000_000)]
+    public int QueueCapacity { get; set; } = 16_384;
+}
+
+public sealed class ProgramOptions
+{
+    public const string Section = "Program";
+
+    /// <summary>The program file, relative to the content root or absolute.</summary>
+    [Required]
+    public string Path { get; set; } = "programs/sample-program.json";
+}
+
+public sealed class ScoringOptions
+{
+    public const string Section = "Scoring";
+
+    [Range(1, 10_000)]
+    public int MaxLines { get; set; } = 200;
+
+    /// <summary>Oldest purchase accepted (offline tills upload late).</summary>
+    public TimeSpan MaxBackdate { get; set; } = TimeSpan.FromDays(90);
+
+    /// <summary>Largest basket total, in minor units; keeps every derived points figure far from int64 limits.</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxBasketTotalMinor { get; set; } = 1_000_000_000_000;
+
+    [Range(1, long.MaxValue)]
+    public long MaxRedeemPoints { get; set; } = 1_000_000_000_000;
+}

@@ -1,0 +1,92 @@
+using LoyaltyCore.Server.Configuration;
+using LoyaltyCore.Server.HotState;
+using LoyaltyCore.Server.Ledger;
+using LoyaltyCore.Server.Members;
+using LoyaltyCore.Server.Programs;
+using LoyaltyCore.Server.Scoring;
+using Microsoft.Extensions.Options;
+using Prometheus;
+
+namespace LoyaltyCore.Server.Hosting;
+
+public static partial class LoyaltyCoreApplicationExtensions
+{
+    public static WebApplication MapLoyaltyCore(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var server = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value;
+
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapGrpcService<ScoringGrpcService>();
+        app.MapGrpcService<MemberGrpcService>();
+        app.MapGrpcHealthChecksService();
+        app.MapGrpcReflectionService();
+        app.MapMetrics().RequireHost($"*:{server.MetricsPort}");
+        return app;
+    }
+
+    /// <summary>
+    /// Connects to Redis, migrates the ledger when configured to, loads the program and commits entries a previous
+    /// process left pending, all before the first request is accepted.
+    /// </summary>
+    public static async Task InitializeLoyaltyCoreAsync(this WebApplication app, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var services = app.Services;
+        await services.GetRequiredService<RedisConnection>().ConnectAsync();
+        if (services.GetRequiredService<IOptions<LedgerOptions>>().Value.MigrateOnStart)
+        {
+            await services.GetRequiredService<LedgerMigrator>().MigrateAsync(cancellationToken);
+        }
+
+        await services.GetRequiredService<ProgramProvider>().LoadAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs the server, or one of its commands: <c>migrate</c> applies ledger migrations; <c>rebuild</c> recomputes
+    /// every member's Redis state from the ledger.
+    /// </summary>
+    public static async Task<int> RunLoyaltyCoreAsync(this WebApplication app, string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        ArgumentNullException.ThrowIfNull(args);
+        var command = args.FirstOrDefault(a => !a.StartsWith('-') && !a.Contains('=', StringComparison.Ordinal));
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LoyaltyCore");
+        switch (command)
+        {
+            case null or "serve":
+                await app.InitializeLoyaltyCoreAsync();
+                await app.RunAsync();
+                return 0;
+
+            case "migrate":
+                await app.Services.GetRequiredService<RedisConnection>().ConnectAsync();
+                var applied = await app.Services.GetRequiredService<LedgerMigrator>().MigrateAsync();
+                LogMigrated(logger, applied);
+                return 0;
+
+            case "rebuild":
+                await app.InitializeLoyaltyCoreAsync();
+                await app.StartAsync();
+                var program = app.Services.GetRequiredService<ProgramProvider>().Current;
+                var rebuilt = await app.Services.GetRequiredService<MemberDirectory>().RebuildAllAsync(program, CancellationToken.None);
+                LogRebuilt(logger, rebuilt);
+                await app.StopAsync();
+                return 0;
+
+            default:
+                LogUnknownCommand(logger, command);
+                return 2;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Ledger migrations applied: {Count}")]
+    private static partial void LogMigrated(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Hot state rebuilt from the ledger for {Count} members")]
+    private static partial void LogRebuilt(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unknown command '{Command}'. Commands: serve (default), migrate, rebuild")]
+    private static partial void LogUnknownCommand(ILogger logger, string command);
+}

@@ -1,0 +1,49 @@
+using LoyaltyCore.Server.Configuration;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace LoyaltyCore.Server.HotState;
+
+/// <summary>The process's one shared multiplexer (and the embedded server behind it when none is configured).</summary>
+internal sealed class RedisConnection(IOptions<HotStateOptions> options) : IAsyncDisposable
+{
+    private EmbeddedRedisServer? _embedded;
+    private ConnectionMultiplexer? _multiplexer;
+
+    public bool IsEmbedded => _embedded is not null;
+
+    public IConnectionMultiplexer Multiplexer => _multiplexer ?? throw new InvalidOperationException("Redis is not connected yet.");
+
+    public IDatabase Database => Multiplexer.GetDatabase();
+
+    public async Task ConnectAsync()
+    {
+        if (_multiplexer is not null)
+        {
+            return;
+        }
+
+        var configuration = options.Value.Redis;
+        if (string.IsNullOrWhiteSpace(configuration))
+        {
+            _embedded = new EmbeddedRedisServer();
+            configuration = _embedded.ConnectionString;
+        }
+
+        var redisOptions = ConfigurationOptions.Parse(configuration);
+        // Keep retrying in the background after a Redis restart instead of failing every later call.
+        redisOptions.AbortOnConnectFail = false;
+        _multiplexer = await ConnectionMultiplexer.ConnectAsync(redisOptions);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_multiplexer is not null)
+        {
+            await _multiplexer.CloseAsync();
+            _multiplexer.Dispose();
+        }
+
+        _embedded?.Dispose();
+    }
+}

@@ -1,0 +1,58 @@
+using System.Data.Common;
+using LoyaltyCore.Server.Configuration;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace LoyaltyCore.Server.Ledger;
+
+/// <summary>
+/// Pooled connections to the ledger: PostgreSQL in production, a SQLite file for the embedded default.
+/// Both run the same writer and reader; only the SQL text differs where the dialects do.
+/// </summary>
+internal sealed class LedgerDatabase : IAsyncDisposable
+{
+    private readonly NpgsqlDataSource? _postgres;
+    private readonly string? _sqlite;
+
+    public LedgerDatabase(IOptions<LedgerOptions> options)
+    {
+        var settings = options.Value;
+        Provider = settings.Provider;
+        if (Provider == LedgerProvider.Postgres)
+        {
+            _postgres = NpgsqlDataSource.Create(settings.ConnectionString);
+            Sql = LedgerSql.Postgres;
+        }
+        else
+        {
+            var builder = new SqliteConnectionStringBuilder(settings.ConnectionString) { Pooling = true };
+            var directory = Path.GetDirectoryName(Path.GetFullPath(builder.DataSource));
+            if (!string.IsNullOrEmpty(directory))
+            {
+                Directory.CreateDirectory(directory);
+            }
+
+            _sqlite = builder.ToString();
+            Sql = LedgerSql.Sqlite;
+        }
+    }
+
+    public LedgerProvider Provider { get; }
+
+    public LedgerSql Sql { get; }
+
+    public async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken = default)
+    {
+        if (_postgres is not null)
+        {
+            return await _postgres.OpenConnectionAsync(cancellationToken);
+        }
+
+        var connection = new SqliteConnection(_sqlite);
+        await connection.OpenAsync(cancellationToken);
+        return connection;
+    }
+
+    public ValueTask DisposeAsync() => _postgres?.DisposeAsync() ?? ValueTask.CompletedTask;
+}

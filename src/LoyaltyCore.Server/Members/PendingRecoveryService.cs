@@ -1,0 +1,48 @@
+using LoyaltyCore.Server.Configuration;
+using LoyaltyCore.Server.HotState;
+using Microsoft.Extensions.Options;
+
+namespace LoyaltyCore.Server.Members;
+
+/// <summary>
+/// Periodically commits ledger entries that Redis applied but no request saw committed: the process died between
+/// the two, or the ledger was down. Until then a retry of such a transaction commits it itself.
+/// </summary>
+internal sealed partial class PendingRecoveryService(
+    HotStateStore hotState,
+    MemberDirectory members,
+    IOptions<HotStateOptions> options,
+    ILogger<PendingRecoveryService> logger) : BackgroundService
+{
+    public async Task<int> RecoverAllAsync(TimeSpan minimumAge, CancellationToken cancellationToken)
+    {
+        var recovered = 0;
+        await foreach (var memberId in hotState.ScanMembersWithPendingAsync().WithCancellation(cancellationToken))
+        {
+            recovered += await members.RecoverPendingAsync(memberId, minimumAge);
+        }
+
+        return recovered;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var interval = options.Value.PendingRecoveryInterval;
+        using var timer = new PeriodicTimer(interval);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                // Entries younger than a recovery interval most likely belong to requests still committing them.
+                await RecoverAllAsync(interval, stoppingToken);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogRecoveryFailed(logger, ex);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Pending ledger entry recovery failed; retrying at the next interval")]
+    private static partial void LogRecoveryFailed(ILogger logger, Exception exception);
+}

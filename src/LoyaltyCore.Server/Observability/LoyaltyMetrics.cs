@@ -1,0 +1,87 @@
+using Prometheus;
+
+namespace LoyaltyCore.Server.Observability;
+
+/// <summary>
+/// Latency and program KPIs in Prometheus conventions. Labels are bounded sets (method, status, channel, tier,
+/// script), never a member or transaction id.
+/// </summary>
+internal sealed class LoyaltyMetrics
+{
+    private static readonly double[] LatencyBuckets = Histogram.ExponentialBuckets(0.0001, 2, 18);
+
+    public Histogram GrpcRequestDuration { get; } = Metrics.CreateHistogram(
+        "loyalty_grpc_request_duration_seconds",
+        "Time to answer a gRPC call, by method and status code.",
+        new HistogramConfiguration { LabelNames = ["method", "code"], Buckets = LatencyBuckets });
+
+    public Counter TransactionsScored { get; } = Metrics.CreateCounter(
+        "loyalty_transactions_scored_total",
+        "Purchases scored (replays excluded), by channel and tier after the purchase.",
+        new CounterConfiguration { LabelNames = ["channel", "tier"] });
+
+    public Counter PointsIssued { get; } = Metrics.CreateCounter(
+        "loyalty_points_issued_total",
+        "Points earned by purchases, by channel and tier after the purchase.",
+        new CounterConfiguration { LabelNames = ["channel", "tier"] });
+
+    public Counter PointsRedeemed { get; } = Metrics.CreateCounter(
+        "loyalty_points_redeemed_total",
+        "Points spent, by channel and tier.",
+        new CounterConfiguration { LabelNames = ["channel", "tier"] });
+
+    public Counter SpendMinor { get; } = Metrics.CreateCounter(
+        "loyalty_spend_minor_units_total",
+        "Revenue of scored purchases in minor currency units, by channel.",
+        new CounterConfiguration { LabelNames = ["channel"] });
+
+    public Counter TierUpgrades { get; } = Metrics.CreateCounter(
+        "loyalty_tier_upgrades_total",
+        "Purchases that moved a member up a tier, by tier reached.",
+        new CounterConfiguration { LabelNames = ["tier"] });
+
+    public Counter MembersEnrolled { get; } = Metrics.CreateCounter(
+        "loyalty_members_enrolled_total",
+        "Members enrolled (explicitly or by a first purchase).");
+
+    public Counter Replays { get; } = Metrics.CreateCounter(
+        "loyalty_transaction_replays_total",
+        "Retries answered from an earlier result, by where the result came from.",
+        new CounterConfiguration { LabelNames = ["source"] });
+
+    public Counter StateConflicts { get; } = Metrics.CreateCounter(
+        "loyalty_hot_state_conflicts_total",
+        "Evaluations redone because the member's state changed underneath them.");
+
+    public Histogram LedgerCommitDuration { get; } = Metrics.CreateHistogram(
+        "loyalty_ledger_commit_duration_seconds",
+        "Time to write and commit one batch of ledger rows.",
+        new HistogramConfiguration { Buckets = LatencyBuckets });
+
+    public Histogram LedgerRowsPerCommit { get; } = Metrics.CreateHistogram(
+        "loyalty_ledger_rows_per_commit",
+        "Ledger rows written by one commit (group commit shares commits between concurrent requests).",
+        new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(1, 2, 12) });
+
+    public Counter LedgerCommitFailures { get; } = Metrics.CreateCounter(
+        "loyalty_ledger_commit_failures_total",
+        "Batches whose commit failed; their entries stay pending in Redis until recovered.");
+
+    public Gauge LedgerQueueDepth { get; } = Metrics.CreateGauge(
+        "loyalty_ledger_queue_depth",
+        "Ledger rows waiting for a commit.");
+
+    public Counter PendingEntriesRecovered { get; } = Metrics.CreateCounter(
+        "loyalty_ledger_pending_recovered_total",
+        "Entries written to the ledger by recovery after their request could not commit them.");
+
+    public Histogram RedisScriptDuration { get; } = Metrics.CreateHistogram(
+        "loyalty_redis_script_duration_seconds",
+        "Round trip of one Lua script call, by script.",
+        new HistogramConfiguration { LabelNames = ["script"], Buckets = LatencyBuckets });
+
+    public Gauge ProgramInfo { get; } = Metrics.CreateGauge(
+        "loyalty_program_info",
+        "The active program version (value 1).",
+        new GaugeConfiguration { LabelNames = ["program", "version"] });
+}

@@ -1,0 +1,177 @@
+using System.Buffers;
+using Google.Protobuf.WellKnownTypes;
+using Google.Rpc;
+using LoyaltyCore.Contracts.V1;
+using LoyaltyCore.Engine.Programs;
+using LoyaltyCore.Engine.Scoring;
+using LoyaltyCore.Server.Configuration;
+using LoyaltyCore.Server.Api;
+using FieldViolation = Google.Rpc.BadRequest.Types.FieldViolation;
+
+namespace LoyaltyCore.Server.Scoring;
+
+/// <summary>
+/// Checks a request completely before anything is touched, and reports every bad field at once as
+/// <c>google.rpc.BadRequest</c> field violations.
+/// </summary>
+internal static class RequestValidation
+{
+    public const int MaxIdLength = 64;
+
+    // The range google.protobuf.Timestamp defines: 0001-01-01 to 9999-12-31.
+    private const long MinTimestampSeconds = -62_135_596_800;
+    private const long MaxTimestampSeconds = 253_402_300_799;
+
+    // Ids become Redis key parts inside a {hash tag}: braces or spaces would break the tag.
+    private static readonly SearchValues<char> IdCharacters =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-");
+
+    public static Basket Validate(ScoreRequest request, LoyaltyProgram program, ScoringOptions limits, DateTimeOffset now, TimeSpan clockSkew)
+    {
+        List<FieldViolation>? violations = null;
+        CheckId(request.TransactionId, "transaction_id", ref violations);
+        CheckId(request.MemberId, "member_id", ref violations);
+        CheckId(request.StoreId, "store_id", ref violations);
+        CheckChannel(request.Channel, ref violations);
+        CheckOccurredAt(request.OccurredAt, "occurred_at", limits, now, clockSkew, ref violations);
+        if (request.Currency != program.Currency)
+        {
+            Add(ref violations, "currency", $"must be the program's currency, {program.Currency}");
+        }
+
+        var count = request.Lines.Count;
+        if (count == 0)
+        {
+            Add(ref violations, "lines", "at least one line is required");
+        }
+        else if (count > limits.MaxLines)
+        {
+            Add(ref violations, "lines", $"at most {limits.MaxLines} lines per transaction");
+        }
+
+        var lines = new BasketLine[Math.Min(count, limits.MaxLines)];
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var line = request.Lines[i];
+            if (!IsId(line.Sku))
+            {
+                Add(ref violations, $"lines[{i}].sku", "required, 1-64 characters");
+            }
+
+            if (line.Category.Length > MaxIdLength)
+            {
+                Add(ref violations, $"lines[{i}].category", "at most 64 characters");
+            }
+
+            if (line.Brand.Length > MaxIdLength)
+            {
+                Add(ref violations, $"lines[{i}].brand", "at most 64 characters");
+            }
+
+            if (line.Quantity <= 0)
+            {
+                Add(ref violations, $"lines[{i}].quantity", "must be greater than zero");
+            }
+
+            if (line.UnitPriceMinor < 0)
+            {
+                Add(ref violations, $"lines[{i}].unit_price_minor", "must not be negative");
+            }
+
+            lines[i] = new BasketLine(line.Sku, line.Category, line.Brand, line.Quantity, line.UnitPriceMinor);
+        }
+
+        if (violations is not null)
+        {
+            throw RpcErrors.InvalidArgument(violations);
+        }
+
+        if (!Basket.TryCreate(lines, (Engine.Scoring.Channel)request.Channel, request.StoreId, request.OccurredAt.ToDateTimeOffset(), out var basket, out var overflowing))
+        {
+            throw RpcErrors.InvalidArgument($"lines[{overflowing}].unit_price_minor", "the basket total overflows a 64-bit amount");
+        }
+
+        if (basket!.TotalMinor > limits.MaxBasketTotalMinor)
+        {
+            throw RpcErrors.InvalidArgument("lines", $"the basket total exceeds the limit of {limits.MaxBasketTotalMinor} minor units");
+        }
+
+        return basket;
+    }
+
+    public static void Validate(RedeemRequest request, ScoringOptions limits, DateTimeOffset now, TimeSpan clockSkew)
+    {
+        List<FieldViolation>? violations = null;
+        CheckId(request.TransactionId, "transaction_id", ref violations);
+        CheckId(request.MemberId, "member_id", ref violations);
+        CheckId(request.StoreId, "store_id", ref violations);
+        CheckChannel(request.Channel, ref violations);
+        CheckOccurredAt(request.OccurredAt, "occurred_at", limits, now, clockSkew, ref violations);
+        if (request.Points <= 0 || request.Points > limits.MaxRedeemPoints)
+        {
+            Add(ref violations, "points", $"must be between 1 and {limits.MaxRedeemPoints}");
+        }
+
+        if (violations is not null)
+        {
+            throw RpcErrors.InvalidArgument(violations);
+        }
+    }
+
+    public static void ValidateMemberId(string memberId)
+    {
+        if (!IsId(memberId))
+        {
+            throw RpcErrors.InvalidArgument("member_id", IdRule);
+        }
+    }
+
+    private const string IdRule = "required, 1-64 characters of letters, digits, '.', '_', ':' or '-'";
+
+    private static bool IsId(string value) =>
+        value.Length is > 0 and <= MaxIdLength && value.AsSpan().IndexOfAnyExcept(IdCharacters) < 0;
+
+    private static void CheckId(string value, string field, ref List<FieldViolation>? violations)
+    {
+        if (!IsId(value))
+        {
+            Add(ref violations, field, IdRule);
+        }
+    }
+
+    private static void CheckChannel(Contracts.V1.Channel channel, ref List<FieldViolation>? violations)
+    {
+        if (channel == Contracts.V1.Channel.Unspecified || !System.Enum.IsDefined(channel))
+        {
+            Add(ref violations, "channel", "required, one of the defined channels");
+        }
+    }
+
+    private static void CheckOccurredAt(Timestamp? occurredAt, string field, ScoringOptions limits, DateTimeOffset now, TimeSpan clockSkew, ref List<FieldViolation>? violations)
+    {
+        if (occurredAt is null)
+        {
+            Add(ref violations, field, "required");
+            return;
+        }
+
+        if (occurredAt.Nanos is < 0 or > 999_999_999 || occurredAt.Seconds is < MinTimestampSeconds or > MaxTimestampSeconds)
+        {
+            Add(ref violations, field, "not a valid timestamp");
+            return;
+        }
+
+        var at = occurredAt.ToDateTimeOffset();
+        if (at > now + clockSkew)
+        {
+            Add(ref violations, field, $"is in the future (more than {clockSkew.TotalSeconds:0} s ahead of the server)");
+        }
+        else if (at < now - limits.MaxBackdate)
+        {
+            Add(ref violations, field, $"is more than {limits.MaxBackdate.TotalDays:0} days in the past");
+        }
+    }
+
+    private static void Add(ref List<FieldViolation>? violations, string field, string description) =>
+        (violations ??= []).Add(new FieldViolation { Field = field, Description = description });
+}
