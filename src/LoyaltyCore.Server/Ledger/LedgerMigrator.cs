@@ -11,48 +11,62 @@ namespace LoyaltyCore.Server.Ledger;
 /// </summary>
 internal sealed partial class LedgerMigrator(LedgerDatabase database, ILogger<LedgerMigrator> logger)
 {
+    private const long AdvisoryLockKey = 7_420_001;
+
     public async Task<int> MigrateAsync(CancellationToken cancellationToken = default)
     {
         var scripts = Scripts(database.Sql.Dialect);
         await using var connection = await database.OpenAsync(cancellationToken);
-        if (database.Provider == LedgerProvider.Sqlite)
+        var postgres = database.Provider == LedgerProvider.Postgres;
+        if (postgres)
+        {
+            // Servers starting together must not race to create or apply the same thing; a session lock covers both.
+            await connection.ExecuteAsync("SELECT pg_advisory_lock(@key)", new { key = AdvisoryLockKey });
+        }
+        else
         {
             // Readers never wait for the writer; synchronous=FULL (the default) keeps commits durable.
             await connection.ExecuteAsync("PRAGMA journal_mode=WAL;");
         }
 
-        await connection.ExecuteAsync("""
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                version    INTEGER PRIMARY KEY,
-                name       TEXT NOT NULL
-            )
-            """);
-
-        var applied = 0;
-        foreach (var (version, name, sql) in scripts)
+        try
         {
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            if (database.Provider == LedgerProvider.Postgres)
-            {
-                // Two servers starting together must not both apply the same script.
-                await connection.ExecuteAsync("SELECT pg_advisory_xact_lock(7420001)", transaction: transaction);
-            }
+            await connection.ExecuteAsync("""
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version INTEGER PRIMARY KEY,
+                    name    TEXT NOT NULL
+                )
+                """);
 
-            var seen = await connection.ExecuteScalarAsync<long>(
-                "SELECT COUNT(*) FROM schema_migrations WHERE version = @version", new { version }, transaction);
-            if (seen == 0)
+            var applied = 0;
+            foreach (var (version, name, sql) in scripts)
             {
+                var seen = await connection.ExecuteScalarAsync<long>(
+                    "SELECT COUNT(*) FROM schema_migrations WHERE version = @version", new { version });
+                if (seen > 0)
+                {
+                    continue;
+                }
+
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
                 await connection.ExecuteAsync(sql, transaction: transaction);
                 await connection.ExecuteAsync(
                     "INSERT INTO schema_migrations (version, name) VALUES (@version, @name)", new { version, name }, transaction);
+                await transaction.CommitAsync(cancellationToken);
                 LogApplied(logger, name, database.Sql.Dialect);
                 applied++;
             }
 
-            await transaction.CommitAsync(cancellationToken);
+            return applied;
         }
-
-        return applied;
+        finally
+        {
+            if (postgres)
+            {
+                // The connection returns to the pool, so the session lock would outlive it otherwise.
+                await connection.ExecuteAsync("SELECT pg_advisory_unlock(@key)", new { key = AdvisoryLockKey });
+            }
+        }
     }
 
     private static List<(int Version, string Name, string Sql)> Scripts(string dialect)

@@ -38,6 +38,8 @@ if delta < 0 and tonumber(state[2]) + delta < 0 then
   return {'I', state[2]}
 end
 
+-- Scripts are not rolled back on error: the version goes first so a malformed state fails before any change.
+local version = redis.call('HINCRBY', KEYS[1], 'v', 1)
 local balance = redis.call('HINCRBY', KEYS[1], 'b', ARGV[3])
 local spend = tonumber(ARGV[4])
 if spend > 0 then
@@ -47,7 +49,6 @@ end
 if ARGV[5] ~= '' then
   redis.call('HSET', KEYS[1], 't', ARGV[5])
 end
-local version = redis.call('HINCRBY', KEYS[1], 'v', 1)
 redis.call('SET', KEYS[2], ARGV[6], 'EX', ARGV[8])
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[7])
 return {'A', version, balance}

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Starts a throwaway Redis and PostgreSQL 15 on loopback, on free ports, in a temporary directory, and stops them
+# again when the calling script exits. Source it, then call start_services; it exports:
+#   LOYALTY_TEST_REDIS     StackExchange.Redis configuration string
+#   LOYALTY_TEST_POSTGRES  Npgsql connection string (database loyalty)
+# Redis comes from apt when missing; PostgreSQL binaries are expected at $PG_BIN (default /usr/lib/postgresql/15/bin).
+
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+
+_services_dir=""
+_services_pg_user=""
+
+_free_port() {
+  local port
+  for _ in $(seq 1 200); do
+    port=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return 0
+    fi
+  done
+  echo "no free port found" >&2
+  return 1
+}
+
+_as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+_ensure_redis() {
+  if command -v redis-server >/dev/null 2>&1; then return 0; fi
+  echo "redis-server not found: installing it with apt" >&2
+  _as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive _as_root apt-get install -y -qq redis-server >/dev/null
+  # The package starts a system-wide instance we do not use.
+  _as_root systemctl disable --now redis-server >/dev/null 2>&1 || true
+}
+
+_pg() {
+  # initdb and postgres refuse to run as root.
+  if [ -n "$_services_pg_user" ]; then runuser -u "$_services_pg_user" -- "$@"; else "$@"; fi
+}
+
+stop_services() {
+  [ -n "$_services_dir" ] || return 0
+  if [ -f "$_services_dir/redis.pid" ]; then kill "$(cat "$_services_dir/redis.pid")" 2>/dev/null || true; fi
+  if [ -d "$_services_dir/pg" ]; then _pg "$PG_BIN/pg_ctl" -D "$_services_dir/pg" -m fast -w stop >/dev/null 2>&1 || true; fi
+  rm -rf "$_services_dir"
+  _services_dir=""
+}
+
+start_services() {
+  _ensure_redis
+  if [ ! -x "$PG_BIN/initdb" ]; then
+    echo "PostgreSQL binaries not found in $PG_BIN (set PG_BIN)" >&2
+    return 1
+  fi
+
+  _services_dir=$(mktemp -d /tmp/loyaltycore-services.XXXXXX)
+  chmod 755 "$_services_dir"
+  trap stop_services EXIT
+
+  local redis_port pg_port
+  redis_port=$(_free_port)
+  redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$_services_dir" --save "" --appendonly no \
+    --daemonize yes --pidfile "$_services_dir/redis.pid" --logfile "$_services_dir/redis.log"
+  for _ in $(seq 1 50); do
+    redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  redis-cli -p "$redis_port" ping >/dev/null || { echo "Redis did not start" >&2; cat "$_services_dir/redis.log" >&2; return 1; }
+
+  if [ "$(id -u)" -eq 0 ]; then
+    _services_pg_user=postgres
+    id -u "$_services_pg_user" >/dev/null 2>&1 || useradd --system --no-create-home "$_services_pg_user"
+  fi
+  mkdir -p "$_services_dir/pg" "$_services_dir/pgsock"
+  [ -n "$_services_pg_user" ] && chown "$_services_pg_user" "$_services_dir/pg" "$_services_dir/pgsock"
+  pg_port=$(_free_port)
+  _pg "$PG_BIN/initdb" -D "$_services_dir/pg" -U postgres --auth=trust -E UTF8 >"$_services_dir/initdb.log" 2>&1 \
+    || { cat "$_services_dir/initdb.log" >&2; return 1; }
+  _pg "$PG_BIN/pg_ctl" -D "$_services_dir/pg" -l "$_services_dir/pgsock/pg.log" -w \
+    -o "-p $pg_port -k $_services_dir/pgsock -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null \
+    || { cat "$_services_dir/pgsock/pg.log" >&2; return 1; }
+  _pg "$PG_BIN/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres loyalty
+
+  export LOYALTY_TEST_REDIS="127.0.0.1:$redis_port"
+  export LOYALTY_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=loyalty;Maximum Pool Size=50"
+  echo "Redis on 127.0.0.1:$redis_port, PostgreSQL on 127.0.0.1:$pg_port ($_services_dir)" >&2
+}

@@ -1,0 +1,132 @@
+using System.Net;
+using System.Net.Sockets;
+using Grpc.Core;
+using Grpc.Net.Client;
+using LoyaltyCore.Contracts.V1;
+using LoyaltyCore.Server.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace LoyaltyCore.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// A real LoyaltyCore server, wired exactly as Program.cs wires it, listening on loopback ports and reached through
+/// real gRPC channels.
+/// </summary>
+public sealed class ServerInstance : IAsyncDisposable
+{
+    public const string PosKey = "test-pos-key-0123456789";
+    public const string AdminKey = "test-admin-key-0123456789";
+
+    private static readonly Lazy<Task<ServerInstance>> SharedInstance = new(() => StartAsync());
+
+    private readonly WebApplication _app;
+    private readonly GrpcChannel _channel;
+
+    private ServerInstance(WebApplication app, int grpcPort, int metricsPort)
+    {
+        _app = app;
+        GrpcPort = grpcPort;
+        MetricsPort = metricsPort;
+        _channel = CreateChannel(PosKey);
+        Scoring = new ScoringService.ScoringServiceClient(_channel);
+        Members = new MemberService.MemberServiceClient(_channel);
+    }
+
+    /// <summary>One server for every test that does not need its own; tests keep apart by unique ids.</summary>
+    public static Task<ServerInstance> Shared => SharedInstance.Value;
+
+    public int GrpcPort { get; }
+
+    public int MetricsPort { get; }
+
+    public ScoringService.ScoringServiceClient Scoring { get; }
+
+    public MemberService.MemberServiceClient Members { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Starts a server against the test Redis and PostgreSQL; <paramref name="configure"/> overrides settings.</summary>
+    public static async Task<ServerInstance> StartAsync(Action<Dictionary<string, string?>>? configure = null)
+    {
+        var grpcPort = FreePort();
+        var metricsPort = FreePort();
+        var settings = new Dictionary<string, string?>
+        {
+            ["Server:BindAddress"] = "127.0.0.1",
+            ["Server:GrpcPort"] = grpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Server:MetricsPort"] = metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["HotState:Redis"] = TestEnvironment.Redis,
+            // Short enough that a test can place a purchase before it and exercise the ledger fallback.
+            ["HotState:ReplayWindow"] = "01:00:00",
+            ["Ledger:Provider"] = "Postgres",
+            ["Ledger:ConnectionString"] = TestEnvironment.Postgres,
+            ["Security:Clients:0:Id"] = "pos-test",
+            ["Security:Clients:0:Key"] = PosKey,
+            ["Security:Clients:0:Roles:0"] = "pos",
+            ["Security:Clients:1:Id"] = "admin-test",
+            ["Security:Clients:1:Key"] = AdminKey,
+            ["Security:Clients:1:Roles:0"] = "admin",
+        };
+        configure?.Invoke(settings);
+
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            EnvironmentName = "Test",
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.AddLoyaltyCore();
+        var app = builder.Build();
+        app.MapLoyaltyCore();
+        await app.InitializeLoyaltyCoreAsync();
+        await app.StartAsync();
+        return new ServerInstance(app, grpcPort, metricsPort);
+    }
+
+    public GrpcChannel CreateChannel(string? apiKey)
+    {
+        var options = new GrpcChannelOptions { MaxReceiveMessageSize = 16 * 1024 * 1024 };
+        if (apiKey is not null)
+        {
+            options.Credentials = ChannelCredentials.Create(
+                ChannelCredentials.Insecure,
+                CallCredentials.FromInterceptor((_, metadata) =>
+                {
+                    metadata.Add("authorization", "Bearer " + apiKey);
+                    return Task.CompletedTask;
+                }));
+            options.UnsafeUseInsecureChannelCallCredentials = true;
+        }
+
+        return GrpcChannel.ForAddress($"http://127.0.0.1:{GrpcPort}", options);
+    }
+
+    public T Get<T>()
+        where T : notnull => _app.Services.GetRequiredService<T>();
+
+    public async Task<string> ScrapeMetricsAsync()
+    {
+        using var http = new HttpClient();
+        return await http.GetStringAsync(new Uri($"http://127.0.0.1:{MetricsPort}/metrics"));
+    }
+
+    public Task StopAsync() => _app.StopAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        _channel.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

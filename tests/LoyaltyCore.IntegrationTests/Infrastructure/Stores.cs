@@ -1,0 +1,60 @@
+using Dapper;
+using Npgsql;
+using StackExchange.Redis;
+
+namespace LoyaltyCore.IntegrationTests.Infrastructure;
+
+/// <summary>Direct reads of the ledger, to check what the server says against what it committed.</summary>
+internal static class Ledger
+{
+    private static readonly Lazy<NpgsqlDataSource> DataSource = new(() => NpgsqlDataSource.Create(TestEnvironment.Postgres));
+
+    public static async Task<long> CountAsync(string memberId, string? transactionId = null)
+    {
+        await using var connection = await DataSource.Value.OpenConnectionAsync();
+        return await connection.ExecuteScalarAsync<long>(
+            "SELECT COUNT(*) FROM ledger_entries WHERE member_id = @memberId AND (@transactionId::text IS NULL OR transaction_id = @transactionId)",
+            new { memberId, transactionId });
+    }
+
+    public static async Task<long> SumPointsAsync(string memberId)
+    {
+        await using var connection = await DataSource.Value.OpenConnectionAsync();
+        return await connection.ExecuteScalarAsync<long>(
+            "SELECT COALESCE(SUM(points), 0)::bigint FROM ledger_entries WHERE member_id = @memberId", new { memberId });
+    }
+
+    public static async Task<long> CommitCountAsync()
+    {
+        await using var connection = await DataSource.Value.OpenConnectionAsync();
+        return await connection.ExecuteScalarAsync<long>(
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()");
+    }
+}
+
+/// <summary>Direct access to the hot state, to make Redis forget things as a restart or an expiry would.</summary>
+internal static class HotState
+{
+    private static readonly Lazy<ConnectionMultiplexer> Connection = new(() => ConnectionMultiplexer.Connect(TestEnvironment.Redis));
+
+    public static IDatabase Database => Connection.Value.GetDatabase();
+
+    public static Task<bool> ForgetTransactionAsync(string memberId, string transactionId) =>
+        Database.KeyDeleteAsync($"lc:{{m:{memberId}}}:tx:{transactionId}");
+
+    /// <summary>Everything Redis holds about the member, as after a restart without persistence.</summary>
+    public static async Task ForgetMemberAsync(string memberId)
+    {
+        var server = Connection.Value.GetServers()[0];
+        await foreach (var key in server.KeysAsync(pattern: $"lc:{{m:{memberId}}}:*"))
+        {
+            await Database.KeyDeleteAsync(key);
+        }
+    }
+
+    public static async Task<long> BalanceAsync(string memberId) =>
+        (long)await Database.HashGetAsync($"lc:{{m:{memberId}}}:s", "b");
+
+    public static Task SetBalanceAsync(string memberId, long balance) =>
+        Database.HashSetAsync($"lc:{{m:{memberId}}}:s", "b", balance);
+}
