@@ -47,6 +47,7 @@ public static class LoyaltyCoreServiceCollectionExtensions
         services.AddSingleton<MemberDirectory>();
         services.AddSingleton<PendingRecoveryService>();
         services.AddHostedService(sp => sp.GetRequiredService<PendingRecoveryService>());
+        services.AddSingleton<MemberLocks>();
         services.AddSingleton<TransactionProcessor>();
 
         services.AddSingleton<ApiKeyDirectory>();

@@ -20,20 +20,50 @@ internal sealed class TransactionProcessor(
     LedgerWriter writer,
     LedgerStore ledger,
     MemberDirectory members,
+    MemberLocks locks,
     TimeProvider time,
     LoyaltyMetrics metrics)
 {
-    // Each retry follows a state change by another request on the same member; past this many, back off to the client.
+    // Each retry follows a state change by another server on the same member; past this many, back off to the client.
     private const int MaxAttempts = 16;
 
     public async Task<TResponse> ProcessAsync<TResponse>(TransactionIntent<TResponse> intent, CancellationToken cancellationToken)
+        where TResponse : class, IMessage<TResponse>
+    {
+        var stripe = locks.For(intent.MemberId);
+        await stripe.WaitAsync(cancellationToken);
+        Decision<TResponse> decision;
+        try
+        {
+            decision = await DecideAsync(intent, cancellationToken);
+        }
+        finally
+        {
+            stripe.Release();
+        }
+
+        // Past the decision nothing is cancelled: the answer waits for its ledger row, whatever the client does.
+        if (decision.EntryToCommit is not null)
+        {
+            await writer.AppendAsync(decision.EntryToCommit);
+        }
+
+        if (decision.Applied is not null)
+        {
+            intent.Observe(decision.Applied);
+        }
+
+        return decision.Response;
+    }
+
+    private async Task<Decision<TResponse>> DecideAsync<TResponse>(TransactionIntent<TResponse> intent, CancellationToken cancellationToken)
         where TResponse : class, IMessage<TResponse>
     {
         var snapshot = snapshots.Get(intent.MemberId);
         var ledgerChecked = false;
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
-            // Cancellation is honoured up to the point of change; past it, the commit completes regardless.
+            // Cancellation is honoured up to the point of change.
             cancellationToken.ThrowIfCancellationRequested();
             var prepared = snapshot is null ? null : intent.Prepare(snapshot, time.GetUtcNow().ToUnixTimeMilliseconds());
             var reply = await hotState.ApplyAsync(new ApplyCommand(
@@ -52,18 +82,12 @@ internal sealed class TransactionProcessor(
             {
                 case ApplyOutcome.Applied:
                     snapshots.Set(intent.MemberId, prepared!.After with { Version = reply.Version! });
-                    await writer.AppendAsync(prepared.Entry);
-                    intent.Observe(prepared);
-                    return prepared.Response;
+                    return new Decision<TResponse>(prepared.Response, prepared.Entry, prepared);
 
                 case ApplyOutcome.Replay:
-                    if (reply.PendingEntry is not null)
-                    {
-                        // The first attempt may still be committing (or died before it could): answer only once it is durable.
-                        await writer.AppendAsync(LedgerEntry.Parser.ParseFrom(reply.PendingEntry));
-                    }
-
-                    return Replay(intent, reply.Record!, "hot_state");
+                    // The first attempt may still be committing (or died before it could): answer once it is durable.
+                    var pending = reply.PendingEntry is null ? null : LedgerEntry.Parser.ParseFrom(reply.PendingEntry);
+                    return new Decision<TResponse>(Replay(intent, reply.Record!, "hot_state"), pending, null);
 
                 case ApplyOutcome.Conflict:
                     if (snapshot is not null)
@@ -92,7 +116,7 @@ internal sealed class TransactionProcessor(
                         var record = new byte[stored.Fingerprint.Length + stored.Response.Length];
                         stored.Fingerprint.CopyTo(record, 0);
                         stored.Response.CopyTo(record, stored.Fingerprint.Length);
-                        return Replay(intent, record, "ledger");
+                        return new Decision<TResponse>(Replay(intent, record, "ledger"), null, null);
                     }
 
                     ledgerChecked = true;
@@ -123,3 +147,7 @@ internal sealed class TransactionProcessor(
         return response;
     }
 }
+
+/// <param name="EntryToCommit">The ledger row to wait for before answering (none when the ledger already has it).</param>
+/// <param name="Applied">Set when this call changed the state (not a replay), for the KPIs.</param>
+internal sealed record Decision<TResponse>(TResponse Response, LedgerEntry? EntryToCommit, PreparedTransaction<TResponse>? Applied);
