@@ -23,13 +23,6 @@ internal static class Ledger
         return await connection.ExecuteScalarAsync<long>(
             "SELECT COALESCE(SUM(points), 0)::bigint FROM ledger_entries WHERE member_id = @memberId", new { memberId });
     }
-
-    public static async Task<long> CommitCountAsync()
-    {
-        await using var connection = await DataSource.Value.OpenConnectionAsync();
-        return await connection.ExecuteScalarAsync<long>(
-            "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()");
-    }
 }
 
 /// <summary>Direct access to the hot state, to make Redis forget things as a restart or an expiry would.</summary>

@@ -1,0 +1,43 @@
+using LoyaltyCore.Contracts.V1;
+using LoyaltyCore.IntegrationTests.Infrastructure;
+
+namespace LoyaltyCore.IntegrationTests;
+
+/// <summary>Runs alone: it counts the database's commits, which other tests would add to.</summary>
+[CollectionDefinition(nameof(GroupCommitTests), DisableParallelization = true)]
+public sealed class GroupCommitRunsAlone;
+
+[Collection(nameof(GroupCommitTests))]
+public sealed class GroupCommitTests
+{
+    [Fact]
+    public async Task Concurrent_requests_share_commits_and_every_answer_is_durable()
+    {
+        const int requests = 400;
+        var server = await ServerInstance.Shared;
+        var memberIds = await Task.WhenAll(Enumerable.Range(0, requests).Select(_ => IdempotencyTests.EnrolledMemberAsync(server)));
+        await Task.WhenAll(memberIds.Select(id => server.Members.GetMemberAsync(new GetMemberRequest { MemberId = id }).ResponseAsync));
+        var rowsBefore = MetricValue(await server.ScrapeMetricsAsync(), "loyalty_ledger_rows_per_commit_sum");
+        var batchesBefore = MetricValue(await server.ScrapeMetricsAsync(), "loyalty_ledger_rows_per_commit_count");
+
+        var scores = Enumerable.Range(0, requests).Select(i => Requests.Score(memberIds[i])).ToArray();
+        await Task.WhenAll(scores.Select(r => server.Scoring.ScoreAsync(r).ResponseAsync));
+
+        var metrics = await server.ScrapeMetricsAsync();
+        var rows = MetricValue(metrics, "loyalty_ledger_rows_per_commit_sum") - rowsBefore;
+        var batches = MetricValue(metrics, "loyalty_ledger_rows_per_commit_count") - batchesBefore;
+
+        Assert.Equal(requests, rows);
+        Assert.True(batches < requests / 4, $"{requests} requests took {batches} ledger commits");
+        foreach (var score in scores)
+        {
+            Assert.Equal(1, await Ledger.CountAsync(score.MemberId, score.TransactionId));
+        }
+    }
+
+    internal static double MetricValue(string exposition, string name)
+    {
+        var line = exposition.Split('\n').Single(l => l.StartsWith(name + " ", StringComparison.Ordinal));
+        return double.Parse(line[(name.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+}

@@ -1,0 +1,104 @@
+using Grpc.Core;
+using Grpc.Health.V1;
+using Grpc.Reflection.V1Alpha;
+using LoyaltyCore.Contracts.V1;
+using LoyaltyCore.IntegrationTests.Infrastructure;
+
+namespace LoyaltyCore.IntegrationTests;
+
+public sealed class PlatformTests
+{
+    [Fact]
+    public async Task Health_reports_serving_while_redis_and_the_ledger_answer()
+    {
+        var server = await ServerInstance.Shared;
+        using var channel = server.CreateChannel(apiKey: null);
+        var health = new Health.HealthClient(channel);
+
+        var response = await health.CheckAsync(new HealthCheckRequest());
+
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, response.Status);
+    }
+
+    [Fact]
+    public async Task Health_reports_not_serving_when_the_ledger_is_down()
+    {
+        await using var server = await ServerInstance.StartAsync(settings =>
+        {
+            settings["Ledger:ConnectionString"] = "Host=127.0.0.1;Port=1;Username=postgres;Database=loyalty;Timeout=2";
+            settings["Ledger:MigrateOnStart"] = "false";
+        });
+        using var channel = server.CreateChannel(apiKey: null);
+
+        var response = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest());
+
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, response.Status);
+    }
+
+    [Fact]
+    public async Task Reflection_lists_the_public_services()
+    {
+        var server = await ServerInstance.Shared;
+        using var channel = server.CreateChannel(apiKey: null);
+        using var call = new ServerReflection.ServerReflectionClient(channel).ServerReflectionInfo();
+
+        await call.RequestStream.WriteAsync(new ServerReflectionRequest { ListServices = string.Empty });
+        await call.RequestStream.CompleteAsync();
+        Assert.True(await call.ResponseStream.MoveNext());
+        var services = call.ResponseStream.Current.ListServicesResponse.Service.Select(s => s.Name).ToList();
+
+        Assert.Contains("loyalty.v1.ScoringService", services);
+        Assert.Contains("loyalty.v1.MemberService", services);
+        Assert.Contains("grpc.health.v1.Health", services);
+    }
+
+    [Fact]
+    public async Task Calls_without_a_valid_key_or_the_right_role_are_refused()
+    {
+        var server = await ServerInstance.Shared;
+        var request = Requests.Score(Ids.Member());
+        using var anonymous = server.CreateChannel(apiKey: null);
+        using var wrongKey = server.CreateChannel("not-a-key-of-this-server");
+        using var admin = server.CreateChannel(ServerInstance.AdminKey);
+
+        await RpcAssert.FailsWith(StatusCode.Unauthenticated, () => new ScoringService.ScoringServiceClient(anonymous).ScoreAsync(request).ResponseAsync);
+        await RpcAssert.FailsWith(StatusCode.Unauthenticated, () => new ScoringService.ScoringServiceClient(wrongKey).ScoreAsync(request).ResponseAsync);
+        await RpcAssert.FailsWith(StatusCode.PermissionDenied, () => new ScoringService.ScoringServiceClient(admin).ScoreAsync(request).ResponseAsync);
+        await RpcAssert.FailsWith(StatusCode.Unauthenticated, () => new MemberService.MemberServiceClient(anonymous).GetMemberAsync(new GetMemberRequest { MemberId = "x" }).ResponseAsync);
+    }
+
+    [Fact]
+    public async Task Metrics_expose_latency_by_method_and_code_and_kpis_by_channel_and_tier()
+    {
+        var server = await ServerInstance.Shared;
+        var memberId = await IdempotencyTests.EnrolledMemberAsync(server);
+        await server.Scoring.ScoreAsync(Requests.Score(memberId));
+        await server.Scoring.RedeemAsync(Requests.Redeem(memberId, 5));
+        await Assert.ThrowsAsync<RpcException>(() => server.Scoring.ScoreAsync(Requests.Score(Ids.Member())).ResponseAsync);
+
+        var metrics = await server.ScrapeMetricsAsync();
+
+        Assert.Contains("loyalty_grpc_request_duration_seconds_bucket{method=\"/loyalty.v1.ScoringService/Score\",code=\"OK\"", metrics, StringComparison.Ordinal);
+        Assert.Contains("loyalty_grpc_request_duration_seconds_count{method=\"/loyalty.v1.ScoringService/Score\",code=\"NotFound\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("loyalty_transactions_scored_total{channel=\"store\",tier=\"member\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("loyalty_points_issued_total{channel=\"store\",tier=\"member\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("loyalty_points_redeemed_total{channel=\"store\",tier=\"member\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("loyalty_redis_script_duration_seconds_count{script=\"apply\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("loyalty_ledger_commit_duration_seconds_count", metrics, StringComparison.Ordinal);
+        Assert.Contains("loyalty_program_info{program=\"sample\",version=\"2026.11.1\"} 1", metrics, StringComparison.Ordinal);
+        Assert.DoesNotContain(memberId, metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_metrics_port_does_not_serve_grpc_and_the_grpc_port_does_not_serve_metrics()
+    {
+        var server = await ServerInstance.Shared;
+        using var http = new HttpClient();
+        using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{server.MetricsPort}/loyalty.v1.ScoringService/Score"));
+        Assert.NotEqual(System.Net.HttpStatusCode.OK, response.StatusCode);
+
+        using var http2 = new HttpClient { DefaultRequestVersion = System.Net.HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        using var onGrpcPort = await http2.GetAsync(new Uri($"http://127.0.0.1:{server.GrpcPort}/metrics"));
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, onGrpcPort.StatusCode);
+    }
+}
