@@ -137,8 +137,9 @@ internal sealed class HotStateStore
         RedisKey[] keys = [tag + ":s", tag + ":p"];
         RedisValue[] args =
         [
-            // A fresh version that no snapshot taken before this load can carry (a million writes per millisecond apart).
-            (now * 1_000_000) + Random.Shared.Next(1_000_000),
+            // A fresh version that no snapshot taken before this load can carry (a million writes per second apart),
+            // kept under 2^53 because Redis's Lua hands integers back through doubles.
+            (now / 1000 * 1_000_000) + Random.Shared.Next(1_000_000),
             load.Balance,
             load.LifetimeSpendMinor,
             load.Tier,
