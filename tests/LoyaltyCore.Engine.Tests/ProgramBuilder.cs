@@ -18,7 +18,7 @@ internal static class ProgramBuilder
         """;
 
     public static LoyaltyProgram Sample(string rounding = "floor") =>
-        ProgramCompiler.FromJson(SampleJson.Replace("\"floor\"", $"\"{rounding}\"", StringComparison.Ordinal));
+        ProgramParser.Parse(SampleJson.Replace("\"floor\"", $"\"{rounding}\"", StringComparison.Ordinal));
 
     public static Basket Basket(params (int Quantity, long UnitPriceMinor)[] lines)
     {
@@ -28,5 +28,5 @@ internal static class ProgramBuilder
     }
 
     public static MemberState Member(long lifetimeSpendMinor = 0, string tier = "member", long balance = 0) =>
-        new(balance, lifetimeSpendMinor, tier, 0);
+        new() { Balance = balance, LifetimeSpendMinor = lifetimeSpendMinor, Tier = tier };
 }

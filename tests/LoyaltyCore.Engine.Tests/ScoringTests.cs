@@ -13,8 +13,8 @@ public sealed class ScoringTests
         Assert.Equal(4_520, outcome.SpendMinor);
         Assert.Equal(45, outcome.PointsEarned);
         var line = Assert.Single(outcome.Breakdown);
-        Assert.Equal(ProgramCompiler.BaseEarnRuleId, line.RuleId);
-        Assert.Equal("1 pt per 1.00 EUR on 45.20 EUR", line.Reason);
+        Assert.Equal(LoyaltyProgram.BaseEarnRuleId, line.RuleId);
+        Assert.Equal("1 pt per 1.00 EUR spent", line.Reason);
     }
 
     [Theory]
@@ -35,8 +35,8 @@ public sealed class ScoringTests
 
         Assert.Equal(2, outcome.Breakdown.Count);
         Assert.Equal(45, outcome.Breakdown[0].Points);
-        Assert.Equal(ProgramCompiler.TierMultiplierRuleId, outcome.Breakdown[1].RuleId);
-        Assert.Equal(22, outcome.Breakdown[1].Points); // 45 x 0.5 = 22.5, floored
+        Assert.Equal("tier:gold", outcome.Breakdown[1].RuleId);
+        Assert.Equal(22, outcome.Breakdown[1].Points); // 45.00 EUR x 0.5 = 22.5, floored
         Assert.Equal(outcome.Breakdown.Sum(b => b.Points), outcome.PointsEarned);
         Assert.Contains("Gold tier x1.5", outcome.Breakdown[1].Reason, StringComparison.Ordinal);
     }
@@ -51,7 +51,7 @@ public sealed class ScoringTests
         Assert.True(outcome.TierChanged);
         Assert.Equal(10, outcome.PointsEarned);
         Assert.Equal("gold", outcome.Progress!.Value.NextTier.Id);
-        Assert.Equal(150_000, outcome.Progress.Value.SpendToNextTierMinor);
+        Assert.Equal(150_000, outcome.Progress.Value.Remaining);
     }
 
     [Fact]
@@ -73,10 +73,11 @@ public sealed class ScoringTests
     [Fact]
     public void A_stored_tier_is_never_lost_and_an_unknown_one_falls_back_to_spend()
     {
-        var tiers = ProgramBuilder.Sample().Tiers;
-        Assert.Equal("gold", tiers.Resolve("gold", 0).Id);
-        Assert.Equal("silver", tiers.Resolve("retired-tier", 60_000).Id);
-        Assert.Equal("silver", tiers.Resolve("member", 60_000).Id);
+        var policy = ProgramBuilder.Sample().TierPolicy;
+        var local = new DateTime(2026, 11, 23, 12, 0, 0, DateTimeKind.Unspecified);
+        Assert.Equal("gold", policy.Current(ProgramBuilder.Member(0, "gold"), local).Tier.Id);
+        Assert.Equal("silver", policy.Current(ProgramBuilder.Member(60_000, "retired-tier"), local).Tier.Id);
+        Assert.Equal("silver", policy.Current(ProgramBuilder.Member(60_000, "member"), local).Tier.Id);
     }
 
     [Fact]

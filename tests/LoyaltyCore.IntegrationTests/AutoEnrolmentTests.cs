@@ -13,7 +13,7 @@ public sealed class AutoEnrolmentTests
         await File.WriteAllTextAsync(path, sample.Replace("\"autoEnroll\": false", "\"autoEnroll\": true", StringComparison.Ordinal));
         try
         {
-            await using var server = await ServerInstance.StartAsync(settings => settings["Program:Path"] = path);
+            await using var server = await ServerInstance.StartAsync(settings => settings["Program:Path"] = path, ownLedger: true);
             var memberId = Ids.Member();
 
             var response = await server.Scoring.ScoreAsync(Requests.Score(memberId));
@@ -21,7 +21,7 @@ public sealed class AutoEnrolmentTests
             Assert.Equal(45, response.Balance);
             var member = await server.Members.GetMemberAsync(new GetMemberRequest { MemberId = memberId });
             Assert.Equal(45, member.Balance);
-            Assert.Equal(1, await Ledger.CountAsync(memberId));
+            Assert.Equal(1, await Ledger.CountAsync(memberId, database: server.LedgerConnectionString));
         }
         finally
         {

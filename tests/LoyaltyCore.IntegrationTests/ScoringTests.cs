@@ -45,11 +45,11 @@ public sealed class ScoringTests
         Assert.Equal("silver", crossing.Tier);
         Assert.Equal(500, crossing.PointsEarned);
         Assert.Equal("gold", crossing.TierProgress.NextTier);
-        Assert.Equal(150_000, crossing.TierProgress.SpendToNextTierMinor);
+        Assert.Equal(150_000, crossing.TierProgress.Remaining);
 
         var next = await server.Scoring.ScoreAsync(Requests.Score(memberId, lines: Requests.Line("cable", 1, 10_000)));
         Assert.Equal(125, next.PointsEarned); // 100 base + 25 for Silver x1.25
-        Assert.Equal(["base-earn", "tier-multiplier"], next.Breakdown.Select(b => b.RuleId));
+        Assert.Equal(["base-earn", "tier:silver"], next.Breakdown.Select(b => b.RuleId));
 
         var member = await server.Members.GetMemberAsync(new GetMemberRequest { MemberId = memberId });
         Assert.Equal("silver", member.Tier);

@@ -1,59 +1,301 @@
+using LoyaltyCore.Engine.Calendar;
+using LoyaltyCore.Engine.Rules;
 using LoyaltyCore.Engine.Scoring;
 using LoyaltyCore.Engine.Tiers;
 
 namespace LoyaltyCore.Engine.Programs;
 
+/// <summary>The compiled parts of a program, as <see cref="ProgramParser"/> produces them.</summary>
+internal sealed record ProgramParts(
+    string Id,
+    string Version,
+    string Currency,
+    int CurrencyExponent,
+    TimeZoneInfo TimeZone,
+    bool AutoEnroll,
+    long EarnPoints,
+    long EarnPerMinor,
+    RoundingMode Rounding,
+    IReadOnlySet<string> ExcludedCategories,
+    IReadOnlySet<string> ExcludedSkus,
+    Caps Caps,
+    TierPolicy TierPolicy,
+    IReadOnlyList<MembershipPlan> Memberships,
+    IReadOnlyList<Rule> Rules,
+    IReadOnlyList<Campaign> Campaigns,
+    IReadOnlyList<Objective> Objectives,
+    ReferralPolicy? Referral,
+    IReadOnlyList<PeriodUnit> NthPurchaseUnits);
+
 /// <summary>
-/// An activated, immutable program version: rules compiled once, evaluated for every purchase without parsing
-/// or reflection. A request holds one instance from start to end, so it never sees a mix of versions.
+/// An activated, immutable program version: every rule compiled once, evaluated per purchase without parsing or
+/// reflection. A request holds one instance from start to end, so it never sees a mix of versions.
 /// </summary>
+/// <remarks>
+/// Evaluation order (the stacking rules, identical for the same program, member state and basket):
+/// exclusions; base earn; the tier's multiplier; the membership's multiplier; program rules then campaign rules in
+/// document order (a firing rule with <c>stop</c> ends this step); objective steps; the referral welcome. Multipliers
+/// add (each contributes <c>(factor - 1) x base</c> on its lines). Caps apply as points are awarded, in that order.
+/// </remarks>
 public sealed class LoyaltyProgram
 {
-    private readonly IEarnRule[] _rules;
+    public const string BaseEarnRuleId = "base-earn";
+    public const string ReferralRuleId = "referral";
+    private const int OneBasisPoints = 10_000;
 
-    internal LoyaltyProgram(string id, string version, string currency, int currencyExponent, bool autoEnroll, TierLadder tiers, IEarnRule[] rules)
+    private readonly ProgramParts _parts;
+    private readonly Rule[] _rules;
+    private readonly string[] _campaignCounterKeys;
+    private readonly Dictionary<string, MembershipPlan> _memberships;
+    private readonly string _baseReason;
+    private readonly string[] _tierRuleIds;
+    private readonly string[] _tierReasons;
+
+    internal LoyaltyProgram(ProgramParts parts)
     {
-        Id = id;
-        Version = version;
-        Currency = currency;
-        CurrencyExponent = currencyExponent;
-        AutoEnroll = autoEnroll;
-        Tiers = tiers;
-        _rules = rules;
+        _parts = parts;
+        _rules = [.. parts.Rules];
+        _campaignCounterKeys = parts.Campaigns.Select(c => CounterKeys.CampaignPoints(c.Id)).ToArray();
+        _memberships = parts.Memberships.ToDictionary(m => m.Id, StringComparer.Ordinal);
+        Calendar = new ProgramCalendar(parts.TimeZone);
+        _baseReason = $"{parts.EarnPoints} pt per {Money.Format(parts.EarnPerMinor, parts.CurrencyExponent)} {parts.Currency} spent";
+        _tierRuleIds = parts.TierPolicy.Ladder.Tiers.Select(t => "tier:" + t.Id).ToArray();
+        _tierReasons = parts.TierPolicy.Ladder.Tiers.Select(t => $"{t.Name} tier x{Multiplier.Format(t.MultiplierBasisPoints)}").ToArray();
     }
 
-    public string Id { get; }
+    public string Id => _parts.Id;
 
-    public string Version { get; }
+    public string Version => _parts.Version;
 
-    public string Currency { get; }
+    public string Currency => _parts.Currency;
 
-    public int CurrencyExponent { get; }
+    public int CurrencyExponent => _parts.CurrencyExponent;
 
-    public bool AutoEnroll { get; }
+    public bool AutoEnroll => _parts.AutoEnroll;
 
-    public TierLadder Tiers { get; }
+    public ProgramCalendar Calendar { get; }
 
-    public IReadOnlyList<IEarnRule> Rules => _rules;
+    public TierPolicy TierPolicy => _parts.TierPolicy;
 
-    public ScoreOutcome Score(in MemberState member, Basket basket)
+    public TierLadder Tiers => _parts.TierPolicy.Ladder;
+
+    public Caps Caps => _parts.Caps;
+
+    public IReadOnlyList<Rule> Rules => _rules;
+
+    public IReadOnlyList<Campaign> Campaigns => _parts.Campaigns;
+
+    public IReadOnlyList<Objective> Objectives => _parts.Objectives;
+
+    public IReadOnlyList<MembershipPlan> Memberships => _parts.Memberships;
+
+    public ReferralPolicy? Referral => _parts.Referral;
+
+    public MembershipPlan? FindMembership(string id) => _memberships.GetValueOrDefault(id);
+
+    public bool IsExcluded(in BasketLine line) =>
+        _parts.ExcludedCategories.Contains(line.Category) || _parts.ExcludedSkus.Contains(line.Sku);
+
+    /// <summary>Points at the base rate: <c>round(spend x points / perMinor)</c>.</summary>
+    public long BasePoints(long spendMinor) =>
+        Rounding.Divide((Int128)spendMinor * _parts.EarnPoints, _parts.EarnPerMinor, _parts.Rounding);
+
+    /// <summary>What a multiplier adds over the base rate: <c>round(spend x points x (factor - 1) / perMinor)</c>, rounded once.</summary>
+    public long ExtraPoints(long spendMinor, int factorBasisPoints) =>
+        Rounding.Divide((Int128)spendMinor * _parts.EarnPoints * (factorBasisPoints - OneBasisPoints), (Int128)_parts.EarnPerMinor * OneBasisPoints, _parts.Rounding);
+
+    internal string CampaignCounterKey(Campaign campaign) => _campaignCounterKeys[campaign.Index];
+
+    internal string? DailyCounterKey(DateTime local) =>
+        _parts.Caps.PerMemberPerDay is null ? null : CounterKeys.DailyPoints(ProgramCalendar.PeriodKey(local, PeriodUnit.Day));
+
+    /// <param name="budgetLimits">Points each campaign may still award in total; campaigns absent from it are unlimited.</param>
+    public ScoreOutcome Score(MemberState member, Basket basket, IReadOnlyDictionary<string, long>? budgetLimits = null)
     {
+        ArgumentNullException.ThrowIfNull(member);
         ArgumentNullException.ThrowIfNull(basket);
-        var tierBefore = Tiers.Resolve(member.Tier, member.LifetimeSpendMinor);
-        var evaluation = new Evaluation(this, member, tierBefore, basket);
-        foreach (var rule in _rules)
+        var local = Calendar.LocalTime(basket.OccurredAt);
+        var (tierBefore, reviewApplied) = TierPolicy.Current(member, local);
+        var evaluation = new Evaluation(this, member, basket, local, tierBefore, budgetLimits);
+        var eligible = evaluation.EligibleSpendMinor;
+
+        evaluation.Award(BaseEarnRuleId, BasePoints(eligible), _baseReason);
+        if (tierBefore.MultiplierBasisPoints != OneBasisPoints)
         {
-            rule.Apply(evaluation);
+            evaluation.Award(_tierRuleIds[tierBefore.Rank], ExtraPoints(eligible, tierBefore.MultiplierBasisPoints), _tierReasons[tierBefore.Rank]);
         }
 
-        var lifetimeAfter = checked(member.LifetimeSpendMinor + basket.TotalMinor);
-        var tierAfter = Tiers.AfterSpend(tierBefore, lifetimeAfter);
+        if (member.Membership is { } membershipId && _memberships.TryGetValue(membershipId, out var plan)
+            && member.HasMembershipAt(plan.Id, basket.OccurredAt) && plan.MultiplierBasisPoints != OneBasisPoints)
+        {
+            evaluation.Award(plan.RuleId, ExtraPoints(eligible, plan.MultiplierBasisPoints), plan.Reason);
+        }
+
+        foreach (var rule in _rules)
+        {
+            if (evaluation.Stopped)
+            {
+                break;
+            }
+
+            if ((rule.Campaign is { } campaign && !campaign.IsLive(evaluation)) || (rule.When is { } when && !when.Matches(evaluation)))
+            {
+                continue;
+            }
+
+            var wanted = rule.Points(evaluation);
+            if (wanted <= 0)
+            {
+                continue;
+            }
+
+            evaluation.Award(rule.Id, wanted, rule.Reason, rule.Campaign);
+            evaluation.Stopped = rule.Stop;
+        }
+
+        var counters = new List<KeyValuePair<string, long>>(8);
+        AwardObjectives(member, basket, local, evaluation, counters);
+        var referrerReward = AwardReferral(member, evaluation, counters);
+
+        var points = evaluation.TotalPoints;
+        var spend = basket.TotalMinor;
+        var qualifyingAfter = checked(TierPolicy.QualifyingValue(member, local) + (TierPolicy.Metric == QualificationMetric.Spend ? spend : points));
+        var tierAfter = TierLadder.Higher(tierBefore, Tiers.ForValue(qualifyingAfter));
+
+        CountPurchase(local, evaluation, spend, points, counters);
+        List<KeyValuePair<string, long>> sets = reviewApplied is { } review ? [new(CounterKeys.TierReview, review)] : [];
+        List<string>? stale = null;
+        foreach (var key in member.Counters.Keys)
+        {
+            if (CounterStaleness.IsStale(key, local))
+            {
+                (stale ??= []).Add(key);
+            }
+        }
+
+        List<CampaignAward>? awards = null;
+        foreach (var campaign in _parts.Campaigns)
+        {
+            var earned = evaluation.CampaignPoints(campaign);
+            if (earned > 0)
+            {
+                (awards ??= []).Add(new CampaignAward(campaign.Id, earned));
+            }
+        }
+
         return new ScoreOutcome(
-            evaluation.TotalPoints,
+            points,
             evaluation.Breakdown,
-            basket.TotalMinor,
+            spend,
+            eligible,
             tierBefore,
             tierAfter,
-            Tiers.ProgressFrom(tierAfter, lifetimeAfter));
+            Tiers.ProgressFrom(tierAfter, qualifyingAfter),
+            counters,
+            sets,
+            (IReadOnlyList<string>?)stale ?? [],
+            (IReadOnlyList<CampaignAward>?)awards ?? [],
+            referrerReward);
+    }
+
+    private void AwardObjectives(MemberState member, Basket basket, DateTime local, Evaluation evaluation, List<KeyValuePair<string, long>> counters)
+    {
+        if (_parts.Objectives.Count == 0)
+        {
+            return;
+        }
+
+        var year = local.Year;
+        var yearToDate = checked(member.Counter(CounterKeys.YearSpend(year)) + basket.TotalMinor);
+        counters.Add(new(CounterKeys.YearSpend(year), basket.TotalMinor));
+        if (member.ReferenceRevenueMinor <= 0)
+        {
+            return;
+        }
+
+        foreach (var objective in _parts.Objectives)
+        {
+            foreach (var step in objective.Steps)
+            {
+                if ((Int128)yearToDate * 100 < (Int128)member.ReferenceRevenueMinor * step.Percent)
+                {
+                    break;
+                }
+
+                var fired = CounterKeys.ObjectiveStep(objective.Id, year, step.Percent);
+                if (member.Counter(fired) == 0)
+                {
+                    evaluation.Award(step.RuleId, step.Points, step.Reason);
+                    counters.Add(new(fired, 1));
+                }
+            }
+        }
+    }
+
+    private ReferrerReward? AwardReferral(MemberState member, Evaluation evaluation, List<KeyValuePair<string, long>> counters)
+    {
+        if (_parts.Referral is not { } referral || member.ReferredBy is null
+            || member.Counter(CounterKeys.ReferralRewarded) != 0 || evaluation.EligibleSpendMinor < referral.MinimumSpendMinor)
+        {
+            return null;
+        }
+
+        evaluation.Award(ReferralRuleId, referral.RefereePoints, "Welcome bonus for joining through a referral");
+        counters.Add(new(CounterKeys.ReferralRewarded, 1));
+        return referral.ReferrerPoints > 0 ? new ReferrerReward(member.ReferredBy, referral.ReferrerPoints) : null;
+    }
+
+    private void CountPurchase(DateTime local, Evaluation evaluation, long spend, long points, List<KeyValuePair<string, long>> counters)
+    {
+        if (points > 0 && DailyCounterKey(local) is { } daily)
+        {
+            counters.Add(new(daily, points));
+        }
+
+        foreach (var campaign in _parts.Campaigns)
+        {
+            var earned = evaluation.CampaignPoints(campaign);
+            if (earned > 0)
+            {
+                counters.Add(new(CampaignCounterKey(campaign), earned));
+            }
+        }
+
+        foreach (var unit in _parts.NthPurchaseUnits)
+        {
+            counters.Add(new(CounterKeys.Purchases(unit, ProgramCalendar.PeriodKey(local, unit)), 1));
+        }
+
+        var metric = TierPolicy.Metric == QualificationMetric.Spend ? spend : points;
+        if (TierPolicy.UsesMonthlyBuckets && metric > 0)
+        {
+            counters.Add(new(CounterKeys.QualifyingMonth(ProgramCalendar.PeriodKey(local, PeriodUnit.Month)), metric));
+        }
+        else if (TierPolicy.Metric == QualificationMetric.Points && points > 0)
+        {
+            counters.Add(new(CounterKeys.LifetimePoints, points));
+        }
+    }
+}
+
+internal static class Multiplier
+{
+    public static string Format(int basisPoints) =>
+        (basisPoints / 10_000m).ToString("0.####", System.Globalization.CultureInfo.InvariantCulture);
+}
+
+internal static class Money
+{
+    public static string Format(long minor, int exponent)
+    {
+        if (exponent == 0)
+        {
+            return minor.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        var scale = (long)Math.Pow(10, exponent);
+        var whole = Math.DivRem(Math.Abs(minor), scale, out var fraction);
+        var sign = minor < 0 ? "-" : string.Empty;
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{sign}{whole}.{fraction.ToString(new string('0', exponent), System.Globalization.CultureInfo.InvariantCulture)}");
     }
 }

@@ -1,4 +1,55 @@
 namespace LoyaltyCore.Engine.Scoring;
 
-/// <summary>The part of a member's hot state that scoring depends on.</summary>
-public readonly record struct MemberState(long Balance, long LifetimeSpendMinor, string Tier, long PurchaseCount);
+/// <summary>
+/// Everything about a member that scoring depends on. <see cref="Counters"/> are the engine's own running totals
+/// (points today, purchases this month, campaign points...), named by <see cref="CounterKeys"/>; the hot state stores
+/// them opaquely and applies the deltas each evaluation returns.
+/// </summary>
+public sealed class MemberState
+{
+    private static readonly IReadOnlyDictionary<string, long> NoCounters = new Dictionary<string, long>();
+
+    public long Balance { get; init; }
+
+    public long LifetimeSpendMinor { get; init; }
+
+    /// <summary>The stored tier id; empty for a member never scored.</summary>
+    public string Tier { get; init; } = string.Empty;
+
+    public long Purchases { get; init; }
+
+    public DateTimeOffset EnrolledAt { get; init; }
+
+    public IReadOnlyList<string> Segments { get; init; } = [];
+
+    /// <summary>The paid membership held, if any; it counts only until <see cref="MembershipExpiresAt"/>.</summary>
+    public string? Membership { get; init; }
+
+    public DateTimeOffset MembershipExpiresAt { get; init; }
+
+    /// <summary>The reference revenue objectives are measured against (for example last year's), in minor units.</summary>
+    public long ReferenceRevenueMinor { get; init; }
+
+    /// <summary>The member who referred this one, if any.</summary>
+    public string? ReferredBy { get; init; }
+
+    public IReadOnlyDictionary<string, long> Counters { get; init; } = NoCounters;
+
+    public long Counter(string key) => Counters.TryGetValue(key, out var value) ? value : 0;
+
+    public bool HasSegment(string segment)
+    {
+        foreach (var held in Segments)
+        {
+            if (string.Equals(held, segment, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    public bool HasMembershipAt(string membership, DateTimeOffset at) =>
+        string.Equals(Membership, membership, StringComparison.Ordinal) && MembershipExpiresAt > at;
+}

@@ -4,14 +4,28 @@ namespace LoyaltyCore.Engine.Scoring;
 
 public readonly record struct BreakdownLine(string RuleId, long Points, string Reason);
 
-/// <summary>What a purchase earns and what it does to the member's standing. Computed, never stored as-is.</summary>
+public readonly record struct CampaignAward(string CampaignId, long Points);
+
+/// <summary>Points the referrer earns because of this purchase, credited to them as a transaction of its own.</summary>
+public readonly record struct ReferrerReward(string ReferrerId, long Points);
+
+/// <summary>
+/// What a purchase earns and what it changes. Counter deltas and sets are what the hot state must apply atomically
+/// with the points; <see cref="CampaignAwards"/> is what must be drawn from campaign budgets.
+/// </summary>
 public sealed record ScoreOutcome(
     long PointsEarned,
     IReadOnlyList<BreakdownLine> Breakdown,
     long SpendMinor,
+    long EligibleSpendMinor,
     Tier TierBefore,
     Tier TierAfter,
-    TierProgress? Progress)
+    TierProgress? Progress,
+    IReadOnlyList<KeyValuePair<string, long>> CounterDeltas,
+    IReadOnlyList<KeyValuePair<string, long>> CounterSets,
+    IReadOnlyList<string> StaleCounters,
+    IReadOnlyList<CampaignAward> CampaignAwards,
+    ReferrerReward? ReferrerReward)
 {
     public bool TierChanged => !ReferenceEquals(TierBefore, TierAfter);
 }

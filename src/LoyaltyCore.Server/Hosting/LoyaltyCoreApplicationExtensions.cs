@@ -20,6 +20,7 @@ public static partial class LoyaltyCoreApplicationExtensions
         app.UseAuthorization();
         app.MapGrpcService<ScoringGrpcService>();
         app.MapGrpcService<MemberGrpcService>();
+        app.MapGrpcService<ProgramGrpcService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         app.MapMetrics().RequireHost($"*:{server.MetricsPort}");

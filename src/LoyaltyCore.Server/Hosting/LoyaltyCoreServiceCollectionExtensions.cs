@@ -36,6 +36,8 @@ public static class LoyaltyCoreServiceCollectionExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<LoyaltyMetrics>();
         services.AddSingleton<ProgramProvider>();
+        services.AddSingleton<CampaignBudgets>();
+        services.AddHostedService<ProgramWatcher>();
         services.AddSingleton<RedisConnection>();
         services.AddSingleton<HotStateStore>();
         services.AddSingleton<SnapshotCache>();

@@ -10,14 +10,8 @@ using StackExchange.Redis;
 
 namespace LoyaltyCore.Server.HotState;
 
-/// <summary>A member's hot state as last seen; <see cref="Version"/> changes with every write.</summary>
-internal sealed record MemberSnapshot(string Version, long Balance, long LifetimeSpendMinor, string Tier, long Purchases)
-{
-    public MemberState ToState() => new(Balance, LifetimeSpendMinor, Tier, Purchases);
-}
-
 /// <summary>A member's state as the ledger says it is, ready to be loaded into Redis.</summary>
-internal readonly record struct MemberLoad(long Balance, long LifetimeSpendMinor, string Tier, long Purchases, long EnrolledAtMs, bool HasHistory);
+internal readonly record struct MemberLoad(MemberState State, bool HasHistory);
 
 internal enum ApplyOutcome
 {
@@ -41,19 +35,21 @@ internal readonly record struct ApplyReply(
     long Balance = 0,
     string? Version = null);
 
-internal readonly record struct ApplyCommand(
+/// <param name="Increments">Fields to add to: spend, purchases, engine counters.</param>
+/// <param name="Sets">Fields to set: tier, profile fields, markers.</param>
+/// <param name="Deletes">Fields to drop: counters that no longer matter.</param>
+internal sealed record ApplyCommand(
     string MemberId,
     string TransactionId,
     string ExpectedVersion,
-    long PointsDelta,
-    long SpendDelta,
-    string TierAfter,
+    long BalanceDelta,
+    IReadOnlyList<KeyValuePair<string, long>> Increments,
+    IReadOnlyList<KeyValuePair<string, string>> Sets,
+    IReadOnlyList<string> Deletes,
     byte[] Record,
     byte[] Entry,
     long OccurredAtMs,
     bool LedgerChecked);
-
-internal readonly record struct StoredMember(MemberSnapshot Snapshot, long EnrolledAtMs);
 
 /// <summary>
 /// Members' balances, tiers and transaction records in Redis. Every key of a member carries the hash tag
@@ -92,22 +88,38 @@ internal sealed class HotStateStore
     {
         var tag = HashTag(command.MemberId);
         RedisKey[] keys = [tag + ":s", $"{tag}:tx:{command.TransactionId}", tag + ":p"];
-        RedisValue[] args =
-        [
-            command.TransactionId,
-            command.ExpectedVersion,
-            command.PointsDelta,
-            command.SpendDelta,
-            command.TierAfter,
-            command.Record,
-            command.Entry,
-            _recordTtlSeconds,
-            command.OccurredAtMs,
-            _time.GetUtcNow().ToUnixTimeMilliseconds(),
-            _replayWindowMs,
-            _clockSkewMs,
-            command.LedgerChecked ? 1 : 0,
-        ];
+        var args = new RedisValue[14 + (command.Increments.Count * 2) + (command.Sets.Count * 2) + command.Deletes.Count];
+        args[0] = command.TransactionId;
+        args[1] = command.ExpectedVersion;
+        args[2] = command.BalanceDelta;
+        args[3] = command.Record;
+        args[4] = command.Entry;
+        args[5] = _recordTtlSeconds;
+        args[6] = command.OccurredAtMs;
+        args[7] = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        args[8] = _replayWindowMs;
+        args[9] = _clockSkewMs;
+        args[10] = command.LedgerChecked ? 1 : 0;
+        var i = 11;
+        args[i++] = command.Increments.Count;
+        foreach (var (field, delta) in command.Increments)
+        {
+            args[i++] = field;
+            args[i++] = delta;
+        }
+
+        args[i++] = command.Sets.Count;
+        foreach (var (field, value) in command.Sets)
+        {
+            args[i++] = field;
+            args[i++] = value;
+        }
+
+        args[i++] = command.Deletes.Count;
+        foreach (var field in command.Deletes)
+        {
+            args[i++] = field;
+        }
 
         var started = Stopwatch.GetTimestamp();
         var result = await _redis.Database.ScriptEvaluateAsync(ApplyScript, keys, args);
@@ -120,8 +132,7 @@ internal sealed class HotStateStore
             "R" => new ApplyReply(ApplyOutcome.Replay, Record: (byte[]?)reply[1], PendingEntry: reply[2].IsNull ? null : (byte[]?)reply[2]),
             "M" => new ApplyReply(ApplyOutcome.Missing),
             "L" => new ApplyReply(ApplyOutcome.CheckLedger),
-            "C" => new ApplyReply(ApplyOutcome.Conflict, Snapshot: new MemberSnapshot(
-                (string)reply[1]!, (long)reply[2], (long)reply[3], (string?)reply[4] ?? string.Empty, (long)reply[5])),
+            "C" => new ApplyReply(ApplyOutcome.Conflict, Snapshot: MemberFields.Parse(Pairs(reply, 1))),
             "I" => new ApplyReply(ApplyOutcome.Insufficient, Balance: (long)reply[1]),
             var other => throw new InvalidOperationException($"Unexpected reply '{other}' from the apply script."),
         };
@@ -135,37 +146,22 @@ internal sealed class HotStateStore
         var tag = HashTag(memberId);
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         RedisKey[] keys = [tag + ":s", tag + ":p"];
-        RedisValue[] args =
-        [
-            // A fresh version that no snapshot taken before this load can carry (a million writes per second apart),
-            // kept under 2^53 because Redis's Lua hands integers back through doubles.
-            (now / 1000 * 1_000_000) + Random.Shared.Next(1_000_000),
-            load.Balance,
-            load.LifetimeSpendMinor,
-            load.Tier,
-            load.Purchases,
-            load.HasHistory ? now : 0,
-            load.EnrolledAtMs,
-            replace ? 1 : 0,
-        ];
+        // A fresh version that no snapshot taken before this load can carry (a million writes per second apart),
+        // kept under 2^53 because Redis's Lua hands integers back through doubles.
+        var version = (now / 1000 * 1_000_000) + Random.Shared.Next(1_000_000);
+        var args = new List<RedisValue> { replace ? 1 : 0, load.HasHistory ? now : 0 };
+        args.AddRange(MemberFields.Serialize(load.State, version));
 
         var started = Stopwatch.GetTimestamp();
-        var result = await _redis.Database.ScriptEvaluateAsync(LoadScript, keys, args);
+        var result = await _redis.Database.ScriptEvaluateAsync(LoadScript, keys, [.. args]);
         _loadDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
         return (int)result;
     }
 
-    public async Task<StoredMember?> ReadAsync(string memberId)
+    public async Task<MemberSnapshot?> ReadAsync(string memberId)
     {
-        var values = await _redis.Database.HashGetAsync(HashTag(memberId) + ":s", ["v", "b", "s", "t", "n", "e"]);
-        if (values[0].IsNull)
-        {
-            return null;
-        }
-
-        return new StoredMember(
-            new MemberSnapshot((string)values[0]!, (long)values[1], (long)values[2], (string?)values[3] ?? string.Empty, (long)values[4]),
-            (long)values[5]);
+        var fields = await _redis.Database.HashGetAllAsync(HashTag(memberId) + ":s");
+        return fields.Length == 0 ? null : MemberFields.Parse(fields.Select(f => new KeyValuePair<string, RedisValue>(f.Name!, f.Value)));
     }
 
     /// <summary>Forgets a member's hot state (its transaction records stay). Used by operators and tests of recovery.</summary>
@@ -222,6 +218,14 @@ internal sealed class HotStateStore
     }
 
     private string HashTag(string memberId) => $"{_prefix}:{{m:{memberId}}}";
+
+    private static IEnumerable<KeyValuePair<string, RedisValue>> Pairs(RedisResult[] reply, int start)
+    {
+        for (var i = start; i + 1 < reply.Length; i += 2)
+        {
+            yield return new KeyValuePair<string, RedisValue>((string)reply[i]!, (RedisValue)reply[i + 1]);
+        }
+    }
 
     private static string ReadScript(string name)
     {

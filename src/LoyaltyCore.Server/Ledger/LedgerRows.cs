@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using LoyaltyCore.Server.Ledger.Contracts;
 
 namespace LoyaltyCore.Server.Ledger;
@@ -18,17 +19,25 @@ internal sealed record LedgerRow(
     string TierAfter,
     long BalanceAfter,
     byte[] Fingerprint,
-    byte[] Response)
+    byte[] Response,
+    byte[]? Changes)
 {
     public static LedgerRow From(LedgerEntry e) => new(
         e.TransactionId, e.MemberId, (int)e.Kind, e.Points, e.SpendMinor, e.StoreId, e.Channel, e.OccurredAtUnixMs,
-        e.RecordedAtUnixMs, e.ProgramVersion, e.RuleIds, e.TierAfter, e.BalanceAfter, e.Fingerprint.ToByteArray(), e.Response.ToByteArray());
+        e.RecordedAtUnixMs, e.ProgramVersion, e.RuleIds, e.TierAfter, e.BalanceAfter, e.Fingerprint.ToByteArray(), e.Response.ToByteArray(),
+        LedgerColumns.ChangesOf(e));
 }
 
-/// <summary>A batch as PostgreSQL's single <c>unnest</c> insert binds it: one array parameter per column.</summary>
+internal sealed record DrawRow(string CampaignId, string MemberId, string TransactionId, long Points)
+{
+    public static IEnumerable<DrawRow> From(IEnumerable<LedgerEntry> entries) =>
+        entries.SelectMany(e => e.CampaignDraws.Select(d => new DrawRow(d.CampaignId, e.MemberId, e.TransactionId, d.Points)));
+}
+
+/// <summary>A batch as PostgreSQL's <c>unnest</c> inserts bind it: one array parameter per column.</summary>
 internal sealed class LedgerColumns
 {
-    private LedgerColumns(int count)
+    private LedgerColumns(int count, int draws)
     {
         TransactionIds = new string[count];
         MemberIds = new string[count];
@@ -45,6 +54,11 @@ internal sealed class LedgerColumns
         BalancesAfter = new long[count];
         Fingerprints = new byte[count][];
         Responses = new byte[count][];
+        Changes = new byte[]?[count];
+        DrawCampaignIds = new string[draws];
+        DrawMemberIds = new string[draws];
+        DrawTransactionIds = new string[draws];
+        DrawPoints = new long[draws];
     }
 
     public string[] TransactionIds { get; }
@@ -77,9 +91,31 @@ internal sealed class LedgerColumns
 
     public byte[][] Responses { get; }
 
+    public byte[]?[] Changes { get; }
+
+    public string[] DrawCampaignIds { get; }
+
+    public string[] DrawMemberIds { get; }
+
+    public string[] DrawTransactionIds { get; }
+
+    public long[] DrawPoints { get; }
+
+    public bool HasDraws => DrawPoints.Length > 0;
+
+    public static byte[]? ChangesOf(LedgerEntry entry) =>
+        entry.Changes is { } changes && (changes.Increments.Count > 0 || changes.Sets.Count > 0) ? changes.ToByteArray() : null;
+
     public static LedgerColumns From(List<LedgerEntry> entries)
     {
-        var columns = new LedgerColumns(entries.Count);
+        var draws = 0;
+        foreach (var entry in entries)
+        {
+            draws += entry.CampaignDraws.Count;
+        }
+
+        var columns = new LedgerColumns(entries.Count, draws);
+        var d = 0;
         for (var i = 0; i < entries.Count; i++)
         {
             var e = entries[i];
@@ -98,6 +134,15 @@ internal sealed class LedgerColumns
             columns.BalancesAfter[i] = e.BalanceAfter;
             columns.Fingerprints[i] = e.Fingerprint.ToByteArray();
             columns.Responses[i] = e.Response.ToByteArray();
+            columns.Changes[i] = ChangesOf(e);
+            foreach (var draw in e.CampaignDraws)
+            {
+                columns.DrawCampaignIds[d] = draw.CampaignId;
+                columns.DrawMemberIds[d] = e.MemberId;
+                columns.DrawTransactionIds[d] = e.TransactionId;
+                columns.DrawPoints[d] = draw.Points;
+                d++;
+            }
         }
 
         return columns;

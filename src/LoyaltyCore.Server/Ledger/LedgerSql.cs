@@ -5,49 +5,85 @@ internal sealed record LedgerSql(
     string Dialect,
     bool BatchInsertWithArrays,
     string InsertEntries,
+    string InsertDraws,
     string InsertMember,
-    string MemberTotals)
+    string Member,
+    string InsertProgram,
+    string ActivateProgram,
+    string ActiveProgram,
+    string ProgramByVersion)
 {
     public const string FindTransaction = """
         SELECT member_id AS MemberId, fingerprint AS Fingerprint, response AS Response
         FROM ledger_entries WHERE member_id = @MemberId AND transaction_id = @TransactionId
         """;
 
+    /// <summary>A member's history in the order it was applied, to rebuild their state by replaying it.</summary>
+    public string MemberHistory => $"""
+        SELECT CAST(kind AS BIGINT) AS Kind, points AS Points, spend_minor AS SpendMinor, changes AS Changes
+        FROM ledger_entries WHERE member_id = @MemberId
+        ORDER BY {(Dialect == "postgres" ? "recorded_at" : "recorded_at_ms")}, transaction_id
+        """;
+
     public const string MemberIdsAfter = """
         SELECT member_id FROM members WHERE member_id > @After ORDER BY member_id LIMIT @Limit
         """;
 
-    /// <summary>One statement for the whole batch: columns travel as arrays and are unnested server-side.</summary>
+    public const string CampaignDrawn = """
+        SELECT COALESCE(SUM(points), 0) FROM campaign_draws WHERE campaign_id = @CampaignId
+        """;
+
+    private const string EntryColumns = """
+        transaction_id, member_id, kind, points, spend_minor, store_id, channel, occurred_at, recorded_at,
+        program_version, rule_ids, tier_after, balance_after, fingerprint, response, changes
+        """;
+
+    /// <summary>One statement per table for the whole batch: columns travel as arrays and are unnested server-side.</summary>
     public static LedgerSql Postgres { get; } = new(
         "postgres",
         BatchInsertWithArrays: true,
-        InsertEntries: """
-            INSERT INTO ledger_entries (transaction_id, member_id, kind, points, spend_minor, store_id, channel,
-                occurred_at, recorded_at, program_version, rule_ids, tier_after, balance_after, fingerprint, response)
+        InsertEntries: $"""
+            INSERT INTO ledger_entries ({EntryColumns})
             SELECT t.transaction_id, t.member_id, t.kind, t.points, t.spend_minor, t.store_id, t.channel,
                 'epoch'::timestamptz + t.occurred_ms * interval '1 millisecond',
                 'epoch'::timestamptz + t.recorded_ms * interval '1 millisecond',
-                t.program_version, t.rule_ids, t.tier_after, t.balance_after, t.fingerprint, t.response
+                t.program_version, t.rule_ids, t.tier_after, t.balance_after, t.fingerprint, t.response, t.changes
             FROM unnest(@TransactionIds, @MemberIds, @Kinds, @Points, @Spends, @StoreIds, @Channels, @OccurredMs,
-                @RecordedMs, @ProgramVersions, @RuleIds, @TiersAfter, @BalancesAfter, @Fingerprints, @Responses)
+                @RecordedMs, @ProgramVersions, @RuleIds, @TiersAfter, @BalancesAfter, @Fingerprints, @Responses, @Changes)
                 AS t(transaction_id, member_id, kind, points, spend_minor, store_id, channel, occurred_ms,
-                    recorded_ms, program_version, rule_ids, tier_after, balance_after, fingerprint, response)
+                    recorded_ms, program_version, rule_ids, tier_after, balance_after, fingerprint, response, changes)
             ON CONFLICT (member_id, transaction_id) DO NOTHING
             """,
+        InsertDraws: """
+            INSERT INTO campaign_draws (campaign_id, member_id, transaction_id, points)
+            SELECT * FROM unnest(@DrawCampaignIds, @DrawMemberIds, @DrawTransactionIds, @DrawPoints)
+            ON CONFLICT DO NOTHING
+            """,
         InsertMember: """
-            INSERT INTO members (member_id, enrolled_at)
-            VALUES (@MemberId, 'epoch'::timestamptz + @EnrolledAtMs * interval '1 millisecond')
+            INSERT INTO members (member_id, enrolled_at, referred_by)
+            VALUES (@MemberId, 'epoch'::timestamptz + @EnrolledAtMs * interval '1 millisecond', @ReferredBy)
             ON CONFLICT (member_id) DO NOTHING
             """,
-        MemberTotals: """
-            SELECT (extract(epoch FROM m.enrolled_at) * 1000)::bigint AS EnrolledAtMs,
-                COALESCE(SUM(e.points), 0)::bigint AS Balance,
-                COALESCE(SUM(e.spend_minor), 0)::bigint AS LifetimeSpendMinor,
-                COUNT(*) FILTER (WHERE e.kind = 1) AS Purchases,
-                COUNT(e.transaction_id) AS Entries
-            FROM members m LEFT JOIN ledger_entries e ON e.member_id = m.member_id
-            WHERE m.member_id = @MemberId
-            GROUP BY m.enrolled_at
+        Member: """
+            SELECT (extract(epoch FROM enrolled_at) * 1000)::bigint AS EnrolledAtMs, referred_by AS ReferredBy
+            FROM members WHERE member_id = @MemberId
+            """,
+        InsertProgram: """
+            INSERT INTO programs (version, program_id, document, published_at)
+            VALUES (@Version, @ProgramId, @Document, now())
+            ON CONFLICT (version) DO NOTHING
+            """,
+        ActivateProgram: """
+            INSERT INTO program_activations (version, activated_at) VALUES (@Version, now())
+            """,
+        ActiveProgram: """
+            SELECT p.version AS Version, p.document AS Document, (extract(epoch FROM a.activated_at) * 1000)::bigint AS ActivatedAtMs
+            FROM program_activations a JOIN programs p ON p.version = a.version
+            ORDER BY a.id DESC LIMIT 1
+            """,
+        ProgramByVersion: """
+            SELECT version AS Version, document AS Document, (extract(epoch FROM published_at) * 1000)::bigint AS ActivatedAtMs
+            FROM programs WHERE version = @Version
             """);
 
     /// <summary>SQLite is in-process: one prepared insert per row inside the batch's transaction costs no round trips.</summary>
@@ -56,23 +92,37 @@ internal sealed record LedgerSql(
         BatchInsertWithArrays: false,
         InsertEntries: """
             INSERT INTO ledger_entries (transaction_id, member_id, kind, points, spend_minor, store_id, channel,
-                occurred_at_ms, recorded_at_ms, program_version, rule_ids, tier_after, balance_after, fingerprint, response)
+                occurred_at_ms, recorded_at_ms, program_version, rule_ids, tier_after, balance_after, fingerprint, response, changes)
             VALUES (@TransactionId, @MemberId, @Kind, @Points, @SpendMinor, @StoreId, @Channel, @OccurredAtMs,
-                @RecordedAtMs, @ProgramVersion, @RuleIds, @TierAfter, @BalanceAfter, @Fingerprint, @Response)
+                @RecordedAtMs, @ProgramVersion, @RuleIds, @TierAfter, @BalanceAfter, @Fingerprint, @Response, @Changes)
             ON CONFLICT (member_id, transaction_id) DO NOTHING
             """,
+        InsertDraws: """
+            INSERT INTO campaign_draws (campaign_id, member_id, transaction_id, points)
+            VALUES (@CampaignId, @MemberId, @TransactionId, @Points)
+            ON CONFLICT DO NOTHING
+            """,
         InsertMember: """
-            INSERT INTO members (member_id, enrolled_at_ms) VALUES (@MemberId, @EnrolledAtMs)
+            INSERT INTO members (member_id, enrolled_at_ms, referred_by) VALUES (@MemberId, @EnrolledAtMs, @ReferredBy)
             ON CONFLICT (member_id) DO NOTHING
             """,
-        MemberTotals: """
-            SELECT m.enrolled_at_ms AS EnrolledAtMs,
-                COALESCE(SUM(e.points), 0) AS Balance,
-                COALESCE(SUM(e.spend_minor), 0) AS LifetimeSpendMinor,
-                COALESCE(SUM(CASE WHEN e.kind = 1 THEN 1 ELSE 0 END), 0) AS Purchases,
-                COUNT(e.transaction_id) AS Entries
-            FROM members m LEFT JOIN ledger_entries e ON e.member_id = m.member_id
-            WHERE m.member_id = @MemberId
-            GROUP BY m.enrolled_at_ms
+        Member: """
+            SELECT enrolled_at_ms AS EnrolledAtMs, referred_by AS ReferredBy FROM members WHERE member_id = @MemberId
+            """,
+        InsertProgram: """
+            INSERT INTO programs (version, program_id, document, published_at_ms)
+            VALUES (@Version, @ProgramId, @Document, CAST(strftime('%s', 'now') AS INTEGER) * 1000)
+            ON CONFLICT (version) DO NOTHING
+            """,
+        ActivateProgram: """
+            INSERT INTO program_activations (version, activated_at_ms) VALUES (@Version, CAST(strftime('%s', 'now') AS INTEGER) * 1000)
+            """,
+        ActiveProgram: """
+            SELECT p.version AS Version, p.document AS Document, a.activated_at_ms AS ActivatedAtMs
+            FROM program_activations a JOIN programs p ON p.version = a.version
+            ORDER BY a.id DESC LIMIT 1
+            """,
+        ProgramByVersion: """
+            SELECT version AS Version, document AS Document, published_at_ms AS ActivatedAtMs FROM programs WHERE version = @Version
             """);
 }

@@ -4,9 +4,26 @@ namespace LoyaltyCore.Server.Ledger;
 
 internal sealed record StoredTransaction(string MemberId, byte[] Fingerprint, byte[] Response);
 
-internal sealed record MemberTotals(long EnrolledAtMs, long Balance, long LifetimeSpendMinor, long Purchases, long Entries);
+internal sealed record StoredMember(long EnrolledAtMs, string? ReferredBy);
 
-/// <summary>The ledger outside the batched entry writes: members, the last guard for idempotency, the totals Redis is rebuilt from.</summary>
+/// <summary>Settable rather than positional: SQLite reports no column types for an empty result, which defeats constructor mapping.</summary>
+internal sealed class HistoryEntry
+{
+    public long Kind { get; set; }
+
+    public long Points { get; set; }
+
+    public long SpendMinor { get; set; }
+
+    public byte[]? Changes { get; set; }
+}
+
+internal sealed record StoredProgram(string Version, string Document, long ActivatedAtMs);
+
+/// <summary>
+/// The ledger outside the batched entry writes: members, the last guard for idempotency, the history Redis is
+/// rebuilt from, published programs and campaign spending.
+/// </summary>
 internal sealed class LedgerStore(LedgerDatabase database)
 {
     public async Task<StoredTransaction?> FindTransactionAsync(string memberId, string transactionId, CancellationToken cancellationToken)
@@ -16,19 +33,27 @@ internal sealed class LedgerStore(LedgerDatabase database)
             LedgerSql.FindTransaction, new { MemberId = memberId, TransactionId = transactionId }, cancellationToken: cancellationToken));
     }
 
-    public async Task<MemberTotals?> MemberTotalsAsync(string memberId, CancellationToken cancellationToken)
+    public async Task<StoredMember?> MemberAsync(string memberId, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        return await connection.QuerySingleOrDefaultAsync<MemberTotals>(new CommandDefinition(
-            database.Sql.MemberTotals, new { MemberId = memberId }, cancellationToken: cancellationToken));
+        return await connection.QuerySingleOrDefaultAsync<StoredMember>(new CommandDefinition(
+            database.Sql.Member, new { MemberId = memberId }, cancellationToken: cancellationToken));
+    }
+
+    public async Task<IReadOnlyList<HistoryEntry>> HistoryAsync(string memberId, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var entries = await connection.QueryAsync<HistoryEntry>(new CommandDefinition(
+            database.Sql.MemberHistory, new { MemberId = memberId }, cancellationToken: cancellationToken));
+        return entries.AsList();
     }
 
     /// <summary>Inserts the member if absent. Returns whether this call created it.</summary>
-    public async Task<bool> InsertMemberAsync(string memberId, long enrolledAtMs, CancellationToken cancellationToken)
+    public async Task<bool> InsertMemberAsync(string memberId, long enrolledAtMs, string? referredBy, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         var inserted = await connection.ExecuteAsync(new CommandDefinition(
-            database.Sql.InsertMember, new { MemberId = memberId, EnrolledAtMs = enrolledAtMs }, cancellationToken: cancellationToken));
+            database.Sql.InsertMember, new { MemberId = memberId, EnrolledAtMs = enrolledAtMs, ReferredBy = referredBy }, cancellationToken: cancellationToken));
         return inserted == 1;
     }
 
@@ -38,6 +63,39 @@ internal sealed class LedgerStore(LedgerDatabase database)
         var ids = await connection.QueryAsync<string>(new CommandDefinition(
             LedgerSql.MemberIdsAfter, new { After = after, Limit = limit }, cancellationToken: cancellationToken));
         return ids.AsList();
+    }
+
+    public async Task<long> CampaignDrawnAsync(string campaignId, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            LedgerSql.CampaignDrawn, new { CampaignId = campaignId }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Stores a program version (if new) and makes it the active one, in one transaction.</summary>
+    /// <returns>Whether the version was new.</returns>
+    public async Task<bool> PublishProgramAsync(string programId, string version, string document, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var created = await connection.ExecuteAsync(new CommandDefinition(
+            database.Sql.InsertProgram, new { Version = version, ProgramId = programId, Document = document }, transaction, cancellationToken: cancellationToken)) == 1;
+        await connection.ExecuteAsync(new CommandDefinition(database.Sql.ActivateProgram, new { Version = version }, transaction, cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+        return created;
+    }
+
+    public async Task<StoredProgram?> ActiveProgramAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<StoredProgram>(new CommandDefinition(database.Sql.ActiveProgram, cancellationToken: cancellationToken));
+    }
+
+    public async Task<StoredProgram?> ProgramAsync(string version, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<StoredProgram>(new CommandDefinition(
+            database.Sql.ProgramByVersion, new { Version = version }, cancellationToken: cancellationToken));
     }
 
     public async Task<bool> PingAsync(CancellationToken cancellationToken)

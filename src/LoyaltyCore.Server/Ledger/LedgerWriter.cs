@@ -137,11 +137,17 @@ internal sealed partial class LedgerWriter : BackgroundService
         var sql = _database.Sql;
         if (sql.BatchInsertWithArrays)
         {
-            await connection.ExecuteAsync(sql.InsertEntries, LedgerColumns.From(entries), transaction);
+            var columns = LedgerColumns.From(entries);
+            await connection.ExecuteAsync(sql.InsertEntries, columns, transaction);
+            if (columns.HasDraws)
+            {
+                await connection.ExecuteAsync(sql.InsertDraws, columns, transaction);
+            }
         }
         else
         {
             await connection.ExecuteAsync(sql.InsertEntries, entries.Select(LedgerRow.From), transaction);
+            await connection.ExecuteAsync(sql.InsertDraws, DrawRow.From(entries), transaction);
         }
 
         await transaction.CommitAsync();

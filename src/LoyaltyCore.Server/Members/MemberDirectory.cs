@@ -1,4 +1,7 @@
 using LoyaltyCore.Engine.Programs;
+using LoyaltyCore.Engine.Scoring;
+using LoyaltyCore.Server.Ledger.Contracts;
+using StackExchange.Redis;
 using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Server.Ledger;
 using LoyaltyCore.Server.Observability;
@@ -21,9 +24,9 @@ internal sealed partial class MemberDirectory(
     private const int RebuildAttempts = 5;
 
     /// <returns>Whether the member was created by this call (false: already enrolled).</returns>
-    public async Task<bool> EnrollAsync(string memberId, LoyaltyProgram program, CancellationToken cancellationToken)
+    public async Task<bool> EnrollAsync(string memberId, string? referredBy, LoyaltyProgram program, CancellationToken cancellationToken)
     {
-        var created = await ledger.InsertMemberAsync(memberId, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
+        var created = await ledger.InsertMemberAsync(memberId, time.GetUtcNow().ToUnixTimeMilliseconds(), referredBy, cancellationToken);
         if (created)
         {
             metrics.MembersEnrolled.Inc();
@@ -33,32 +36,35 @@ internal sealed partial class MemberDirectory(
         return created;
     }
 
+    public async Task<bool> ExistsAsync(string memberId, CancellationToken cancellationToken) =>
+        await ledger.MemberAsync(memberId, cancellationToken) is not null;
+
     /// <summary>Makes Redis hold the member's state, computed from the ledger when absent.</summary>
     /// <returns>False when the member is not enrolled (and was not enrolled by this call).</returns>
     public async Task<bool> EnsureLoadedAsync(string memberId, LoyaltyProgram program, bool enrollIfMissing, CancellationToken cancellationToken)
     {
-        var totals = await ledger.MemberTotalsAsync(memberId, cancellationToken);
-        if (totals is null)
+        var load = await FromLedgerAsync(memberId, program, cancellationToken);
+        if (load is null)
         {
             if (!enrollIfMissing)
             {
                 return false;
             }
 
-            if (await ledger.InsertMemberAsync(memberId, time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken))
+            if (await ledger.InsertMemberAsync(memberId, time.GetUtcNow().ToUnixTimeMilliseconds(), null, cancellationToken))
             {
                 metrics.MembersEnrolled.Inc();
             }
 
-            totals = await ledger.MemberTotalsAsync(memberId, cancellationToken)
+            load = await FromLedgerAsync(memberId, program, cancellationToken)
                 ?? throw new InvalidOperationException($"Member {memberId} vanished right after enrolment.");
         }
 
-        await hotState.LoadAsync(memberId, ToLoad(totals, program), replace: false);
+        await hotState.LoadAsync(memberId, load.Value, replace: false);
         return true;
     }
 
-    public async Task<StoredMember?> GetAsync(string memberId, LoyaltyProgram program, CancellationToken cancellationToken)
+    public async Task<MemberSnapshot?> GetAsync(string memberId, LoyaltyProgram program, CancellationToken cancellationToken)
     {
         var stored = await hotState.ReadAsync(memberId);
         if (stored is null && await EnsureLoadedAsync(memberId, program, enrollIfMissing: false, cancellationToken))
@@ -78,13 +84,12 @@ internal sealed partial class MemberDirectory(
         for (var attempt = 0; attempt < RebuildAttempts; attempt++)
         {
             await RecoverPendingAsync(memberId, TimeSpan.Zero);
-            var totals = await ledger.MemberTotalsAsync(memberId, cancellationToken);
-            if (totals is null)
+            if (await FromLedgerAsync(memberId, program, cancellationToken) is not { } load)
             {
                 return false;
             }
 
-            if (await hotState.LoadAsync(memberId, ToLoad(totals, program), replace: true) >= 0)
+            if (await hotState.LoadAsync(memberId, load, replace: true) >= 0)
             {
                 snapshots.Remove(memberId);
                 return true;
@@ -117,29 +122,77 @@ internal sealed partial class MemberDirectory(
 
     /// <summary>Commits entries that Redis applied but whose request never saw a commit (crash, ledger outage).</summary>
     /// <param name="minimumAge">Leaves alone entries younger than this: their own request is most likely committing them.</param>
-    public async Task<int> RecoverPendingAsync(string memberId, TimeSpan minimumAge)
+    /// <returns>The entries committed.</returns>
+    public async Task<IReadOnlyList<LedgerEntry>> RecoverPendingAsync(string memberId, TimeSpan minimumAge)
     {
         var cutoff = (time.GetUtcNow() - minimumAge).ToUnixTimeMilliseconds();
         var entries = await hotState.ReadPendingAsync(memberId);
         var stale = entries.Where(e => e.RecordedAtUnixMs <= cutoff).ToList();
         if (stale.Count == 0)
         {
-            return 0;
+            return stale;
         }
 
         await Task.WhenAll(stale.Select(writer.AppendAsync));
         metrics.PendingEntriesRecovered.Inc(stale.Count);
         LogRecovered(logger, stale.Count, memberId);
-        return stale.Count;
+        return stale;
     }
 
-    private static MemberLoad ToLoad(MemberTotals totals, LoyaltyProgram program) => new(
-        totals.Balance,
-        totals.LifetimeSpendMinor,
-        program.Tiers.ForLifetimeSpend(totals.LifetimeSpendMinor).Id,
-        totals.Purchases,
-        totals.EnrolledAtMs,
-        HasHistory: totals.Entries > 0);
+    /// <summary>
+    /// The member's state by replaying their ledger history: balance and spend from the rows, engine counters and
+    /// profile fields from each row's recorded changes (later sets win), counters that no longer matter dropped.
+    /// </summary>
+    private async Task<MemberLoad?> FromLedgerAsync(string memberId, LoyaltyProgram program, CancellationToken cancellationToken)
+    {
+        if (await ledger.MemberAsync(memberId, cancellationToken) is not { } member)
+        {
+            return null;
+        }
+
+        var history = await ledger.HistoryAsync(memberId, cancellationToken);
+        long balance = 0, spend = 0, purchases = 0;
+        var fields = new Dictionary<string, RedisValue>(StringComparer.Ordinal);
+        foreach (var entry in history)
+        {
+            balance += entry.Points;
+            spend += entry.SpendMinor;
+            purchases += entry.Kind == (long)EntryKind.Earn ? 1 : 0;
+            if (entry.Changes is null)
+            {
+                continue;
+            }
+
+            var changes = StateChanges.Parser.ParseFrom(entry.Changes);
+            foreach (var (key, delta) in changes.Increments)
+            {
+                fields[key] = (fields.TryGetValue(key, out var current) ? (long)current : 0) + delta;
+            }
+
+            foreach (var (key, value) in changes.Sets)
+            {
+                fields[key] = value;
+            }
+        }
+
+        fields[MemberFields.Balance] = balance;
+        fields[MemberFields.LifetimeSpend] = spend;
+        fields[MemberFields.Purchases] = purchases;
+        fields[MemberFields.EnrolledAt] = member.EnrolledAtMs;
+        fields[MemberFields.ReferredBy] = member.ReferredBy ?? string.Empty;
+        if (!fields.ContainsKey(MemberFields.Tier))
+        {
+            fields[MemberFields.Tier] = program.Tiers.Entry.Id;
+        }
+
+        var local = program.Calendar.LocalTime(time.GetUtcNow());
+        foreach (var key in fields.Keys.Where(k => CounterStaleness.IsStale(k, local)).ToList())
+        {
+            fields.Remove(key);
+        }
+
+        return new MemberLoad(MemberFields.Parse(fields).State, HasHistory: history.Count > 0);
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Committed {Count} pending ledger entries of member {MemberId}")]
     private static partial void LogRecovered(ILogger logger, int count, string memberId);

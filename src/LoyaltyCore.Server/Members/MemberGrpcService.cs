@@ -3,22 +3,49 @@ using Grpc.Core;
 using LoyaltyCore.Contracts.V1;
 using LoyaltyCore.Engine.Programs;
 using LoyaltyCore.Server.Api;
+using LoyaltyCore.Server.Configuration;
 using LoyaltyCore.Server.HotState;
+using LoyaltyCore.Server.Observability;
 using LoyaltyCore.Server.Programs;
 using LoyaltyCore.Server.Scoring;
 using LoyaltyCore.Server.Security;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
 
 namespace LoyaltyCore.Server.Members;
 
 [Authorize(Roles = ClientRoles.Pos)]
-internal sealed class MemberGrpcService(MemberDirectory members, ProgramProvider programs) : MemberService.MemberServiceBase
+internal sealed class MemberGrpcService(
+    MemberDirectory members,
+    TransactionProcessor processor,
+    ProgramProvider programs,
+    IOptions<ScoringOptions> scoring,
+    IOptions<HotStateOptions> hotState,
+    TimeProvider time,
+    LoyaltyMetrics metrics) : MemberService.MemberServiceBase
 {
+    private const int MaxSegments = 32;
+
     public override async Task<EnrollResponse> Enroll(EnrollRequest request, ServerCallContext context)
     {
         RequestValidation.ValidateMemberId(request.MemberId);
+        var referrer = string.IsNullOrEmpty(request.ReferrerMemberId) ? null : request.ReferrerMemberId;
+        if (referrer is not null)
+        {
+            RequestValidation.ValidateMemberId(referrer, "referrer_member_id");
+            if (referrer == request.MemberId)
+            {
+                throw RpcErrors.InvalidArgument("referrer_member_id", "a member cannot refer themselves");
+            }
+
+            if (!await members.ExistsAsync(referrer, context.CancellationToken))
+            {
+                throw RpcErrors.InvalidArgument("referrer_member_id", $"'{referrer}' is not an enrolled member");
+            }
+        }
+
         var program = programs.Current;
-        var created = await members.EnrollAsync(request.MemberId, program, context.CancellationToken);
+        var created = await members.EnrollAsync(request.MemberId, referrer, program, context.CancellationToken);
         var member = await GetAsync(request.MemberId, program, context.CancellationToken);
         return new EnrollResponse { Member = member, Created = created };
     }
@@ -29,27 +56,72 @@ internal sealed class MemberGrpcService(MemberDirectory members, ProgramProvider
         return GetAsync(request.MemberId, programs.Current, context.CancellationToken);
     }
 
-    private async Task<Member> GetAsync(string memberId, LoyaltyProgram program, CancellationToken cancellationToken)
+    public override async Task<Member> UpdateMember(UpdateMemberRequest request, ServerCallContext context)
     {
-        var stored = await members.GetAsync(memberId, program, cancellationToken) ?? throw RpcErrors.MemberNotFound(memberId);
-        return ToMember(memberId, stored, program);
+        RequestValidation.ValidateMemberId(request.MemberId);
+        if (request.Segments is null && !request.HasReferenceRevenueMinor)
+        {
+            throw RpcErrors.InvalidArgument("segments", "nothing to update: set segments and/or reference_revenue_minor");
+        }
+
+        if (request.Segments is { } segments)
+        {
+            if (segments.Values.Count > MaxSegments)
+            {
+                throw RpcErrors.InvalidArgument("segments.values", $"at most {MaxSegments} segments");
+            }
+
+            for (var i = 0; i < segments.Values.Count; i++)
+            {
+                RequestValidation.ValidateMemberId(segments.Values[i], $"segments.values[{i}]");
+            }
+        }
+
+        if (request.HasReferenceRevenueMinor && request.ReferenceRevenueMinor < 0)
+        {
+            throw RpcErrors.InvalidArgument("reference_revenue_minor", "must not be negative");
+        }
+
+        var program = programs.Current;
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        await processor.ProcessAsync(new ProfileIntent(request, "profile:" + Guid.NewGuid().ToString("N"), now, program), context.CancellationToken);
+        return await GetAsync(request.MemberId, program, context.CancellationToken);
     }
 
-    private static Member ToMember(string memberId, StoredMember stored, LoyaltyProgram program)
+    public override async Task<PurchaseMembershipResponse> PurchaseMembership(PurchaseMembershipRequest request, ServerCallContext context)
     {
-        var snapshot = stored.Snapshot;
-        var tier = program.Tiers.Resolve(snapshot.Tier, snapshot.LifetimeSpendMinor);
-        var progress = program.Tiers.ProgressFrom(tier, snapshot.LifetimeSpendMinor);
-        return new Member
+        var program = programs.Current;
+        RequestValidation.Validate(request, scoring.Value, time.GetUtcNow(), hotState.Value.ClockSkew);
+        var plan = program.FindMembership(request.MembershipId)
+            ?? throw RpcErrors.InvalidArgument("membership_id", $"the program has no membership '{request.MembershipId}'");
+        return await processor.ProcessAsync(new MembershipIntent(request, plan, program, metrics), context.CancellationToken);
+    }
+
+    private async Task<Member> GetAsync(string memberId, LoyaltyProgram program, CancellationToken cancellationToken)
+    {
+        var snapshot = await members.GetAsync(memberId, program, cancellationToken) ?? throw RpcErrors.MemberNotFound(memberId);
+        var state = snapshot.State;
+        var now = time.GetUtcNow();
+        var local = program.Calendar.LocalTime(now);
+        var tier = program.TierPolicy.Current(state, local).Tier;
+        var member = new Member
         {
             MemberId = memberId,
-            Balance = snapshot.Balance,
+            Balance = state.Balance,
             Tier = tier.Id,
-            LifetimeSpendMinor = snapshot.LifetimeSpendMinor,
-            EnrolledAt = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(stored.EnrolledAtMs)),
-            TierProgress = progress is { } p
-                ? new TierProgress { NextTier = p.NextTier.Id, SpendToNextTierMinor = p.SpendToNextTierMinor }
-                : null,
+            LifetimeSpendMinor = state.LifetimeSpendMinor,
+            EnrolledAt = Timestamp.FromDateTimeOffset(state.EnrolledAt),
+            TierProgress = Progress.ToMessage(program, program.Tiers.ProgressFrom(tier, program.TierPolicy.QualifyingValue(state, local))),
+            ReferenceRevenueMinor = state.ReferenceRevenueMinor,
+            ReferredBy = state.ReferredBy ?? string.Empty,
         };
+        member.Segments.AddRange(state.Segments);
+        if (state.Membership is { } membership && state.HasMembershipAt(membership, now))
+        {
+            member.Membership = membership;
+            member.MembershipExpiresAt = Timestamp.FromDateTimeOffset(state.MembershipExpiresAt);
+        }
+
+        return member;
     }
 }

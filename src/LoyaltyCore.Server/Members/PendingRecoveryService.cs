@@ -1,5 +1,7 @@
 using LoyaltyCore.Server.Configuration;
 using LoyaltyCore.Server.HotState;
+using LoyaltyCore.Server.Programs;
+using LoyaltyCore.Server.Scoring;
 using Microsoft.Extensions.Options;
 
 namespace LoyaltyCore.Server.Members;
@@ -11,6 +13,8 @@ namespace LoyaltyCore.Server.Members;
 internal sealed partial class PendingRecoveryService(
     HotStateStore hotState,
     MemberDirectory members,
+    TransactionProcessor processor,
+    ProgramProvider programs,
     IOptions<HotStateOptions> options,
     ILogger<PendingRecoveryService> logger) : BackgroundService
 {
@@ -19,7 +23,14 @@ internal sealed partial class PendingRecoveryService(
         var recovered = 0;
         await foreach (var memberId in hotState.ScanMembersWithPendingAsync().WithCancellation(cancellationToken))
         {
-            recovered += await members.RecoverPendingAsync(memberId, minimumAge);
+            var entries = await members.RecoverPendingAsync(memberId, minimumAge);
+            foreach (var entry in entries)
+            {
+                // A crash may also have prevented the referrer's reward that follows a commit.
+                await processor.RewardReferrerAsync(entry, programs.Current);
+            }
+
+            recovered += entries.Count;
         }
 
         return recovered;

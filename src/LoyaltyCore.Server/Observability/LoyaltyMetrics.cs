@@ -80,6 +80,30 @@ internal sealed class LoyaltyMetrics
         "Round trip of one Lua script call, by script.",
         new HistogramConfiguration { LabelNames = ["script"], Buckets = LatencyBuckets });
 
+    public Gauge CampaignBudgetRemaining { get; } = Metrics.CreateGauge(
+        "loyalty_campaign_budget_remaining_points",
+        "Points a campaign may still award in total.",
+        new GaugeConfiguration { LabelNames = ["campaign"] });
+
+    public Counter RulePoints { get; } = Metrics.CreateCounter(
+        "loyalty_rule_points_total",
+        "Points awarded per rule (base earn, tier and membership multipliers, campaign rules, objective steps, referral).",
+        new CounterConfiguration { LabelNames = ["rule"] });
+
+    public Counter ObjectiveSteps { get; } = Metrics.CreateCounter(
+        "loyalty_objective_steps_reached_total",
+        "Members reaching an objective step (a share of their reference revenue), by step rule.",
+        new CounterConfiguration { LabelNames = ["step"] });
+
+    public Counter MembershipsSold { get; } = Metrics.CreateCounter(
+        "loyalty_memberships_sold_total",
+        "Paid memberships bought or extended, by membership.",
+        new CounterConfiguration { LabelNames = ["membership"] });
+
+    public Counter ReferralsRewarded { get; } = Metrics.CreateCounter(
+        "loyalty_referrals_rewarded_total",
+        "Referred members whose first qualifying purchase rewarded them and their referrer.");
+
     public Gauge ProgramInfo { get; } = Metrics.CreateGauge(
         "loyalty_program_info",
         "The active program version (value 1).",

@@ -118,11 +118,24 @@ internal static class RequestValidation
         }
     }
 
-    public static void ValidateMemberId(string memberId)
+    public static void ValidateMemberId(string memberId, string field = "member_id")
     {
         if (!IsId(memberId))
         {
-            throw RpcErrors.InvalidArgument("member_id", IdRule);
+            throw RpcErrors.InvalidArgument(field, IdRule);
+        }
+    }
+
+    public static void Validate(PurchaseMembershipRequest request, ScoringOptions limits, DateTimeOffset now, TimeSpan clockSkew)
+    {
+        List<FieldViolation>? violations = null;
+        CheckId(request.TransactionId, "transaction_id", ref violations);
+        CheckId(request.MemberId, "member_id", ref violations);
+        CheckId(request.MembershipId, "membership_id", ref violations);
+        CheckOccurredAt(request.OccurredAt, "occurred_at", limits, now, clockSkew, ref violations);
+        if (violations is not null)
+        {
+            throw RpcErrors.InvalidArgument(violations);
         }
     }
 

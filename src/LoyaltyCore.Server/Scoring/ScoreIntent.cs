@@ -1,7 +1,9 @@
+using System.Globalization;
 using Google.Protobuf;
 using LoyaltyCore.Contracts.V1;
 using LoyaltyCore.Engine.Programs;
 using LoyaltyCore.Engine.Scoring;
+using LoyaltyCore.Engine.Tiers;
 using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Server.Ledger.Contracts;
 using LoyaltyCore.Server.Observability;
@@ -9,16 +11,16 @@ using LoyaltyCore.Server.Observability;
 namespace LoyaltyCore.Server.Scoring;
 
 internal sealed class ScoreIntent(ScoreRequest request, Basket basket, LoyaltyProgram program, LoyaltyMetrics metrics)
-    : TransactionIntent<ScoreResponse>(request.TransactionId, request.MemberId, request.OccurredAt.ToDateTimeOffset().ToUnixTimeMilliseconds(), program, (byte)EntryKind.Earn, request)
+    : TransactionIntent<ScoreResponse>(request.TransactionId, request.MemberId, basket.OccurredAt.ToUnixTimeMilliseconds(), program, EntryKind.Earn, request)
 {
     public override bool EnrollsUnknownMember => Program.AutoEnroll;
 
     public override MessageParser<ScoreResponse> Parser => ScoreResponse.Parser;
 
-    public override PreparedTransaction<ScoreResponse> Prepare(MemberSnapshot snapshot, long recordedAtMs)
+    public override PreparedTransaction<ScoreResponse> Prepare(MemberSnapshot snapshot, long recordedAtMs, IReadOnlyDictionary<string, long>? budgetLimits)
     {
-        var outcome = Program.Score(snapshot.ToState(), basket);
-        var balance = checked(snapshot.Balance + outcome.PointsEarned);
+        var outcome = Program.Score(snapshot.State, basket, budgetLimits);
+        var balance = checked(snapshot.State.Balance + outcome.PointsEarned);
         var response = new ScoreResponse
         {
             TransactionId = request.TransactionId,
@@ -28,9 +30,7 @@ internal sealed class ScoreIntent(ScoreRequest request, Basket basket, LoyaltyPr
             PreviousTier = outcome.TierBefore.Id,
             ProgramVersion = Program.Version,
             SpendMinor = outcome.SpendMinor,
-            TierProgress = outcome.Progress is { } progress
-                ? new TierProgress { NextTier = progress.NextTier.Id, SpendToNextTierMinor = progress.SpendToNextTierMinor }
-                : null,
+            TierProgress = Progress.ToMessage(Program, outcome.Progress),
         };
 
         var ruleIds = new string[outcome.Breakdown.Count];
@@ -41,59 +41,91 @@ internal sealed class ScoreIntent(ScoreRequest request, Basket basket, LoyaltyPr
             ruleIds[i] = line.RuleId;
         }
 
-        var entry = new LedgerEntry
+        var changes = new StateChanges();
+        var increments = new List<KeyValuePair<string, long>>(outcome.CounterDeltas.Count + 2)
         {
-            TransactionId = request.TransactionId,
-            MemberId = request.MemberId,
-            Kind = EntryKind.Earn,
-            Points = outcome.PointsEarned,
-            SpendMinor = outcome.SpendMinor,
-            StoreId = request.StoreId,
-            Channel = (int)request.Channel,
-            OccurredAtUnixMs = OccurredAtMs,
-            RecordedAtUnixMs = recordedAtMs,
-            ProgramVersion = Program.Version,
-            RuleIds = string.Join(',', ruleIds),
-            TierAfter = outcome.TierAfter.Id,
-            BalanceAfter = balance,
+            new(MemberFields.LifetimeSpend, outcome.SpendMinor),
+            new(MemberFields.Purchases, 1),
         };
+        foreach (var (key, delta) in outcome.CounterDeltas)
+        {
+            increments.Add(new(key, delta));
+            changes.Increments[key] = changes.Increments.GetValueOrDefault(key) + delta;
+        }
 
-        var after = snapshot with
+        var sets = new List<KeyValuePair<string, string>>(1 + outcome.CounterSets.Count) { new(MemberFields.Tier, outcome.TierAfter.Id) };
+        changes.Sets[MemberFields.Tier] = outcome.TierAfter.Id;
+        foreach (var (key, value) in outcome.CounterSets)
         {
-            Balance = balance,
-            LifetimeSpendMinor = snapshot.LifetimeSpendMinor + outcome.SpendMinor,
-            Tier = outcome.TierAfter.Id,
-            Purchases = snapshot.Purchases + 1,
-        };
-        return Complete(response, entry, outcome.PointsEarned, outcome.SpendMinor, after);
+            var text = value.ToString(CultureInfo.InvariantCulture);
+            sets.Add(new(key, text));
+            changes.Sets[key] = text;
+        }
+
+        var entry = NewEntry(outcome.PointsEarned, recordedAtMs, outcome.TierAfter.Id, balance);
+        entry.SpendMinor = outcome.SpendMinor;
+        entry.StoreId = request.StoreId;
+        entry.Channel = (int)request.Channel;
+        entry.RuleIds = string.Join(',', ruleIds);
+        entry.Changes = changes;
+        List<CampaignAward>? draws = null;
+        foreach (var award in outcome.CampaignAwards)
+        {
+            entry.CampaignDraws.Add(new CampaignDraw { CampaignId = award.CampaignId, Points = award.Points });
+            if (Program.Campaigns.First(c => c.Id == award.CampaignId).Budget is not null)
+            {
+                (draws ??= []).Add(award);
+            }
+        }
+
+        if (outcome.ReferrerReward is { } reward)
+        {
+            entry.ReferrerId = reward.ReferrerId;
+            entry.ReferrerPoints = reward.Points;
+        }
+
+        return Complete(response, entry, outcome.PointsEarned, increments, sets, outcome.StaleCounters, draws);
     }
 
     public override void MarkReplayed(ScoreResponse response) => response.Replayed = true;
 
     public override void Observe(PreparedTransaction<ScoreResponse> prepared)
     {
+        var response = prepared.Response;
         var channel = ChannelLabels.Of(request.Channel);
-        var tier = prepared.Response.Tier;
-        metrics.TransactionsScored.WithLabels(channel, tier).Inc();
-        metrics.PointsIssued.WithLabels(channel, tier).Inc(prepared.Response.PointsEarned);
-        metrics.SpendMinor.WithLabels(channel).Inc(prepared.Response.SpendMinor);
-        if (prepared.Response.PreviousTier != tier)
+        metrics.TransactionsScored.WithLabels(channel, response.Tier).Inc();
+        metrics.PointsIssued.WithLabels(channel, response.Tier).Inc(response.PointsEarned);
+        metrics.SpendMinor.WithLabels(channel).Inc(response.SpendMinor);
+        if (response.PreviousTier != response.Tier)
         {
-            metrics.TierUpgrades.WithLabels(tier).Inc();
+            metrics.TierUpgrades.WithLabels(response.Tier).Inc();
+        }
+
+        foreach (var line in response.Breakdown)
+        {
+            metrics.RulePoints.WithLabels(line.RuleId).Inc(line.Points);
+            if (line.RuleId.Contains('@', StringComparison.Ordinal))
+            {
+                metrics.ObjectiveSteps.WithLabels(line.RuleId).Inc();
+            }
+            else if (line.RuleId == LoyaltyProgram.ReferralRuleId)
+            {
+                metrics.ReferralsRewarded.Inc();
+            }
         }
     }
 }
 
 internal sealed class RedeemIntent(RedeemRequest request, LoyaltyProgram program, LoyaltyMetrics metrics)
-    : TransactionIntent<RedeemResponse>(request.TransactionId, request.MemberId, request.OccurredAt.ToDateTimeOffset().ToUnixTimeMilliseconds(), program, (byte)EntryKind.Redeem, request)
+    : TransactionIntent<RedeemResponse>(request.TransactionId, request.MemberId, request.OccurredAt.ToDateTimeOffset().ToUnixTimeMilliseconds(), program, EntryKind.Redeem, request)
 {
     public override MessageParser<RedeemResponse> Parser => RedeemResponse.Parser;
 
-    public override PreparedTransaction<RedeemResponse> Prepare(MemberSnapshot snapshot, long recordedAtMs)
+    public override PreparedTransaction<RedeemResponse> Prepare(MemberSnapshot snapshot, long recordedAtMs, IReadOnlyDictionary<string, long>? budgetLimits)
     {
         // A snapshot balance that looks too low may be stale: the script has the final word on overdraft.
-        var balance = snapshot.Balance - request.Points;
-        var tier = Program.Tiers.Resolve(snapshot.Tier, snapshot.LifetimeSpendMinor).Id;
+        var balance = snapshot.State.Balance - request.Points;
+        var tier = Program.TierPolicy.Current(snapshot.State, Program.Calendar.LocalTime(DateTimeOffset.FromUnixTimeMilliseconds(OccurredAtMs))).Tier.Id;
         var response = new RedeemResponse
         {
             TransactionId = request.TransactionId,
@@ -102,22 +134,10 @@ internal sealed class RedeemIntent(RedeemRequest request, LoyaltyProgram program
             Tier = tier,
             ProgramVersion = Program.Version,
         };
-        var entry = new LedgerEntry
-        {
-            TransactionId = request.TransactionId,
-            MemberId = request.MemberId,
-            Kind = EntryKind.Redeem,
-            Points = -request.Points,
-            StoreId = request.StoreId,
-            Channel = (int)request.Channel,
-            OccurredAtUnixMs = OccurredAtMs,
-            RecordedAtUnixMs = recordedAtMs,
-            ProgramVersion = Program.Version,
-            RuleIds = string.Empty,
-            TierAfter = tier,
-            BalanceAfter = balance,
-        };
-        return Complete(response, entry, -request.Points, 0, snapshot with { Balance = balance });
+        var entry = NewEntry(-request.Points, recordedAtMs, tier, balance);
+        entry.StoreId = request.StoreId;
+        entry.Channel = (int)request.Channel;
+        return Complete(response, entry, -request.Points);
     }
 
     public override void MarkReplayed(RedeemResponse response) => response.Replayed = true;
@@ -132,4 +152,25 @@ internal static class ChannelLabels
 
     public static string Of(LoyaltyCore.Contracts.V1.Channel channel) =>
         (uint)channel < (uint)Labels.Length ? Labels[(int)channel] : "unknown";
+}
+
+internal static class Progress
+{
+    public static LoyaltyCore.Contracts.V1.TierProgress? ToMessage(LoyaltyProgram program, Engine.Tiers.TierProgress? progress)
+    {
+        if (progress is not { } p)
+        {
+            return null;
+        }
+
+        var spend = program.TierPolicy.Metric == QualificationMetric.Spend;
+        return new LoyaltyCore.Contracts.V1.TierProgress
+        {
+            NextTier = p.NextTier.Id,
+            Metric = spend ? "spend" : "points",
+            QualifyingValue = p.QualifyingValue,
+            Remaining = p.Remaining,
+            SpendToNextTierMinor = spend ? p.Remaining : 0,
+        };
+    }
 }

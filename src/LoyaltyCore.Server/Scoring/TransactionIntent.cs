@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Security.Cryptography;
 using Google.Protobuf;
 using LoyaltyCore.Engine.Programs;
+using LoyaltyCore.Engine.Scoring;
 using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Server.Ledger.Contracts;
 
@@ -10,30 +11,34 @@ namespace LoyaltyCore.Server.Scoring;
 /// <summary>The changes one transaction makes to a member, prepared against a snapshot of their state.</summary>
 internal sealed record PreparedTransaction<TResponse>(
     TResponse Response,
-    long PointsDelta,
-    long SpendDelta,
-    string TierAfter,
+    long BalanceDelta,
+    IReadOnlyList<KeyValuePair<string, long>> Increments,
+    IReadOnlyList<KeyValuePair<string, string>> Sets,
+    IReadOnlyList<string> Deletes,
+    IReadOnlyList<CampaignAward> BudgetDraws,
     byte[] Record,
     LedgerEntry Entry,
-    byte[] EntryBytes,
-    MemberSnapshot After);
+    byte[] EntryBytes);
 
 /// <summary>
-/// One Score or Redeem call, as the transaction processor drives it: how to evaluate it against a member's state,
-/// and how to recognise and answer its retries.
+/// One call that changes a member (score, redeem, membership, profile, referral reward), as the transaction processor
+/// drives it: how to evaluate it against the member's state, and how to recognise and answer its retries.
 /// </summary>
 internal abstract class TransactionIntent<TResponse>
     where TResponse : class, IMessage<TResponse>
 {
     private const int FingerprintLength = 32;
+    private static readonly IReadOnlyList<KeyValuePair<string, long>> NoIncrements = [];
+    private static readonly IReadOnlyList<KeyValuePair<string, string>> NoSets = [];
 
-    protected TransactionIntent(string transactionId, string memberId, long occurredAtMs, LoyaltyProgram program, byte kind, IMessage request)
+    protected TransactionIntent(string transactionId, string memberId, long occurredAtMs, LoyaltyProgram program, EntryKind kind, IMessage request)
     {
         TransactionId = transactionId;
         MemberId = memberId;
         OccurredAtMs = occurredAtMs;
         Program = program;
-        Fingerprint = ComputeFingerprint(kind, request);
+        Kind = kind;
+        Fingerprint = ComputeFingerprint((byte)kind, request);
     }
 
     public string TransactionId { get; }
@@ -44,6 +49,8 @@ internal abstract class TransactionIntent<TResponse>
 
     public LoyaltyProgram Program { get; }
 
+    public EntryKind Kind { get; }
+
     /// <summary>SHA-256 of the call's kind and content: a retry has the same, a reuse of the id does not.</summary>
     public byte[] Fingerprint { get; }
 
@@ -51,35 +58,55 @@ internal abstract class TransactionIntent<TResponse>
 
     public abstract MessageParser<TResponse> Parser { get; }
 
-    public abstract PreparedTransaction<TResponse> Prepare(MemberSnapshot snapshot, long recordedAtMs);
+    /// <param name="budgetLimits">Points each budgeted campaign may still award; null before any budget was drawn.</param>
+    public abstract PreparedTransaction<TResponse> Prepare(MemberSnapshot snapshot, long recordedAtMs, IReadOnlyDictionary<string, long>? budgetLimits);
 
     public abstract void MarkReplayed(TResponse response);
 
     /// <summary>Records an applied (not replayed) transaction in the program's KPIs.</summary>
-    public abstract void Observe(PreparedTransaction<TResponse> prepared);
+    public virtual void Observe(PreparedTransaction<TResponse> prepared)
+    {
+    }
 
     public bool IsSameRequest(ReadOnlySpan<byte> fingerprint) => fingerprint.SequenceEqual(Fingerprint);
-
-    /// <summary>The stored form of an answer: the request's fingerprint, then the serialized response.</summary>
-    public static (byte[] Record, ByteString Response) BuildRecord(byte[] fingerprint, TResponse response)
-    {
-        var size = response.CalculateSize();
-        var record = new byte[FingerprintLength + size];
-        fingerprint.CopyTo(record, 0);
-        response.WriteTo(record.AsSpan(FingerprintLength));
-        return (record, UnsafeByteOperations.UnsafeWrap(record.AsMemory(FingerprintLength)));
-    }
 
     public static ReadOnlySpan<byte> FingerprintOf(byte[] record) => record.AsSpan(0, FingerprintLength);
 
     public static ReadOnlySpan<byte> ResponseOf(byte[] record) => record.AsSpan(FingerprintLength);
 
-    protected PreparedTransaction<TResponse> Complete(TResponse response, LedgerEntry entry, long pointsDelta, long spendDelta, MemberSnapshot after)
+    /// <summary>A ledger entry with the fields every kind of transaction shares.</summary>
+    protected LedgerEntry NewEntry(long points, long recordedAtMs, string tierAfter, long balanceAfter) => new()
     {
-        var (record, responseBytes) = BuildRecord(Fingerprint, response);
+        TransactionId = TransactionId,
+        MemberId = MemberId,
+        Kind = Kind,
+        Points = points,
+        OccurredAtUnixMs = OccurredAtMs,
+        RecordedAtUnixMs = recordedAtMs,
+        ProgramVersion = Program.Version,
+        RuleIds = string.Empty,
+        TierAfter = tierAfter,
+        BalanceAfter = balanceAfter,
+    };
+
+    /// <summary>Builds the stored answer (fingerprint then response) and the ledger entry that carries it.</summary>
+    protected PreparedTransaction<TResponse> Complete(
+        TResponse response,
+        LedgerEntry entry,
+        long balanceDelta,
+        IReadOnlyList<KeyValuePair<string, long>>? increments = null,
+        IReadOnlyList<KeyValuePair<string, string>>? sets = null,
+        IReadOnlyList<string>? deletes = null,
+        IReadOnlyList<CampaignAward>? draws = null)
+    {
+        var size = response.CalculateSize();
+        var record = new byte[FingerprintLength + size];
+        Fingerprint.CopyTo(record, 0);
+        response.WriteTo(record.AsSpan(FingerprintLength));
         entry.Fingerprint = UnsafeByteOperations.UnsafeWrap(Fingerprint);
-        entry.Response = responseBytes;
-        return new PreparedTransaction<TResponse>(response, pointsDelta, spendDelta, after.Tier, record, entry, entry.ToByteArray(), after);
+        entry.Response = UnsafeByteOperations.UnsafeWrap(record.AsMemory(FingerprintLength));
+        return new PreparedTransaction<TResponse>(
+            response, balanceDelta, increments ?? NoIncrements, sets ?? NoSets, deletes ?? [], draws ?? [], record, entry, entry.ToByteArray());
     }
 
     private static byte[] ComputeFingerprint(byte kind, IMessage request)

@@ -1,11 +1,13 @@
 using Google.Protobuf;
 using Grpc.Core;
+using LoyaltyCore.Engine.Programs;
 using LoyaltyCore.Server.Api;
 using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Server.Ledger;
 using LoyaltyCore.Server.Ledger.Contracts;
 using LoyaltyCore.Server.Members;
 using LoyaltyCore.Server.Observability;
+using StackExchange.Redis;
 
 namespace LoyaltyCore.Server.Scoring;
 
@@ -14,15 +16,17 @@ namespace LoyaltyCore.Server.Scoring;
 /// evaluate against the member's last known state, apply atomically in Redis (one Lua call that also detects
 /// retries, stale snapshots and overdrafts), then wait for the ledger commit before answering.
 /// </summary>
-internal sealed class TransactionProcessor(
+internal sealed partial class TransactionProcessor(
     HotStateStore hotState,
     SnapshotCache snapshots,
     LedgerWriter writer,
     LedgerStore ledger,
     MemberDirectory members,
     MemberLocks locks,
+    CampaignBudgets budgets,
     TimeProvider time,
-    LoyaltyMetrics metrics)
+    LoyaltyMetrics metrics,
+    ILogger<TransactionProcessor> logger)
 {
     // Each retry follows a state change by another server on the same member; past this many, back off to the client.
     private const int MaxAttempts = 16;
@@ -43,9 +47,10 @@ internal sealed class TransactionProcessor(
         }
 
         // Past the decision nothing is cancelled: the answer waits for its ledger row, whatever the client does.
-        if (decision.EntryToCommit is not null)
+        if (decision.EntryToCommit is { } entry)
         {
-            await writer.AppendAsync(decision.EntryToCommit);
+            await writer.AppendAsync(entry);
+            await RewardReferrerAsync(entry, intent.Program);
         }
 
         if (decision.Applied is not null)
@@ -54,6 +59,25 @@ internal sealed class TransactionProcessor(
         }
 
         return decision.Response;
+    }
+
+    /// <summary>Credits the referrer once the referred member's qualifying purchase is durable (idempotent per referred member).</summary>
+    public async Task RewardReferrerAsync(LedgerEntry entry, LoyaltyProgram program)
+    {
+        if (string.IsNullOrEmpty(entry.ReferrerId) || entry.ReferrerPoints <= 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await ProcessAsync(new ReferralIntent(entry.ReferrerId, entry.MemberId, entry.ReferrerPoints, entry.OccurredAtUnixMs, program), CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is RpcException or LedgerUnavailableException or RedisException)
+        {
+            // The referred member's purchase stands; the reward is retried with that purchase's retry or recovery.
+            LogReferralFailed(logger, ex, entry.ReferrerId, entry.MemberId);
+        }
     }
 
     private async Task<Decision<TResponse>> DecideAsync<TResponse>(TransactionIntent<TResponse> intent, CancellationToken cancellationToken)
@@ -65,23 +89,27 @@ internal sealed class TransactionProcessor(
         {
             // Cancellation is honoured up to the point of change.
             cancellationToken.ThrowIfCancellationRequested();
-            var prepared = snapshot is null ? null : intent.Prepare(snapshot, time.GetUtcNow().ToUnixTimeMilliseconds());
-            var reply = await hotState.ApplyAsync(new ApplyCommand(
-                intent.MemberId,
-                intent.TransactionId,
-                snapshot?.Version ?? string.Empty,
-                prepared?.PointsDelta ?? 0,
-                prepared?.SpendDelta ?? 0,
-                prepared?.TierAfter ?? string.Empty,
-                prepared?.Record ?? [],
-                prepared?.EntryBytes ?? [],
-                intent.OccurredAtMs,
-                ledgerChecked));
+            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            var prepared = snapshot is null ? null : intent.Prepare(snapshot, now, null);
+            Dictionary<string, long>? drawn = null;
+            if (prepared is { BudgetDraws.Count: > 0 })
+            {
+                (prepared, drawn) = await DrawBudgetsAsync(intent, snapshot!, now, prepared);
+            }
+
+            var reply = await hotState.ApplyAsync(prepared is null
+                ? new ApplyCommand(intent.MemberId, intent.TransactionId, string.Empty, 0, [], [], [], [], [], intent.OccurredAtMs, ledgerChecked)
+                : new ApplyCommand(intent.MemberId, intent.TransactionId, snapshot!.Version, prepared.BalanceDelta, prepared.Increments, prepared.Sets, prepared.Deletes,
+                    prepared.Record, prepared.EntryBytes, intent.OccurredAtMs, ledgerChecked));
+            if (reply.Outcome != ApplyOutcome.Applied && drawn is not null)
+            {
+                await ReturnBudgetsAsync(drawn);
+            }
 
             switch (reply.Outcome)
             {
                 case ApplyOutcome.Applied:
-                    snapshots.Set(intent.MemberId, prepared!.After with { Version = reply.Version! });
+                    snapshots.Set(intent.MemberId, MemberStateChanges.Apply(snapshot!, reply.Version!, prepared!.BalanceDelta, prepared.Increments, prepared.Sets, prepared.Deletes));
                     return new Decision<TResponse>(prepared.Response, prepared.Entry, prepared);
 
                 case ApplyOutcome.Replay:
@@ -123,7 +151,7 @@ internal sealed class TransactionProcessor(
                     break;
 
                 case ApplyOutcome.Insufficient:
-                    throw RpcErrors.InsufficientPoints(reply.Balance, -(prepared?.PointsDelta ?? 0));
+                    throw RpcErrors.InsufficientPoints(reply.Balance, -(prepared?.BalanceDelta ?? 0));
 
                 default:
                     throw new InvalidOperationException($"Unhandled apply outcome {reply.Outcome}.");
@@ -131,6 +159,50 @@ internal sealed class TransactionProcessor(
         }
 
         throw new RpcException(RpcErrors.Contention);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Referral reward for {ReferrerId} (referred {RefereeId}) failed; it is retried with the purchase's retry or recovery")]
+    private static partial void LogReferralFailed(ILogger logger, Exception exception, string referrerId, string refereeId);
+
+    /// <summary>
+    /// Draws the campaign points from their budgets before the member is changed. When a budget cannot cover them,
+    /// the purchase is evaluated again within what was granted and any excess goes back.
+    /// </summary>
+    private async Task<(PreparedTransaction<TResponse> Prepared, Dictionary<string, long> Drawn)> DrawBudgetsAsync<TResponse>(
+        TransactionIntent<TResponse> intent, MemberSnapshot snapshot, long now, PreparedTransaction<TResponse> prepared)
+        where TResponse : class, IMessage<TResponse>
+    {
+        var drawn = new Dictionary<string, long>(StringComparer.Ordinal);
+        var shortfall = false;
+        foreach (var draw in prepared.BudgetDraws)
+        {
+            var granted = await budgets.DrawAsync(draw.CampaignId, draw.Points);
+            drawn[draw.CampaignId] = granted;
+            shortfall |= granted < draw.Points;
+        }
+
+        if (!shortfall)
+        {
+            return (prepared, drawn);
+        }
+
+        var limited = intent.Prepare(snapshot, now, drawn);
+        foreach (var campaignId in drawn.Keys.ToList())
+        {
+            var used = limited.BudgetDraws.FirstOrDefault(d => d.CampaignId == campaignId).Points;
+            await budgets.ReturnAsync(campaignId, drawn[campaignId] - used);
+            drawn[campaignId] = used;
+        }
+
+        return (limited, drawn);
+    }
+
+    private async Task ReturnBudgetsAsync(Dictionary<string, long> drawn)
+    {
+        foreach (var (campaignId, points) in drawn)
+        {
+            await budgets.ReturnAsync(campaignId, points);
+        }
     }
 
     private TResponse Replay<TResponse>(TransactionIntent<TResponse> intent, byte[] record, string source)

@@ -25,9 +25,10 @@ public sealed class ServerInstance : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly GrpcChannel _channel;
 
-    private ServerInstance(WebApplication app, int grpcPort, int metricsPort)
+    private ServerInstance(WebApplication app, int grpcPort, int metricsPort, string ledger)
     {
         _app = app;
+        LedgerConnectionString = ledger;
         GrpcPort = grpcPort;
         MetricsPort = metricsPort;
         _channel = CreateChannel(PosKey);
@@ -40,6 +41,9 @@ public sealed class ServerInstance : IAsyncDisposable
 
     public int GrpcPort { get; }
 
+    /// <summary>The PostgreSQL database this server's ledger is in.</summary>
+    public string LedgerConnectionString { get; }
+
     public int MetricsPort { get; }
 
     public ScoringService.ScoringServiceClient Scoring { get; }
@@ -49,7 +53,8 @@ public sealed class ServerInstance : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     /// <summary>Starts a server against the test Redis and PostgreSQL; <paramref name="configure"/> overrides settings.</summary>
-    public static async Task<ServerInstance> StartAsync(Action<Dictionary<string, string?>>? configure = null)
+    /// <param name="ownLedger">A database of its own: for tests that publish programs, which are global to a ledger.</param>
+    public static async Task<ServerInstance> StartAsync(Action<Dictionary<string, string?>>? configure = null, bool ownLedger = false)
     {
         var grpcPort = FreePort();
         var metricsPort = FreePort();
@@ -62,7 +67,7 @@ public sealed class ServerInstance : IAsyncDisposable
             // Short enough that a test can place a purchase before it and exercise the ledger fallback.
             ["HotState:ReplayWindow"] = "01:00:00",
             ["Ledger:Provider"] = "Postgres",
-            ["Ledger:ConnectionString"] = TestEnvironment.Postgres,
+            ["Ledger:ConnectionString"] = ownLedger ? await Ledger.CreateDatabaseAsync() : TestEnvironment.Postgres,
             ["Security:Clients:0:Id"] = "pos-test",
             ["Security:Clients:0:Key"] = PosKey,
             ["Security:Clients:0:Roles:0"] = "pos",
@@ -84,7 +89,7 @@ public sealed class ServerInstance : IAsyncDisposable
         app.MapLoyaltyCore();
         await app.InitializeLoyaltyCoreAsync();
         await app.StartAsync();
-        return new ServerInstance(app, grpcPort, metricsPort);
+        return new ServerInstance(app, grpcPort, metricsPort, settings["Ledger:ConnectionString"]!);
     }
 
     public GrpcChannel CreateChannel(string? apiKey)

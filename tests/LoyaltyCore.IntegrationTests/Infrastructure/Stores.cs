@@ -9,17 +9,41 @@ internal static class Ledger
 {
     private static readonly Lazy<NpgsqlDataSource> DataSource = new(() => NpgsqlDataSource.Create(TestEnvironment.Postgres));
 
-    public static async Task<long> CountAsync(string memberId, string? transactionId = null)
+    private static async Task<NpgsqlConnection> OpenAsync(string? database)
     {
-        await using var connection = await DataSource.Value.OpenConnectionAsync();
+        if (database is null)
+        {
+            return await DataSource.Value.OpenConnectionAsync();
+        }
+
+        var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    /// <summary>A fresh, empty database on the test server; returns its connection string.</summary>
+    public static async Task<string> CreateDatabaseAsync()
+    {
+        var name = "loyalty_" + Guid.NewGuid().ToString("N")[..12];
+        await using (var connection = await DataSource.Value.OpenConnectionAsync())
+        {
+            await connection.ExecuteAsync($"CREATE DATABASE {name}");
+        }
+
+        return new NpgsqlConnectionStringBuilder(TestEnvironment.Postgres) { Database = name }.ConnectionString;
+    }
+
+    public static async Task<long> CountAsync(string memberId, string? transactionId = null, string? database = null)
+    {
+        await using var connection = await OpenAsync(database);
         return await connection.ExecuteScalarAsync<long>(
             "SELECT COUNT(*) FROM ledger_entries WHERE member_id = @memberId AND (@transactionId::text IS NULL OR transaction_id = @transactionId)",
             new { memberId, transactionId });
     }
 
-    public static async Task<long> SumPointsAsync(string memberId)
+    public static async Task<long> SumPointsAsync(string memberId, string? database = null)
     {
-        await using var connection = await DataSource.Value.OpenConnectionAsync();
+        await using var connection = await OpenAsync(database);
         return await connection.ExecuteScalarAsync<long>(
             "SELECT COALESCE(SUM(points), 0)::bigint FROM ledger_entries WHERE member_id = @memberId", new { memberId });
     }

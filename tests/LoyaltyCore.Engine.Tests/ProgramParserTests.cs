@@ -2,12 +2,12 @@ using LoyaltyCore.Engine.Programs;
 
 namespace LoyaltyCore.Engine.Tests;
 
-public sealed class ProgramCompilerTests
+public sealed class ProgramParserTests
 {
     [Fact]
     public void The_shipped_sample_program_compiles()
     {
-        var program = ProgramCompiler.FromJson(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "programs", "sample-program.json")));
+        var program = ProgramParser.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "programs", "sample-program.json")));
         Assert.Equal("EUR", program.Currency);
         Assert.Equal(["member", "silver", "gold"], program.Tiers.Tiers.Select(t => t.Id));
         Assert.Equal(12_500, program.Tiers.Tiers[1].MultiplierBasisPoints);
@@ -27,12 +27,12 @@ public sealed class ProgramCompilerTests
               ]
             }
             """;
-        var error = Assert.Throws<ProgramValidationException>(() => ProgramCompiler.FromJson(json));
+        var error = Assert.Throws<ProgramValidationException>(() => ProgramParser.Parse(json));
 
         Assert.Contains(error.Errors, e => e.StartsWith("version:", StringComparison.Ordinal));
         Assert.Contains(error.Errors, e => e.StartsWith("currency:", StringComparison.Ordinal));
-        Assert.Contains("earn.points: required, zero or more", error.Errors);
-        Assert.Contains("earn.perMinor: required, greater than zero", error.Errors);
+        Assert.Contains(error.Errors, e => e.StartsWith("earn.points:", StringComparison.Ordinal));
+        Assert.Contains(error.Errors, e => e.StartsWith("earn.perMinor:", StringComparison.Ordinal));
         Assert.Contains(error.Errors, e => e.StartsWith("earn.rounding:", StringComparison.Ordinal));
         Assert.Contains("tiers[0].threshold: the first tier must start at 0", error.Errors);
         Assert.Contains("tiers[1].threshold: must be greater than tiers[0].threshold", error.Errors);
@@ -45,24 +45,24 @@ public sealed class ProgramCompilerTests
     public void Unknown_fields_are_refused_with_their_path()
     {
         var json = ProgramBuilder.SampleJson.Replace("\"perMinor\": 100", "\"perMinor\": 100, \"perMinr\": 1", StringComparison.Ordinal);
-        var error = Assert.Throws<ProgramValidationException>(() => ProgramCompiler.FromJson(json));
-        Assert.StartsWith("$.earn", Assert.Single(error.Errors), StringComparison.Ordinal);
+        var error = Assert.Throws<ProgramValidationException>(() => ProgramParser.Parse(json));
+        Assert.Equal("earn.perMinr: unknown field", Assert.Single(error.Errors));
     }
 
     [Fact]
     public void A_wrongly_typed_value_names_its_path()
     {
         var json = ProgramBuilder.SampleJson.Replace("\"threshold\": 50000", "\"threshold\": \"lots\"", StringComparison.Ordinal);
-        var error = Assert.Throws<ProgramValidationException>(() => ProgramCompiler.FromJson(json));
-        Assert.StartsWith("$.tiers[1].threshold", Assert.Single(error.Errors), StringComparison.Ordinal);
+        var error = Assert.Throws<ProgramValidationException>(() => ProgramParser.Parse(json));
+        Assert.StartsWith("tiers[1].threshold:", Assert.Single(error.Errors), StringComparison.Ordinal);
     }
 
     [Fact]
     public void Missing_sections_are_each_named()
     {
-        var error = Assert.Throws<ProgramValidationException>(() => ProgramCompiler.FromJson("{}"));
+        var error = Assert.Throws<ProgramValidationException>(() => ProgramParser.Parse("{}"));
         Assert.Contains("earn: required", error.Errors);
-        Assert.Contains("tiers: at least one tier is required", error.Errors);
+        Assert.Contains("tiers: required", error.Errors);
         Assert.Contains(error.Errors, e => e.StartsWith("id:", StringComparison.Ordinal));
     }
 }

@@ -1,0 +1,914 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using LoyaltyCore.Engine.Calendar;
+using LoyaltyCore.Engine.Rules;
+using LoyaltyCore.Engine.Scoring;
+using LoyaltyCore.Engine.Tiers;
+
+namespace LoyaltyCore.Engine.Programs;
+
+/// <summary>
+/// Reads a program document (see docs/PROGRAM.md), checks all of it, and compiles it into a <see cref="LoyaltyProgram"/>.
+/// Every problem is reported as <c>path: reason</c>, all at once; a program with any problem is never built.
+/// </summary>
+public static partial class ProgramParser
+{
+    private static readonly JsonDocumentOptions DocumentOptions = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
+
+    public static LoyaltyProgram Parse(string json)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, DocumentOptions);
+        }
+        catch (JsonException ex)
+        {
+            throw new ProgramValidationException([$"$: not valid JSON ({ex.Message.Split(". ")[0]})"]);
+        }
+
+        using (document)
+        {
+            var reader = new Reader();
+            var program = reader.Program(document.RootElement);
+            if (reader.Errors.Count > 0 || program is null)
+            {
+                throw new ProgramValidationException(reader.Errors);
+            }
+
+            return program;
+        }
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9._:-]{1,64}$")]
+    private static partial Regex Identifier();
+
+    [GeneratedRegex("^[A-Z]{3}$")]
+    private static partial Regex CurrencyCode();
+
+    private sealed class Reader
+    {
+        private static readonly string[] ChannelNames = ["unspecified", "store", "web", "mobile_app", "partner", "call_center"];
+        private readonly HashSet<string> _ruleIds = new(StringComparer.Ordinal) { LoyaltyProgram.BaseEarnRuleId, LoyaltyProgram.ReferralRuleId };
+        private readonly HashSet<PeriodUnit> _nthUnits = [];
+        private TimeZoneInfo _timeZone = TimeZoneInfo.Utc;
+        private readonly HashSet<string> _tierIds = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _membershipIds = new(StringComparer.Ordinal);
+
+        public List<string> Errors { get; } = [];
+
+        public LoyaltyProgram? Program(JsonElement root)
+        {
+            if (!IsObject(root, "$"))
+            {
+                return null;
+            }
+
+            Known(root, "$", "id", "version", "currency", "currencyExponent", "timeZone", "autoEnroll", "earn", "exclusions", "caps",
+                "tiers", "tierQualification", "memberships", "rules", "campaigns", "objectives", "referral");
+            var id = Id(root, "id", "id");
+            var version = Id(root, "version", "version");
+            var currency = String(root, "currency", "currency", required: true);
+            if (currency is not null && !CurrencyCode().IsMatch(currency))
+            {
+                Error("currency", "a three-letter upper-case ISO 4217 code");
+            }
+
+            var exponent = (int)(Long(root, "currencyExponent", "currencyExponent", 0, 4) ?? 2);
+            _timeZone = TimeZone(root, "timeZone", "timeZone") ?? TimeZoneInfo.Utc;
+            var autoEnroll = Bool(root, "autoEnroll", "autoEnroll") ?? false;
+
+            long points = 1, perMinor = 100;
+            var rounding = RoundingMode.Floor;
+            if (Object(root, "earn", "earn", required: true) is { } earn)
+            {
+                Known(earn, "earn", "points", "perMinor", "rounding");
+                points = Long(earn, "points", "earn.points", 0, 1_000_000, required: true) ?? 0;
+                perMinor = Long(earn, "perMinor", "earn.perMinor", 1, 1_000_000_000, required: true) ?? 1;
+                rounding = Rounding(earn, "rounding", "earn.rounding");
+            }
+
+            var excludedCategories = new HashSet<string>(StringComparer.Ordinal);
+            var excludedSkus = new HashSet<string>(StringComparer.Ordinal);
+            if (Object(root, "exclusions", "exclusions") is { } exclusions)
+            {
+                Known(exclusions, "exclusions", "categories", "skus");
+                excludedCategories = Strings(exclusions, "categories", "exclusions.categories") ?? excludedCategories;
+                excludedSkus = Strings(exclusions, "skus", "exclusions.skus") ?? excludedSkus;
+            }
+
+            var caps = new Caps(null, null);
+            if (Object(root, "caps", "caps") is { } capsElement)
+            {
+                Known(capsElement, "caps", "perTransaction", "perMemberPerDay");
+                caps = new Caps(Long(capsElement, "perTransaction", "caps.perTransaction", 0, long.MaxValue), Long(capsElement, "perMemberPerDay", "caps.perMemberPerDay", 0, long.MaxValue));
+            }
+
+            var ladder = Tiers(root);
+            var policy = ladder is null ? null : Qualification(root, ladder);
+            var memberships = Memberships(root);
+            var rules = new List<Rule>();
+            if (Array(root, "rules", "rules") is { } ruleArray)
+            {
+                var index = 0;
+                foreach (var element in ruleArray.EnumerateArray())
+                {
+                    if (Rule(element, $"rules[{index++}]") is { } rule)
+                    {
+                        rules.Add(rule);
+                    }
+                }
+            }
+
+            var campaigns = Campaigns(root, rules);
+            var objectives = Objectives(root);
+            var referral = Referral(root);
+            if (Errors.Count > 0 || policy is null)
+            {
+                return null;
+            }
+
+            return new LoyaltyProgram(new ProgramParts(
+                id!, version!, currency!, exponent, _timeZone, autoEnroll, points, perMinor, rounding, excludedCategories, excludedSkus, caps,
+                policy, memberships, rules, campaigns, objectives, referral, [.. _nthUnits.Order()]));
+        }
+
+        private TierLadder? Tiers(JsonElement root)
+        {
+            if (Array(root, "tiers", "tiers", required: true) is not { } array)
+            {
+                return null;
+            }
+
+            var tiers = new List<Tier>();
+            long previous = -1;
+            var index = 0;
+            var valid = true;
+            foreach (var element in array.EnumerateArray())
+            {
+                var path = $"tiers[{index}]";
+                if (!IsObject(element, path))
+                {
+                    valid = false;
+                    index++;
+                    continue;
+                }
+
+                Known(element, path, "id", "name", "threshold", "multiplier");
+                var id = Id(element, "id", path + ".id");
+                if (id is not null && !_tierIds.Add(id))
+                {
+                    Error(path + ".id", $"duplicate tier id '{id}'");
+                }
+
+                var threshold = Long(element, "threshold", path + ".threshold", 0, long.MaxValue, required: true);
+                if (index == 0 && threshold is not null and not 0)
+                {
+                    Error(path + ".threshold", "the first tier must start at 0");
+                }
+                else if (index > 0 && threshold is { } t && t <= previous)
+                {
+                    Error(path + ".threshold", $"must be greater than tiers[{index - 1}].threshold");
+                }
+
+                var multiplier = BasisPoints(element, "multiplier", path + ".multiplier") ?? 10_000;
+                if (id is null || threshold is null)
+                {
+                    valid = false;
+                }
+                else
+                {
+                    tiers.Add(new Tier(id, String(element, "name", path + ".name") ?? id, threshold.Value, multiplier, index));
+                    previous = threshold.Value;
+                }
+
+                index++;
+            }
+
+            if (index == 0)
+            {
+                Error("tiers", "at least one tier is required");
+            }
+
+            return valid && tiers.Count > 0 && tiers[0].Threshold == 0 ? new TierLadder(tiers) : null;
+        }
+
+        private TierPolicy? Qualification(JsonElement root, TierLadder ladder)
+        {
+            var metric = QualificationMetric.Spend;
+            var period = QualificationPeriod.Lifetime;
+            var months = 12;
+            (int, int)? review = null;
+            if (Object(root, "tierQualification", "tierQualification") is { } element)
+            {
+                const string path = "tierQualification";
+                Known(element, path, "metric", "period", "months", "review");
+                metric = String(element, "metric", path + ".metric") switch
+                {
+                    null or "spend" => QualificationMetric.Spend,
+                    "points" => QualificationMetric.Points,
+                    _ => Invalid(path + ".metric", "one of spend, points", QualificationMetric.Spend),
+                };
+                period = String(element, "period", path + ".period") switch
+                {
+                    null or "lifetime" => QualificationPeriod.Lifetime,
+                    "rolling" => QualificationPeriod.Rolling,
+                    "calendarYear" => QualificationPeriod.CalendarYear,
+                    _ => Invalid(path + ".period", "one of lifetime, rolling, calendarYear", QualificationPeriod.Lifetime),
+                };
+                months = (int)(Long(element, "months", path + ".months", 1, 24) ?? 12);
+                if (String(element, "review", path + ".review") is { } text)
+                {
+                    if (DateTime.TryParseExact("2000-" + text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+                    {
+                        review = (date.Month, date.Day);
+                    }
+                    else
+                    {
+                        Error(path + ".review", "a month and day, MM-DD");
+                    }
+                }
+
+                if (review is not null && period == QualificationPeriod.Lifetime)
+                {
+                    Error(path + ".review", "a review needs a rolling or calendarYear period (lifetime values never go down)");
+                }
+            }
+
+            return new TierPolicy(ladder, metric, period, months, review);
+        }
+
+        private List<MembershipPlan> Memberships(JsonElement root)
+        {
+            var plans = new List<MembershipPlan>();
+            if (Array(root, "memberships", "memberships") is not { } array)
+            {
+                return plans;
+            }
+
+            var index = 0;
+            foreach (var element in array.EnumerateArray())
+            {
+                var path = $"memberships[{index++}]";
+                if (!IsObject(element, path))
+                {
+                    continue;
+                }
+
+                Known(element, path, "id", "name", "priceMinor", "durationDays", "multiplier");
+                var id = Id(element, "id", path + ".id");
+                if (id is not null && !_membershipIds.Add(id))
+                {
+                    Error(path + ".id", $"duplicate membership id '{id}'");
+                }
+
+                var price = Long(element, "priceMinor", path + ".priceMinor", 0, long.MaxValue, required: true);
+                var days = Long(element, "durationDays", path + ".durationDays", 1, 3660, required: true);
+                var multiplier = BasisPoints(element, "multiplier", path + ".multiplier") ?? 10_000;
+                if (id is not null && price is not null && days is not null)
+                {
+                    plans.Add(new MembershipPlan(id, String(element, "name", path + ".name") ?? id, price.Value, (int)days.Value, multiplier));
+                }
+            }
+
+            return plans;
+        }
+
+        private List<Campaign> Campaigns(JsonElement root, List<Rule> rules)
+        {
+            var campaigns = new List<Campaign>();
+            if (Array(root, "campaigns", "campaigns") is not { } array)
+            {
+                return campaigns;
+            }
+
+            var ids = new HashSet<string>(StringComparer.Ordinal);
+            var index = 0;
+            foreach (var element in array.EnumerateArray())
+            {
+                var path = $"campaigns[{index++}]";
+                if (!IsObject(element, path))
+                {
+                    continue;
+                }
+
+                Known(element, path, "id", "name", "window", "stores", "channels", "segments", "budget", "perMemberCap", "rules");
+                var id = Id(element, "id", path + ".id");
+                if (id is not null && !ids.Add(id))
+                {
+                    Error(path + ".id", $"duplicate campaign id '{id}'");
+                }
+
+                var scope = new List<Condition>();
+                if (Window(element, path) is { } window)
+                {
+                    scope.Add(window);
+                }
+
+                if (Strings(element, "stores", path + ".stores") is { Count: > 0 } stores)
+                {
+                    scope.Add(new StoreCondition(stores));
+                }
+
+                if (Channels(element, "channels", path + ".channels") is { } channels)
+                {
+                    scope.Add(channels);
+                }
+
+                if (Strings(element, "segments", path + ".segments") is { Count: > 0 } segments)
+                {
+                    scope.Add(new SegmentCondition([.. segments]));
+                }
+
+                var budget = Long(element, "budget", path + ".budget", 0, long.MaxValue);
+                var cap = Long(element, "perMemberCap", path + ".perMemberCap", 0, long.MaxValue);
+                var campaign = new Campaign(id ?? "?", String(element, "name", path + ".name") ?? id ?? "?", campaigns.Count, new AllCondition([.. scope]), budget, cap);
+                campaigns.Add(campaign);
+                if (Array(element, "rules", path + ".rules", required: true) is { } ruleArray)
+                {
+                    var ruleIndex = 0;
+                    foreach (var ruleElement in ruleArray.EnumerateArray())
+                    {
+                        if (Rule(ruleElement, $"{path}.rules[{ruleIndex++}]") is { } rule)
+                        {
+                            rule.Campaign = campaign;
+                            rules.Add(rule);
+                        }
+                    }
+
+                    if (ruleIndex == 0)
+                    {
+                        Error(path + ".rules", "a campaign needs at least one rule");
+                    }
+                }
+            }
+
+            return campaigns;
+        }
+
+        private Rule? Rule(JsonElement element, string path)
+        {
+            if (!IsObject(element, path))
+            {
+                return null;
+            }
+
+            Known(element, path, "id", "name", "type", "factor", "points", "lines", "when", "window", "stop");
+            var id = Id(element, "id", path + ".id");
+            if (id is not null && (!_ruleIds.Add(id) || id.StartsWith("tier:", StringComparison.Ordinal) || id.StartsWith("membership:", StringComparison.Ordinal)))
+            {
+                Error(path + ".id", $"'{id}' is already used (rule ids are unique; base-earn, referral, tier:* and membership:* are reserved)");
+            }
+
+            var name = String(element, "name", path + ".name");
+            var conditions = new List<Condition>();
+            if (Window(element, path) is { } window)
+            {
+                conditions.Add(window);
+            }
+
+            if (element.TryGetProperty("when", out var when) && Condition(when, path + ".when") is { } condition)
+            {
+                conditions.Add(condition);
+            }
+
+            var combined = conditions.Count switch
+            {
+                0 => null,
+                1 => conditions[0],
+                _ => new AllCondition([.. conditions]),
+            };
+            var stop = Bool(element, "stop", path + ".stop") ?? false;
+            var type = String(element, "type", path + ".type", required: true);
+            switch (type)
+            {
+                case "multiplier":
+                    var factor = BasisPoints(element, "factor", path + ".factor", required: true);
+                    var lines = element.TryGetProperty("lines", out var linesElement) ? Filter(linesElement, path + ".lines") : null;
+                    return id is null || factor is null ? null : new MultiplierRule(id, name ?? $"x{Multiplier.Format(factor.Value)} bonus", combined, stop, factor.Value, lines);
+                case "bonus":
+                    var points = Long(element, "points", path + ".points", 1, 100_000_000, required: true);
+                    return id is null || points is null ? null : new BonusRule(id, name ?? $"{points} bonus points", combined, stop, points.Value);
+                case null:
+                    return null;
+                default:
+                    Error(path + ".type", "one of multiplier, bonus");
+                    return null;
+            }
+        }
+
+        private List<Objective> Objectives(JsonElement root)
+        {
+            var objectives = new List<Objective>();
+            if (Array(root, "objectives", "objectives") is not { } array)
+            {
+                return objectives;
+            }
+
+            var index = 0;
+            foreach (var element in array.EnumerateArray())
+            {
+                var path = $"objectives[{index++}]";
+                if (!IsObject(element, path))
+                {
+                    continue;
+                }
+
+                Known(element, path, "id", "name", "steps");
+                var id = Id(element, "id", path + ".id");
+                var name = String(element, "name", path + ".name") ?? id ?? "?";
+                var steps = new List<ObjectiveStep>();
+                if (Array(element, "steps", path + ".steps", required: true) is { } stepArray)
+                {
+                    var stepIndex = 0;
+                    var previous = 0L;
+                    foreach (var step in stepArray.EnumerateArray())
+                    {
+                        var stepPath = $"{path}.steps[{stepIndex++}]";
+                        if (!IsObject(step, stepPath))
+                        {
+                            continue;
+                        }
+
+                        Known(step, stepPath, "percent", "points");
+                        var percent = Long(step, "percent", stepPath + ".percent", 1, 1000, required: true);
+                        var points = Long(step, "points", stepPath + ".points", 1, 100_000_000, required: true);
+                        if (percent is { } p && p <= previous)
+                        {
+                            Error(stepPath + ".percent", "steps must be in increasing order of percent");
+                        }
+
+                        if (percent is not null && points is not null && id is not null)
+                        {
+                            var ruleId = $"{id}@{percent}";
+                            if (!_ruleIds.Add(ruleId))
+                            {
+                                Error(stepPath + ".percent", $"rule id '{ruleId}' is already used");
+                            }
+
+                            steps.Add(new ObjectiveStep((int)percent.Value, points.Value, ruleId, $"{name}: {percent}% of the reference revenue reached"));
+                            previous = percent.Value;
+                        }
+                    }
+
+                    if (stepIndex == 0)
+                    {
+                        Error(path + ".steps", "at least one step is required");
+                    }
+                }
+
+                if (id is not null)
+                {
+                    objectives.Add(new Objective(id, name, [.. steps]));
+                }
+            }
+
+            return objectives;
+        }
+
+        private ReferralPolicy? Referral(JsonElement root)
+        {
+            if (Object(root, "referral", "referral") is not { } element)
+            {
+                return null;
+            }
+
+            Known(element, "referral", "referrerPoints", "refereePoints", "minimumSpend");
+            var referrer = Long(element, "referrerPoints", "referral.referrerPoints", 0, 100_000_000, required: true);
+            var referee = Long(element, "refereePoints", "referral.refereePoints", 0, 100_000_000, required: true);
+            var minimum = Long(element, "minimumSpend", "referral.minimumSpend", 0, long.MaxValue) ?? 0;
+            return referrer is null || referee is null ? null : new ReferralPolicy(referrer.Value, referee.Value, minimum);
+        }
+
+        private WindowCondition? Window(JsonElement owner, string ownerPath)
+        {
+            if (Object(owner, "window", ownerPath + ".window") is not { } window)
+            {
+                return null;
+            }
+
+            var path = ownerPath + ".window";
+            Known(window, path, "start", "end", "timeZone");
+            var zone = TimeZone(window, "timeZone", path + ".timeZone") ?? _timeZone;
+            var start = LocalDateTime(window, "start", path + ".start", required: true);
+            var end = LocalDateTime(window, "end", path + ".end", required: true);
+            if (start is null || end is null)
+            {
+                return null;
+            }
+
+            if (end <= start)
+            {
+                Error(path + ".end", "before start");
+                return null;
+            }
+
+            var calendar = new ProgramCalendar(zone);
+            return new WindowCondition(calendar.Instant(start.Value), calendar.Instant(end.Value));
+        }
+
+        private Condition? Condition(JsonElement element, string path)
+        {
+            if (!IsObject(element, path))
+            {
+                return null;
+            }
+
+            var properties = element.EnumerateObject().ToList();
+            if (properties.Count != 1)
+            {
+                Error(path, "a condition has exactly one key (all, any, not, channels, stores, tiers, segments, membership, basketTotalAtLeast, basketContains, daysOfWeek, timeOfDay, enrolledWithinDays, enrolledBefore, lifetimeSpendAtLeast, firstPurchase, nthPurchase)");
+                return null;
+            }
+
+            var property = properties[0];
+            var value = property.Value;
+            var at = $"{path}.{property.Name}";
+            switch (property.Name)
+            {
+                case "all":
+                case "any":
+                    if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() == 0)
+                    {
+                        Error(at, "a non-empty array of conditions");
+                        return null;
+                    }
+
+                    var parts = value.EnumerateArray().Select((c, i) => Condition(c, $"{at}[{i}]")).ToList();
+                    return parts.Any(p => p is null) ? null : property.Name == "all" ? new AllCondition([.. parts!]) : new AnyCondition([.. parts!]);
+                case "not":
+                    return Condition(value, at) is { } inner ? new NotCondition(inner) : null;
+                case "channels":
+                    return Channels(element, "channels", at);
+                case "stores":
+                    return Strings(element, "stores", at) is { Count: > 0 } stores ? new StoreCondition(stores) : Invalid<Condition?>(at, "a non-empty array of store ids", null);
+                case "tiers":
+                    var tiers = Strings(element, "tiers", at);
+                    foreach (var tier in tiers ?? [])
+                    {
+                        if (!_tierIds.Contains(tier))
+                        {
+                            Error(at, $"unknown tier '{tier}'");
+                        }
+                    }
+
+                    return tiers is { Count: > 0 } ? new TierCondition(tiers) : null;
+                case "segments":
+                    return Strings(element, "segments", at) is { Count: > 0 } segments ? new SegmentCondition([.. segments]) : Invalid<Condition?>(at, "a non-empty array of segments", null);
+                case "membership":
+                    var membership = String(element, "membership", at, required: true);
+                    if (membership is not null && !_membershipIds.Contains(membership))
+                    {
+                        Error(at, $"unknown membership '{membership}' (declare memberships before rules use them)");
+                    }
+
+                    return membership is null ? null : new MembershipCondition(membership);
+                case "basketTotalAtLeast":
+                    return Long(element, "basketTotalAtLeast", at, 0, long.MaxValue) is { } total ? new BasketTotalCondition(total) : null;
+                case "basketContains":
+                    return Filter(value, at) is { } filter ? new BasketContainsCondition(filter) : null;
+                case "daysOfWeek":
+                    var days = 0;
+                    foreach (var day in Strings(element, "daysOfWeek", at) ?? [])
+                    {
+                        if (Enum.TryParse<DayOfWeek>(day, ignoreCase: true, out var parsed) && !int.TryParse(day, out _))
+                        {
+                            days |= 1 << (int)parsed;
+                        }
+                        else
+                        {
+                            Error(at, $"'{day}' is not a day of the week");
+                        }
+                    }
+
+                    return days == 0 ? Invalid<Condition?>(at, "a non-empty array of days (monday...sunday)", null) : new DayOfWeekCondition(days);
+                case "timeOfDay":
+                    if (Object(element, "timeOfDay", at) is not { } range)
+                    {
+                        return null;
+                    }
+
+                    Known(range, at, "from", "to");
+                    var from = Time(range, "from", at + ".from");
+                    var to = Time(range, "to", at + ".to");
+                    return from is null || to is null ? null : new TimeOfDayCondition(from.Value, to.Value);
+                case "enrolledWithinDays":
+                    return Long(element, "enrolledWithinDays", at, 1, 36_500) is { } within ? new EnrolledWithinDaysCondition((int)within) : null;
+                case "enrolledBefore":
+                    return LocalDateTime(element, "enrolledBefore", at, required: true) is { } before ? new EnrolledBeforeCondition(new ProgramCalendar(_timeZone).Instant(before)) : null;
+                case "lifetimeSpendAtLeast":
+                    return Long(element, "lifetimeSpendAtLeast", at, 0, long.MaxValue) is { } spend ? new LifetimeSpendCondition(spend) : null;
+                case "firstPurchase":
+                    return Bool(element, "firstPurchase", at) == true ? new FirstPurchaseCondition() : Invalid<Condition?>(at, "true (use not for the opposite)", null);
+                case "nthPurchase":
+                    if (Object(element, "nthPurchase", at) is not { } nth)
+                    {
+                        return null;
+                    }
+
+                    Known(nth, at, "n", "period");
+                    var n = Long(nth, "n", at + ".n", 1, 10_000, required: true);
+                    var unit = Period(nth, "period", at + ".period");
+                    if (n is null || unit is null)
+                    {
+                        return null;
+                    }
+
+                    _nthUnits.Add(unit.Value);
+                    return new NthPurchaseCondition((int)n.Value, unit.Value);
+                default:
+                    Error(at, "unknown condition");
+                    return null;
+            }
+        }
+
+        private ChannelCondition? Channels(JsonElement owner, string name, string path)
+        {
+            var names = Strings(owner, name, path);
+            if (names is null)
+            {
+                return null;
+            }
+
+            var mask = 0;
+            foreach (var channel in names)
+            {
+                var index = System.Array.IndexOf(ChannelNames, channel);
+                if (index <= 0)
+                {
+                    Error(path, $"unknown channel '{channel}' (store, web, mobile_app, partner, call_center)");
+                }
+                else
+                {
+                    mask |= 1 << index;
+                }
+            }
+
+            return mask == 0 ? null : new ChannelCondition(mask);
+        }
+
+        private LineFilter? Filter(JsonElement element, string path)
+        {
+            if (!IsObject(element, path))
+            {
+                return null;
+            }
+
+            Known(element, path, "categories", "brands", "skus");
+            var categories = Strings(element, "categories", path + ".categories");
+            var brands = Strings(element, "brands", path + ".brands");
+            var skus = Strings(element, "skus", path + ".skus");
+            if (categories is null && brands is null && skus is null)
+            {
+                Error(path, "name at least one of categories, brands, skus");
+                return null;
+            }
+
+            return new LineFilter(categories, brands, skus);
+        }
+
+        private PeriodUnit? Period(JsonElement owner, string name, string path) => String(owner, name, path, required: true) switch
+        {
+            "day" => PeriodUnit.Day,
+            "week" => PeriodUnit.Week,
+            "month" => PeriodUnit.Month,
+            "year" => PeriodUnit.Year,
+            null => null,
+            _ => Invalid<PeriodUnit?>(path, "one of day, week, month, year", null),
+        };
+
+        private RoundingMode Rounding(JsonElement owner, string name, string path) => String(owner, name, path) switch
+        {
+            null or "floor" => RoundingMode.Floor,
+            "ceiling" => RoundingMode.Ceiling,
+            "half_up" => RoundingMode.HalfUp,
+            "half_even" => RoundingMode.HalfEven,
+            _ => Invalid(path, "one of floor, ceiling, half_up, half_even", RoundingMode.Floor),
+        };
+
+        private TimeZoneInfo? TimeZone(JsonElement owner, string name, string path)
+        {
+            if (String(owner, name, path) is not { } id)
+            {
+                return null;
+            }
+
+            try
+            {
+                return TimeZoneInfo.FindSystemTimeZoneById(id);
+            }
+            catch (TimeZoneNotFoundException)
+            {
+                Error(path, $"unknown time zone '{id}' (use an IANA name such as Europe/Paris)");
+                return null;
+            }
+        }
+
+        private DateTime? LocalDateTime(JsonElement owner, string name, string path, bool required)
+        {
+            if (String(owner, name, path, required) is not { } text)
+            {
+                return null;
+            }
+
+            if (DateTime.TryParseExact(text, ["yyyy-MM-ddTHH:mm:ss", "yyyy-MM-ddTHH:mm", "yyyy-MM-dd"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var value))
+            {
+                return value;
+            }
+
+            Error(path, "a local date-time, yyyy-MM-ddTHH:mm[:ss] (the time zone is separate)");
+            return null;
+        }
+
+        private TimeSpan? Time(JsonElement owner, string name, string path)
+        {
+            if (String(owner, name, path, required: true) is not { } text)
+            {
+                return null;
+            }
+
+            if (TimeOnly.TryParseExact(text, ["HH:mm", "HH:mm:ss"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var time))
+            {
+                return time.ToTimeSpan();
+            }
+
+            Error(path, "a time of day, HH:mm");
+            return null;
+        }
+
+        private int? BasisPoints(JsonElement owner, string name, string path, bool required = false)
+        {
+            if (!owner.TryGetProperty(name, out var value))
+            {
+                if (required)
+                {
+                    Error(path, "required");
+                }
+
+                return null;
+            }
+
+            if (value.ValueKind != JsonValueKind.Number || !value.TryGetDecimal(out var factor) || factor < 1m || factor > 100m
+                || factor * 10_000m != decimal.Truncate(factor * 10_000m))
+            {
+                Error(path, "a number between 1 and 100 with at most 4 decimals");
+                return null;
+            }
+
+            return (int)(factor * 10_000m);
+        }
+
+        private string? Id(JsonElement owner, string name, string path)
+        {
+            var value = String(owner, name, path, required: true);
+            if (value is not null && !Identifier().IsMatch(value))
+            {
+                Error(path, "1-64 characters of letters, digits, '.', '_', ':' or '-'");
+                return null;
+            }
+
+            return value;
+        }
+
+        private string? String(JsonElement owner, string name, string path, bool required = false)
+        {
+            if (!owner.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+            {
+                if (required)
+                {
+                    Error(path, "required");
+                }
+
+                return null;
+            }
+
+            if (value.ValueKind != JsonValueKind.String || value.GetString() is not { Length: > 0 } text)
+            {
+                Error(path, "a non-empty string");
+                return null;
+            }
+
+            return text;
+        }
+
+        private HashSet<string>? Strings(JsonElement owner, string name, string path)
+        {
+            if (!owner.TryGetProperty(name, out var value))
+            {
+                return null;
+            }
+
+            if (value.ValueKind != JsonValueKind.Array || value.EnumerateArray().Any(v => v.ValueKind != JsonValueKind.String || v.GetString() is not { Length: > 0 }))
+            {
+                Error(path, "an array of non-empty strings");
+                return null;
+            }
+
+            return value.EnumerateArray().Select(v => v.GetString()!).ToHashSet(StringComparer.Ordinal);
+        }
+
+        private long? Long(JsonElement owner, string name, string path, long min, long max, bool required = false)
+        {
+            if (!owner.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+            {
+                if (required)
+                {
+                    Error(path, "required");
+                }
+
+                return null;
+            }
+
+            if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var number) || number < min || number > max)
+            {
+                Error(path, max == long.MaxValue ? $"a whole number, at least {min}" : $"a whole number from {min} to {max}");
+                return null;
+            }
+
+            return number;
+        }
+
+        private bool? Bool(JsonElement owner, string name, string path)
+        {
+            if (!owner.TryGetProperty(name, out var value))
+            {
+                return null;
+            }
+
+            if (value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+            {
+                Error(path, "true or false");
+                return null;
+            }
+
+            return value.GetBoolean();
+        }
+
+        private JsonElement? Object(JsonElement owner, string name, string path, bool required = false)
+        {
+            if (!owner.TryGetProperty(name, out var value))
+            {
+                if (required)
+                {
+                    Error(path, "required");
+                }
+
+                return null;
+            }
+
+            return IsObject(value, path) ? value : null;
+        }
+
+        private JsonElement? Array(JsonElement owner, string name, string path, bool required = false)
+        {
+            if (!owner.TryGetProperty(name, out var value))
+            {
+                if (required)
+                {
+                    Error(path, "required");
+                }
+
+                return null;
+            }
+
+            if (value.ValueKind != JsonValueKind.Array)
+            {
+                Error(path, "an array");
+                return null;
+            }
+
+            return value;
+        }
+
+        private bool IsObject(JsonElement element, string path)
+        {
+            if (element.ValueKind == JsonValueKind.Object)
+            {
+                return true;
+            }
+
+            Error(path, "an object");
+            return false;
+        }
+
+        private void Known(JsonElement element, string path, params string[] names)
+        {
+            foreach (var property in element.EnumerateObject())
+            {
+                if (System.Array.IndexOf(names, property.Name) < 0)
+                {
+                    Error(path == "$" ? property.Name : $"{path}.{property.Name}", "unknown field");
+                }
+            }
+        }
+
+        private T Invalid<T>(string path, string expected, T fallback)
+        {
+            Error(path, expected);
+            return fallback;
+        }
+
+        private void Error(string path, string reason) => Errors.Add($"{path}: {reason}");
+    }
+}

@@ -1,0 +1,157 @@
+namespace LoyaltyCore.Engine.Scoring;
+
+/// <summary>A compiled predicate over a purchase, its member and its local time; composed with all / any / not.</summary>
+public abstract class Condition
+{
+    public abstract bool Matches(Evaluation evaluation);
+}
+
+internal sealed class AllCondition(Condition[] parts) : Condition
+{
+    public override bool Matches(Evaluation evaluation)
+    {
+        foreach (var part in parts)
+        {
+            if (!part.Matches(evaluation))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}
+
+internal sealed class AnyCondition(Condition[] parts) : Condition
+{
+    public override bool Matches(Evaluation evaluation)
+    {
+        foreach (var part in parts)
+        {
+            if (part.Matches(evaluation))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
+
+internal sealed class NotCondition(Condition inner) : Condition
+{
+    public override bool Matches(Evaluation evaluation) => !inner.Matches(evaluation);
+}
+
+internal sealed class ChannelCondition(int channelMask) : Condition
+{
+    public override bool Matches(Evaluation evaluation) => (channelMask & (1 << (int)evaluation.Basket.Channel)) != 0;
+}
+
+internal sealed class StoreCondition(IReadOnlySet<string> stores) : Condition
+{
+    public override bool Matches(Evaluation evaluation) => stores.Contains(evaluation.Basket.StoreId);
+}
+
+/// <summary>The member's tier at the start of the purchase is one of these (tier-exclusive rules).</summary>
+internal sealed class TierCondition(IReadOnlySet<string> tiers) : Condition
+{
+    public override bool Matches(Evaluation evaluation) => tiers.Contains(evaluation.TierBefore.Id);
+}
+
+/// <summary>The member holds at least one of these segments (segment-exclusive rules).</summary>
+internal sealed class SegmentCondition(string[] segments) : Condition
+{
+    public override bool Matches(Evaluation evaluation)
+    {
+        foreach (var segment in segments)
+        {
+            if (evaluation.Member.HasSegment(segment))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
+
+/// <summary>The member holds this paid membership, unexpired at the time of purchase.</summary>
+internal sealed class MembershipCondition(string membership) : Condition
+{
+    public override bool Matches(Evaluation evaluation) => evaluation.Member.HasMembershipAt(membership, evaluation.Basket.OccurredAt);
+}
+
+/// <summary>Spend that earns (exclusions removed) is at least this, in minor units.</summary>
+internal sealed class BasketTotalCondition(long minimumMinor) : Condition
+{
+    public override bool Matches(Evaluation evaluation) => evaluation.EligibleSpendMinor >= minimumMinor;
+}
+
+/// <summary>At least one earning line matches the filter.</summary>
+internal sealed class BasketContainsCondition(LineFilter filter) : Condition
+{
+    public override bool Matches(Evaluation evaluation)
+    {
+        var lines = evaluation.Basket.Lines;
+        for (var i = 0; i < lines.Count; i++)
+        {
+            if (evaluation.IsEligible(i) && filter.Matches(lines[i]))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
+
+internal sealed class DayOfWeekCondition(int dayMask) : Condition
+{
+    public override bool Matches(Evaluation evaluation) => (dayMask & (1 << (int)evaluation.LocalTime.DayOfWeek)) != 0;
+}
+
+/// <summary>Local time of day in [from, to); a range that ends before it starts wraps past midnight.</summary>
+internal sealed class TimeOfDayCondition(TimeSpan from, TimeSpan to) : Condition
+{
+    public override bool Matches(Evaluation evaluation)
+    {
+        var time = evaluation.LocalTime.TimeOfDay;
+        return from <= to ? time >= from && time < to : time >= from || time < to;
+    }
+}
+
+/// <summary>The purchase falls in [start, end), both instants resolved from local times once, at compile time.</summary>
+internal sealed class WindowCondition(DateTimeOffset start, DateTimeOffset end) : Condition
+{
+    public override bool Matches(Evaluation evaluation) => evaluation.Basket.OccurredAt >= start && evaluation.Basket.OccurredAt < end;
+}
+
+internal sealed class EnrolledWithinDaysCondition(int days) : Condition
+{
+    public override bool Matches(Evaluation evaluation) => evaluation.Basket.OccurredAt - evaluation.Member.EnrolledAt < TimeSpan.FromDays(days);
+}
+
+internal sealed class EnrolledBeforeCondition(DateTimeOffset instant) : Condition
+{
+    public override bool Matches(Evaluation evaluation) => evaluation.Member.EnrolledAt < instant;
+}
+
+internal sealed class LifetimeSpendCondition(long minimumMinor) : Condition
+{
+    public override bool Matches(Evaluation evaluation) => evaluation.Member.LifetimeSpendMinor >= minimumMinor;
+}
+
+internal sealed class FirstPurchaseCondition : Condition
+{
+    public override bool Matches(Evaluation evaluation) => evaluation.Member.Purchases == 0;
+}
+
+/// <summary>This purchase is exactly the nth of its period (so the bonus fires once per period).</summary>
+internal sealed class NthPurchaseCondition(int n, Calendar.PeriodUnit unit) : Condition
+{
+    public Calendar.PeriodUnit Unit { get; } = unit;
+
+    public override bool Matches(Evaluation evaluation) =>
+        evaluation.Member.Counter(CounterKeys.Purchases(Unit, Calendar.ProgramCalendar.PeriodKey(evaluation.LocalTime, Unit))) + 1 == n;
+}

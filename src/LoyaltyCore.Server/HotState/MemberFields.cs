@@ -1,0 +1,150 @@
+using LoyaltyCore.Engine.Scoring;
+using StackExchange.Redis;
+
+namespace LoyaltyCore.Server.HotState;
+
+/// <summary>A member's hot state as last seen; <see cref="Version"/> changes with every write.</summary>
+internal sealed record MemberSnapshot(string Version, MemberState State);
+
+/// <summary>
+/// The fields of a member's state hash. Engine counters (<c>k.*</c>) are stored as they are named; everything else has
+/// a short name of its own. Segments are one comma-separated field (segment names cannot contain commas).
+/// </summary>
+internal static class MemberFields
+{
+    public const string Version = "v";
+    public const string Balance = "b";
+    public const string LifetimeSpend = "s";
+    public const string Tier = "t";
+    public const string Purchases = "n";
+    public const string LoadedAt = "h";
+    public const string EnrolledAt = "e";
+    public const string Segments = "g";
+    public const string Membership = "ms";
+    public const string MembershipExpiresAt = "mx";
+    public const string ReferenceRevenue = "rv";
+    public const string ReferredBy = "rb";
+
+    public static MemberSnapshot Parse(IEnumerable<KeyValuePair<string, RedisValue>> fields)
+    {
+        var version = string.Empty;
+        long balance = 0, spend = 0, purchases = 0, enrolledAt = 0, membershipExpiresAt = 0, referenceRevenue = 0;
+        string tier = string.Empty;
+        string? membership = null, referredBy = null;
+        string[] segments = [];
+        Dictionary<string, long>? counters = null;
+        foreach (var (name, value) in fields)
+        {
+            switch (name)
+            {
+                case Version: version = value!; break;
+                case Balance: balance = (long)value; break;
+                case LifetimeSpend: spend = (long)value; break;
+                case Tier: tier = value!; break;
+                case Purchases: purchases = (long)value; break;
+                case EnrolledAt: enrolledAt = (long)value; break;
+                case Segments: segments = ((string)value!).Split(',', StringSplitOptions.RemoveEmptyEntries); break;
+                case Membership: membership = value.IsNullOrEmpty ? null : (string?)value; break;
+                case MembershipExpiresAt: membershipExpiresAt = (long)value; break;
+                case ReferenceRevenue: referenceRevenue = (long)value; break;
+                case ReferredBy: referredBy = value.IsNullOrEmpty ? null : (string?)value; break;
+                default:
+                    if (name.StartsWith(CounterKeys.Prefix, StringComparison.Ordinal))
+                    {
+                        (counters ??= new Dictionary<string, long>(StringComparer.Ordinal))[name] = (long)value;
+                    }
+
+                    break;
+            }
+        }
+
+        return new MemberSnapshot(version, new MemberState
+        {
+            Balance = balance,
+            LifetimeSpendMinor = spend,
+            Tier = tier,
+            Purchases = purchases,
+            EnrolledAt = DateTimeOffset.FromUnixTimeMilliseconds(enrolledAt),
+            Segments = segments,
+            Membership = membership,
+            MembershipExpiresAt = DateTimeOffset.FromUnixTimeMilliseconds(membershipExpiresAt),
+            ReferenceRevenueMinor = referenceRevenue,
+            ReferredBy = referredBy,
+            Counters = counters ?? new Dictionary<string, long>(),
+        });
+    }
+
+    /// <summary>The fields that store <paramref name="state"/>, as the load script takes them.</summary>
+    public static List<RedisValue> Serialize(MemberState state, long version)
+    {
+        var values = new List<RedisValue>(24 + (state.Counters.Count * 2))
+        {
+            Version, version,
+            Balance, state.Balance,
+            LifetimeSpend, state.LifetimeSpendMinor,
+            Tier, state.Tier,
+            Purchases, state.Purchases,
+            EnrolledAt, state.EnrolledAt.ToUnixTimeMilliseconds(),
+            Segments, string.Join(',', state.Segments),
+            Membership, state.Membership ?? string.Empty,
+            MembershipExpiresAt, state.MembershipExpiresAt.ToUnixTimeMilliseconds(),
+            ReferenceRevenue, state.ReferenceRevenueMinor,
+            ReferredBy, state.ReferredBy ?? string.Empty,
+        };
+        foreach (var (name, value) in state.Counters)
+        {
+            values.Add(name);
+            values.Add(value);
+        }
+
+        return values;
+    }
+}
+
+internal static class MemberStateChanges
+{
+    /// <summary>The state after a transaction, as the apply script leaves it, so the next call needs no read.</summary>
+    public static MemberSnapshot Apply(
+        MemberSnapshot before,
+        string version,
+        long balanceDelta,
+        IReadOnlyList<KeyValuePair<string, long>> increments,
+        IReadOnlyList<KeyValuePair<string, string>> sets,
+        IReadOnlyList<string> deletes)
+    {
+        var fields = new Dictionary<string, RedisValue>(StringComparer.Ordinal);
+        var state = before.State;
+        foreach (var (name, value) in state.Counters)
+        {
+            fields[name] = value;
+        }
+
+        fields[MemberFields.Balance] = state.Balance + balanceDelta;
+        fields[MemberFields.LifetimeSpend] = state.LifetimeSpendMinor;
+        fields[MemberFields.Purchases] = state.Purchases;
+        fields[MemberFields.Tier] = state.Tier;
+        fields[MemberFields.EnrolledAt] = state.EnrolledAt.ToUnixTimeMilliseconds();
+        fields[MemberFields.Segments] = string.Join(',', state.Segments);
+        fields[MemberFields.Membership] = state.Membership ?? string.Empty;
+        fields[MemberFields.MembershipExpiresAt] = state.MembershipExpiresAt.ToUnixTimeMilliseconds();
+        fields[MemberFields.ReferenceRevenue] = state.ReferenceRevenueMinor;
+        fields[MemberFields.ReferredBy] = state.ReferredBy ?? string.Empty;
+        foreach (var (name, delta) in increments)
+        {
+            fields[name] = (fields.TryGetValue(name, out var current) ? (long)current : 0) + delta;
+        }
+
+        foreach (var (name, value) in sets)
+        {
+            fields[name] = value;
+        }
+
+        foreach (var name in deletes)
+        {
+            fields.Remove(name);
+        }
+
+        fields[MemberFields.Version] = version;
+        return MemberFields.Parse(fields);
+    }
+}

@@ -1,0 +1,13 @@
+-- Draws up to the requested points from a campaign budget; never below zero.
+-- KEYS[1] remaining points   ARGV[1] points wanted
+-- Reply: {points granted, remaining after}
+local remaining = tonumber(redis.call('GET', KEYS[1]) or '0')
+local wanted = tonumber(ARGV[1])
+local granted = wanted
+if remaining < granted then
+  granted = math.max(remaining, 0)
+end
+if granted > 0 then
+  remaining = redis.call('DECRBY', KEYS[1], granted)
+end
+return {granted, remaining}
