@@ -41,3 +41,24 @@ public sealed class GroupCommitTests
         return double.Parse(line[(name.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }
 }
+
+[Collection(nameof(GroupCommitTests))]
+public sealed class SnapshotTests
+{
+    [Fact]
+    public async Task A_warm_member_is_scored_without_redoing_the_evaluation()
+    {
+        var server = await ServerInstance.Shared;
+        var memberId = await IdempotencyTests.EnrolledMemberAsync(server);
+        await server.Scoring.ScoreAsync(Requests.Score(memberId));
+        var before = GroupCommitTests.MetricValue(await server.ScrapeMetricsAsync(), "loyalty_hot_state_conflicts_total");
+
+        for (var i = 0; i < 20; i++)
+        {
+            await server.Scoring.ScoreAsync(Requests.Score(memberId));
+        }
+
+        // Each call's snapshot is the state its predecessor left: no version mismatch, one Redis round trip.
+        Assert.Equal(before, GroupCommitTests.MetricValue(await server.ScrapeMetricsAsync(), "loyalty_hot_state_conflicts_total"));
+    }
+}

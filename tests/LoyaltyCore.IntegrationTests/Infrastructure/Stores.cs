@@ -41,6 +41,28 @@ internal static class Ledger
             new { memberId, transactionId });
     }
 
+    public static async Task<(string Version, string Rules)> VersionAndRulesAsync(string database, string memberId)
+    {
+        await using var connection = await OpenAsync(database);
+        return await connection.QuerySingleAsync<(string, string)>(
+            "SELECT program_version, rule_ids FROM ledger_entries WHERE member_id = @memberId AND kind = 1", new { memberId });
+    }
+
+    public static async Task<long> CampaignDrawnAsync(string database, string campaignId)
+    {
+        await using var connection = await OpenAsync(database);
+        return await connection.ExecuteScalarAsync<long>(
+            "SELECT COALESCE(SUM(points), 0)::bigint FROM campaign_draws WHERE campaign_id = @campaignId", new { campaignId });
+    }
+
+    public static async Task<IReadOnlyList<(string Version, string Rules)>> EntriesAsync(string database, IEnumerable<string> memberIds)
+    {
+        await using var connection = await OpenAsync(database);
+        var rows = await connection.QueryAsync<(string, string)>(
+            "SELECT program_version, rule_ids FROM ledger_entries WHERE member_id = ANY(@ids) AND kind = 1", new { ids = memberIds.ToArray() });
+        return rows.AsList();
+    }
+
     public static async Task<long> SumPointsAsync(string memberId, string? database = null)
     {
         await using var connection = await OpenAsync(database);

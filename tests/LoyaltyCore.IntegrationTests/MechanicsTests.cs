@@ -1,0 +1,136 @@
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using LoyaltyCore.Contracts.V1;
+using LoyaltyCore.IntegrationTests.Infrastructure;
+
+namespace LoyaltyCore.IntegrationTests;
+
+/// <summary>The member-facing mechanics through the real API, against one program using all of them.</summary>
+public sealed class MechanicsTests : IAsyncLifetime
+{
+    private ServerInstance _server = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await ServerInstance.StartAsync(ownLedger: true);
+        await Programs.PublishAsync(_server, Programs.Document(Programs.Version(), """
+            "caps": { "perMemberPerDay": 3000 },
+            "memberships": [ { "id": "plus", "name": "Plus", "priceMinor": 4900, "durationDays": 365, "multiplier": 1.2 } ],
+            "rules": [
+              { "id": "students", "name": "Students x2", "type": "multiplier", "factor": 2, "when": { "segments": ["student"] } },
+              { "id": "plus-bonus", "name": "Plus bonus", "type": "bonus", "points": 10, "when": { "membership": "plus" } }
+            ],
+            "objectives": [ { "id": "ca-n1", "steps": [ { "percent": 100, "points": 1000 }, { "percent": 110, "points": 1500 } ] } ],
+            "referral": { "referrerPoints": 500, "refereePoints": 200, "minimumSpend": 2000 }
+            """));
+    }
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task Segments_set_on_a_member_unlock_their_exclusive_rules()
+    {
+        var memberId = await IdempotencyTests.EnrolledMemberAsync(_server);
+
+        var updated = await _server.Members.UpdateMemberAsync(new UpdateMemberRequest { MemberId = memberId, Segments = new SegmentList { Values = { "student" } } });
+        var response = await _server.Scoring.ScoreAsync(Requests.Score(memberId));
+
+        Assert.Equal(["student"], updated.Segments);
+        Assert.Equal(["base-earn", "students"], response.Breakdown.Select(b => b.RuleId));
+        Assert.Equal(90, response.PointsEarned);
+        await RpcAssert.RejectsField("segments.values[0]", () => _server.Members.UpdateMemberAsync(new UpdateMemberRequest { MemberId = memberId, Segments = new SegmentList { Values = { "a,b" } } }).ResponseAsync);
+    }
+
+    [Fact]
+    public async Task A_bought_membership_brings_its_benefits_until_it_expires()
+    {
+        var memberId = await IdempotencyTests.EnrolledMemberAsync(_server);
+        var purchase = new PurchaseMembershipRequest
+        {
+            TransactionId = Ids.Transaction(), MemberId = memberId, MembershipId = "plus", OccurredAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+        };
+
+        var bought = await _server.Members.PurchaseMembershipAsync(purchase);
+        var retried = await _server.Members.PurchaseMembershipAsync(purchase);
+        var response = await _server.Scoring.ScoreAsync(Requests.Score(memberId));
+        var member = await _server.Members.GetMemberAsync(new GetMemberRequest { MemberId = memberId });
+
+        Assert.True(retried.Replayed);
+        Assert.Equal(bought.ExpiresAt, retried.ExpiresAt);
+        Assert.InRange(bought.ExpiresAt.ToDateTimeOffset(), DateTimeOffset.UtcNow.AddDays(364), DateTimeOffset.UtcNow.AddDays(366));
+        Assert.Equal(["base-earn", "membership:plus", "plus-bonus"], response.Breakdown.Select(b => b.RuleId));
+        Assert.Equal(45 + 9 + 10, response.PointsEarned);
+        Assert.Equal("plus", member.Membership);
+        Assert.Equal(bought.ExpiresAt, member.MembershipExpiresAt);
+        await RpcAssert.RejectsField("membership_id", () => _server.Members.PurchaseMembershipAsync(new PurchaseMembershipRequest
+        {
+            TransactionId = Ids.Transaction(), MemberId = memberId, MembershipId = "platinum", OccurredAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+        }).ResponseAsync);
+    }
+
+    [Fact]
+    public async Task Objective_steps_fire_once_each_and_survive_redis_forgetting_the_member()
+    {
+        var memberId = await IdempotencyTests.EnrolledMemberAsync(_server);
+        await _server.Members.UpdateMemberAsync(new UpdateMemberRequest { MemberId = memberId, ReferenceRevenueMinor = 10_000 });
+
+        var reaching = await _server.Scoring.ScoreAsync(Requests.Score(memberId, lines: Requests.Line("pallet", 1, 10_000)));
+        var after = await _server.Scoring.ScoreAsync(Requests.Score(memberId, lines: Requests.Line("box", 1, 500)));
+        await HotState.ForgetMemberAsync(memberId);
+        var beyond = await _server.Scoring.ScoreAsync(Requests.Score(memberId, lines: Requests.Line("box", 1, 600)));
+        var later = await _server.Scoring.ScoreAsync(Requests.Score(memberId, lines: Requests.Line("box", 1, 600)));
+
+        Assert.Contains(reaching.Breakdown, b => b.RuleId == "ca-n1@100" && b.Points == 1000);
+        Assert.DoesNotContain(after.Breakdown, b => b.RuleId.StartsWith("ca-n1", StringComparison.Ordinal));
+        Assert.Contains(beyond.Breakdown, b => b.RuleId == "ca-n1@110" && b.Points == 1500);
+        Assert.DoesNotContain(later.Breakdown, b => b.RuleId.StartsWith("ca-n1", StringComparison.Ordinal));
+        Assert.Equal(10_000, (await _server.Members.GetMemberAsync(new GetMemberRequest { MemberId = memberId })).ReferenceRevenueMinor);
+    }
+
+    [Fact]
+    public async Task A_referred_members_first_qualifying_purchase_rewards_both_once()
+    {
+        var referrer = await IdempotencyTests.EnrolledMemberAsync(_server);
+        var referred = Ids.Member();
+        await _server.Members.EnrollAsync(new EnrollRequest { MemberId = referred, ReferrerMemberId = referrer });
+
+        var small = await _server.Scoring.ScoreAsync(Requests.Score(referred, lines: Requests.Line("gum", 1, 150)));
+        var qualifying = Requests.Score(referred);
+        var first = await _server.Scoring.ScoreAsync(qualifying);
+        var retry = await _server.Scoring.ScoreAsync(qualifying);
+        var next = await _server.Scoring.ScoreAsync(Requests.Score(referred));
+
+        Assert.DoesNotContain(small.Breakdown, b => b.RuleId == "referral");
+        Assert.Contains(first.Breakdown, b => b.RuleId == "referral" && b.Points == 200);
+        Assert.True(retry.Replayed);
+        Assert.DoesNotContain(next.Breakdown, b => b.RuleId == "referral");
+        Assert.Equal(500, (await _server.Members.GetMemberAsync(new GetMemberRequest { MemberId = referrer })).Balance);
+        Assert.Equal(referrer, (await _server.Members.GetMemberAsync(new GetMemberRequest { MemberId = referred })).ReferredBy);
+        await RpcAssert.RejectsField("referrer_member_id", () => _server.Members.EnrollAsync(new EnrollRequest { MemberId = Ids.Member(), ReferrerMemberId = Ids.Member() }).ResponseAsync);
+    }
+
+    [Fact]
+    public async Task The_daily_cap_limits_points_across_a_members_purchases_that_day()
+    {
+        var memberId = await IdempotencyTests.EnrolledMemberAsync(_server);
+
+        var first = await _server.Scoring.ScoreAsync(Requests.Score(memberId, lines: Requests.Line("tv", 1, 250_000)));
+        var second = await _server.Scoring.ScoreAsync(Requests.Score(memberId, lines: Requests.Line("sofa", 1, 100_000)));
+        var third = await _server.Scoring.ScoreAsync(Requests.Score(memberId));
+
+        Assert.Equal(2500, first.PointsEarned);
+        Assert.Equal("gold", first.Tier);
+        Assert.Equal(500, second.PointsEarned); // 1000 base + 500 for Gold, cut at the 3000 points of the day
+        Assert.Contains("daily cap", second.Breakdown[0].Reason, StringComparison.Ordinal);
+        Assert.Equal(0, third.PointsEarned);
+        Assert.Equal(3000, third.Balance);
+    }
+
+    [Fact]
+    public async Task Profile_calls_validate_their_input()
+    {
+        await RpcAssert.FailsWith(StatusCode.NotFound, () => _server.Members.UpdateMemberAsync(new UpdateMemberRequest { MemberId = Ids.Member(), ReferenceRevenueMinor = 1 }).ResponseAsync);
+        await RpcAssert.RejectsField("segments", () => _server.Members.UpdateMemberAsync(new UpdateMemberRequest { MemberId = Ids.Member() }).ResponseAsync);
+        await RpcAssert.RejectsField("reference_revenue_minor", () => _server.Members.UpdateMemberAsync(new UpdateMemberRequest { MemberId = Ids.Member(), ReferenceRevenueMinor = -1 }).ResponseAsync);
+    }
+}
