@@ -50,8 +50,10 @@ internal sealed partial class ServerCallInterceptor(LoyaltyMetrics metrics, ILog
         }
     }
 
-    private static Status Translate(Exception exception, ServerCallContext context) => exception switch
+    /// <summary>The status a failure is answered with (shared with ScoreStream, which answers per message).</summary>
+    public static Status Translate(Exception exception, ServerCallContext context) => exception switch
     {
+        RpcException rpc => rpc.Status,
         OperationCanceledException when context.Deadline <= DateTime.UtcNow => new Status(StatusCode.DeadlineExceeded, "The deadline passed before the transaction was applied; nothing was changed."),
         OperationCanceledException => new Status(StatusCode.Cancelled, "The call was cancelled before the transaction was applied; nothing was changed."),
         LedgerUnavailableException => RpcErrors.LedgerUnavailable,

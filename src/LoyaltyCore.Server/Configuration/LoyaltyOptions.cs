@@ -103,4 +103,20 @@ public sealed class ScoringOptions
 
     [Range(1, long.MaxValue)]
     public long MaxRedeemPoints { get; set; } = 1_000_000_000_000;
+
+    /// <summary>Transactions in flight at once; more are refused with RESOURCE_EXHAUSTED.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxInFlight { get; set; } = 2048;
+
+    /// <summary>Transactions of one ScoreStream evaluated concurrently (answers still go back in order).</summary>
+    [Range(1, 4096)]
+    public int StreamWindow { get; set; } = 64;
+}
+
+public sealed class BenchmarkOptions
+{
+    public const string Section = "Benchmark";
+
+    /// <summary>Maps EchoService, the transport-only baseline for load tests. Off in production.</summary>
+    public bool EnableEcho { get; set; }
 }

@@ -21,6 +21,10 @@ public static partial class LoyaltyCoreApplicationExtensions
         app.MapGrpcService<ScoringGrpcService>();
         app.MapGrpcService<MemberGrpcService>();
         app.MapGrpcService<ProgramGrpcService>();
+        if (app.Services.GetRequiredService<IOptions<BenchmarkOptions>>().Value.EnableEcho)
+        {
+            app.MapGrpcService<EchoGrpcService>();
+        }
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         app.MapMetrics().RequireHost($"*:{server.MetricsPort}");

@@ -27,6 +27,7 @@ public static class LoyaltyCoreServiceCollectionExtensions
         services.AddOptions<LedgerOptions>().BindConfiguration(LedgerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ProgramOptions>().BindConfiguration(ProgramOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ScoringOptions>().BindConfiguration(ScoringOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<BenchmarkOptions>().BindConfiguration(BenchmarkOptions.Section);
         services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.Clients.All(c => c.Key.Length >= 16 && c.Roles.Count > 0), "Every Security:Clients entry needs a key of 16+ characters and a role.")
             .ValidateOnStart();
@@ -50,6 +51,7 @@ public static class LoyaltyCoreServiceCollectionExtensions
         services.AddSingleton<PendingRecoveryService>();
         services.AddHostedService(sp => sp.GetRequiredService<PendingRecoveryService>());
         services.AddSingleton<MemberLocks>();
+        services.AddSingleton<Admission>();
         services.AddSingleton<TransactionProcessor>();
 
         services.AddSingleton<ApiKeyDirectory>();

@@ -1,5 +1,7 @@
+using System.Threading.Channels;
 using Grpc.Core;
 using LoyaltyCore.Contracts.V1;
+using LoyaltyCore.Server.Api;
 using LoyaltyCore.Server.Configuration;
 using LoyaltyCore.Server.Observability;
 using LoyaltyCore.Server.Programs;
@@ -10,24 +12,93 @@ using Microsoft.Extensions.Options;
 namespace LoyaltyCore.Server.Scoring;
 
 [Authorize(Roles = ClientRoles.Pos)]
-internal sealed class ScoringGrpcService(
+internal sealed partial class ScoringGrpcService(
     TransactionProcessor processor,
     ProgramProvider programs,
+    Admission admission,
     IOptions<ScoringOptions> scoring,
     IOptions<HotStateOptions> hotState,
     TimeProvider time,
-    LoyaltyMetrics metrics) : ScoringService.ScoringServiceBase
+    LoyaltyMetrics metrics,
+    ILogger<ScoringGrpcService> logger) : ScoringService.ScoringServiceBase
 {
-    public override Task<ScoreResponse> Score(ScoreRequest request, ServerCallContext context)
+    public override async Task<ScoreResponse> Score(ScoreRequest request, ServerCallContext context)
+    {
+        using var ticket = admission.Enter();
+        return await ScoreAsync(request, context.CancellationToken);
+    }
+
+    public override async Task<RedeemResponse> Redeem(RedeemRequest request, ServerCallContext context)
+    {
+        using var ticket = admission.Enter();
+        RequestValidation.Validate(request, scoring.Value, time.GetUtcNow(), hotState.Value.ClockSkew);
+        return await processor.ProcessAsync(new RedeemIntent(request, programs.Current, metrics), context.CancellationToken);
+    }
+
+    /// <summary>
+    /// Up to <see cref="ScoringOptions.StreamWindow"/> transactions of the stream are evaluated at once (so they share
+    /// ledger commits like concurrent unary calls); answers are written strictly in request order.
+    /// </summary>
+    public override async Task ScoreStream(IAsyncStreamReader<ScoreRequest> requestStream, IServerStreamWriter<ScoreStreamResponse> responseStream, ServerCallContext context)
+    {
+        var inOrder = System.Threading.Channels.Channel.CreateBounded<Task<ScoreStreamResponse>>(new BoundedChannelOptions(scoring.Value.StreamWindow)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+        });
+        var writer = WriteInOrderAsync(inOrder.Reader, responseStream);
+        try
+        {
+            await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken))
+            {
+                await inOrder.Writer.WriteAsync(ScoreOneAsync(request, context), context.CancellationToken);
+            }
+        }
+        finally
+        {
+            inOrder.Writer.TryComplete();
+            await writer;
+        }
+    }
+
+    private Task<ScoreResponse> ScoreAsync(ScoreRequest request, CancellationToken cancellationToken)
     {
         var program = programs.Current;
         var basket = RequestValidation.Validate(request, program, scoring.Value, time.GetUtcNow(), hotState.Value.ClockSkew);
-        return processor.ProcessAsync(new ScoreIntent(request, basket, program, metrics), context.CancellationToken);
+        return processor.ProcessAsync(new ScoreIntent(request, basket, program, metrics), cancellationToken);
     }
 
-    public override Task<RedeemResponse> Redeem(RedeemRequest request, ServerCallContext context)
+    private async Task<ScoreStreamResponse> ScoreOneAsync(ScoreRequest request, ServerCallContext context)
     {
-        RequestValidation.Validate(request, scoring.Value, time.GetUtcNow(), hotState.Value.ClockSkew);
-        return processor.ProcessAsync(new RedeemIntent(request, programs.Current, metrics), context.CancellationToken);
+        var answer = new ScoreStreamResponse { TransactionId = request.TransactionId };
+        try
+        {
+            using var ticket = admission.Enter();
+            answer.Response = await ScoreAsync(request, context.CancellationToken);
+        }
+        catch (Exception ex)
+        {
+            if (ex is not RpcException and not OperationCanceledException)
+            {
+                LogStreamFailure(logger, ex, request.TransactionId);
+            }
+
+            answer.Error = (ex as RpcException)?.GetRpcStatus() ?? ToRpcStatus(ServerCallInterceptor.Translate(ex, context));
+        }
+
+        return answer;
     }
+
+    private static async Task WriteInOrderAsync(ChannelReader<Task<ScoreStreamResponse>> answers, IServerStreamWriter<ScoreStreamResponse> responseStream)
+    {
+        await foreach (var answer in answers.ReadAllAsync())
+        {
+            await responseStream.WriteAsync(await answer);
+        }
+    }
+
+    private static Google.Rpc.Status ToRpcStatus(Status status) => new() { Code = (int)status.StatusCode, Message = status.Detail };
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected failure scoring {TransactionId} in a stream")]
+    private static partial void LogStreamFailure(ILogger logger, Exception exception, string transactionId);
 }
