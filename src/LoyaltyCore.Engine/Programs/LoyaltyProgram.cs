@@ -47,6 +47,7 @@ public sealed class LoyaltyProgram
     private readonly Rule[] _rules;
     private readonly string[] _campaignCounterKeys;
     private readonly Dictionary<string, MembershipPlan> _memberships;
+    private readonly Dictionary<string, Campaign> _campaigns;
     private readonly string _baseReason;
     private readonly string[] _tierRuleIds;
     private readonly string[] _tierReasons;
@@ -57,6 +58,7 @@ public sealed class LoyaltyProgram
         _rules = [.. parts.Rules];
         _campaignCounterKeys = parts.Campaigns.Select(c => CounterKeys.CampaignPoints(c.Id)).ToArray();
         _memberships = parts.Memberships.ToDictionary(m => m.Id, StringComparer.Ordinal);
+        _campaigns = parts.Campaigns.ToDictionary(c => c.Id, StringComparer.Ordinal);
         Calendar = new ProgramCalendar(parts.TimeZone);
         _baseReason = $"{parts.EarnPoints} pt per {Money.Format(parts.EarnPerMinor, parts.CurrencyExponent)} {parts.Currency} spent";
         _tierRuleIds = parts.TierPolicy.Ladder.Tiers.Select(t => "tier:" + t.Id).ToArray();
@@ -92,6 +94,8 @@ public sealed class LoyaltyProgram
     public ReferralPolicy? Referral => _parts.Referral;
 
     public MembershipPlan? FindMembership(string id) => _memberships.GetValueOrDefault(id);
+
+    public Campaign? FindCampaign(string id) => _campaigns.GetValueOrDefault(id);
 
     public bool IsExcluded(in BasketLine line) =>
         _parts.ExcludedCategories.Contains(line.Category) || _parts.ExcludedSkus.Contains(line.Sku);

@@ -112,39 +112,63 @@ internal static class MemberStateChanges
         IReadOnlyList<KeyValuePair<string, string>> sets,
         IReadOnlyList<string> deletes)
     {
-        var fields = new Dictionary<string, RedisValue>(StringComparer.Ordinal);
         var state = before.State;
-        foreach (var (name, value) in state.Counters)
-        {
-            fields[name] = value;
-        }
-
-        fields[MemberFields.Balance] = state.Balance + balanceDelta;
-        fields[MemberFields.LifetimeSpend] = state.LifetimeSpendMinor;
-        fields[MemberFields.Purchases] = state.Purchases;
-        fields[MemberFields.Tier] = state.Tier;
-        fields[MemberFields.EnrolledAt] = state.EnrolledAt.ToUnixTimeMilliseconds();
-        fields[MemberFields.Segments] = string.Join(',', state.Segments);
-        fields[MemberFields.Membership] = state.Membership ?? string.Empty;
-        fields[MemberFields.MembershipExpiresAt] = state.MembershipExpiresAt.ToUnixTimeMilliseconds();
-        fields[MemberFields.ReferenceRevenue] = state.ReferenceRevenueMinor;
-        fields[MemberFields.ReferredBy] = state.ReferredBy ?? string.Empty;
+        long spend = state.LifetimeSpendMinor, purchases = state.Purchases, expires = state.MembershipExpiresAt.ToUnixTimeMilliseconds(), revenue = state.ReferenceRevenueMinor;
+        var tier = state.Tier;
+        var membership = state.Membership;
+        var segments = state.Segments;
+        Dictionary<string, long>? counters = null;
         foreach (var (name, delta) in increments)
         {
-            fields[name] = (fields.TryGetValue(name, out var current) ? (long)current : 0) + delta;
+            switch (name)
+            {
+                case MemberFields.LifetimeSpend: spend += delta; break;
+                case MemberFields.Purchases: purchases += delta; break;
+                default:
+                    counters ??= new Dictionary<string, long>(state.Counters, StringComparer.Ordinal);
+                    counters[name] = counters.GetValueOrDefault(name) + delta;
+                    break;
+            }
         }
 
         foreach (var (name, value) in sets)
         {
-            fields[name] = value;
+            switch (name)
+            {
+                case MemberFields.Tier: tier = value; break;
+                case MemberFields.Segments: segments = value.Split(',', StringSplitOptions.RemoveEmptyEntries); break;
+                case MemberFields.Membership: membership = value.Length == 0 ? null : value; break;
+                case MemberFields.MembershipExpiresAt: expires = long.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
+                case MemberFields.ReferenceRevenue: revenue = long.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
+                default:
+                    counters ??= new Dictionary<string, long>(state.Counters, StringComparer.Ordinal);
+                    counters[name] = long.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
+                    break;
+            }
         }
 
-        foreach (var name in deletes)
+        if (deletes.Count > 0)
         {
-            fields.Remove(name);
+            counters ??= new Dictionary<string, long>(state.Counters, StringComparer.Ordinal);
+            foreach (var name in deletes)
+            {
+                counters.Remove(name);
+            }
         }
 
-        fields[MemberFields.Version] = version;
-        return MemberFields.Parse(fields);
+        return new MemberSnapshot(version, new MemberState
+        {
+            Balance = state.Balance + balanceDelta,
+            LifetimeSpendMinor = spend,
+            Tier = tier,
+            Purchases = purchases,
+            EnrolledAt = state.EnrolledAt,
+            Segments = segments,
+            Membership = membership,
+            MembershipExpiresAt = DateTimeOffset.FromUnixTimeMilliseconds(expires),
+            ReferenceRevenueMinor = revenue,
+            ReferredBy = state.ReferredBy,
+            Counters = counters ?? state.Counters,
+        });
     }
 }

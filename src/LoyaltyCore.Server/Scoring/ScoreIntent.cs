@@ -72,7 +72,7 @@ internal sealed class ScoreIntent(ScoreRequest request, Basket basket, LoyaltyPr
         foreach (var award in outcome.CampaignAwards)
         {
             entry.CampaignDraws.Add(new CampaignDraw { CampaignId = award.CampaignId, Points = award.Points });
-            if (Program.Campaigns.First(c => c.Id == award.CampaignId).Budget is not null)
+            if (Program.FindCampaign(award.CampaignId)?.Budget is not null)
             {
                 (draws ??= []).Add(award);
             }
