@@ -49,6 +49,7 @@ public static partial class ProgramParser
 
     private sealed class Reader
     {
+        private static readonly string[] DayNames = Enum.GetNames<DayOfWeek>();
         private static readonly string[] ChannelNames = ["unspecified", "store", "web", "mobile_app", "partner", "call_center"];
         private readonly HashSet<string> _ruleIds = new(StringComparer.Ordinal) { LoyaltyProgram.BaseEarnRuleId, LoyaltyProgram.ReferralRuleId };
         private readonly HashSet<PeriodUnit> _nthUnits = [];
@@ -540,7 +541,9 @@ public static partial class ProgramParser
                 case "not":
                     return Condition(value, at) is { } inner ? new NotCondition(inner) : null;
                 case "channels":
-                    return Channels(element, "channels", at);
+                    return value.ValueKind == JsonValueKind.Array && value.GetArrayLength() == 0
+                        ? Invalid<Condition?>(at, "a non-empty array of channels", null)
+                        : Channels(element, "channels", at);
                 case "stores":
                     return Strings(element, "stores", at) is { Count: > 0 } stores ? new StoreCondition(stores) : Invalid<Condition?>(at, "a non-empty array of store ids", null);
                 case "tiers":
@@ -553,7 +556,7 @@ public static partial class ProgramParser
                         }
                     }
 
-                    return tiers is { Count: > 0 } ? new TierCondition(tiers) : null;
+                    return tiers is { Count: > 0 } ? new TierCondition(tiers) : Invalid<Condition?>(at, "a non-empty array of tier ids", null);
                 case "segments":
                     return Strings(element, "segments", at) is { Count: > 0 } segments ? new SegmentCondition([.. segments]) : Invalid<Condition?>(at, "a non-empty array of segments", null);
                 case "membership":
@@ -565,24 +568,30 @@ public static partial class ProgramParser
 
                     return membership is null ? null : new MembershipCondition(membership);
                 case "basketTotalAtLeast":
-                    return Long(element, "basketTotalAtLeast", at, 0, long.MaxValue) is { } total ? new BasketTotalCondition(total) : null;
+                    return Long(element, "basketTotalAtLeast", at, 0, long.MaxValue, required: true) is { } total ? new BasketTotalCondition(total) : null;
                 case "basketContains":
                     return Filter(value, at) is { } filter ? new BasketContainsCondition(filter) : null;
                 case "daysOfWeek":
                     var days = 0;
+                    var unknownDay = false;
                     foreach (var day in Strings(element, "daysOfWeek", at) ?? [])
                     {
-                        if (Enum.TryParse<DayOfWeek>(day, ignoreCase: true, out var parsed) && !int.TryParse(day, out _))
+                        // Exact names only: Enum.TryParse would also take "monday,tuesday" or "2".
+                        var index = System.Array.FindIndex(DayNames, name => string.Equals(name, day, StringComparison.OrdinalIgnoreCase));
+                        if (index >= 0)
                         {
-                            days |= 1 << (int)parsed;
+                            days |= 1 << index;
                         }
                         else
                         {
+                            unknownDay = true;
                             Error(at, $"'{day}' is not a day of the week");
                         }
                     }
 
-                    return days == 0 ? Invalid<Condition?>(at, "a non-empty array of days (monday...sunday)", null) : new DayOfWeekCondition(days);
+                    return unknownDay ? null
+                        : days == 0 ? Invalid<Condition?>(at, "a non-empty array of days (monday...sunday)", null)
+                        : new DayOfWeekCondition(days);
                 case "timeOfDay":
                     if (Object(element, "timeOfDay", at) is not { } range)
                     {
@@ -594,11 +603,11 @@ public static partial class ProgramParser
                     var to = Time(range, "to", at + ".to");
                     return from is null || to is null ? null : new TimeOfDayCondition(from.Value, to.Value);
                 case "enrolledWithinDays":
-                    return Long(element, "enrolledWithinDays", at, 1, 36_500) is { } within ? new EnrolledWithinDaysCondition((int)within) : null;
+                    return Long(element, "enrolledWithinDays", at, 1, 36_500, required: true) is { } within ? new EnrolledWithinDaysCondition((int)within) : null;
                 case "enrolledBefore":
                     return LocalDateTime(element, "enrolledBefore", at, required: true) is { } before ? new EnrolledBeforeCondition(new ProgramCalendar(_timeZone).Instant(before)) : null;
                 case "lifetimeSpendAtLeast":
-                    return Long(element, "lifetimeSpendAtLeast", at, 0, long.MaxValue) is { } spend ? new LifetimeSpendCondition(spend) : null;
+                    return Long(element, "lifetimeSpendAtLeast", at, 0, long.MaxValue, required: true) is { } spend ? new LifetimeSpendCondition(spend) : null;
                 case "firstPurchase":
                     return Bool(element, "firstPurchase", at) == true ? new FirstPurchaseCondition() : Invalid<Condition?>(at, "true (use not for the opposite)", null);
                 case "nthPurchase":
@@ -698,7 +707,7 @@ public static partial class ProgramParser
             {
                 return TimeZoneInfo.FindSystemTimeZoneById(id);
             }
-            catch (TimeZoneNotFoundException)
+            catch (Exception ex) when (ex is TimeZoneNotFoundException or InvalidTimeZoneException or System.Security.SecurityException or ArgumentException)
             {
                 Error(path, $"unknown time zone '{id}' (use an IANA name such as Europe/Paris)");
                 return null;

@@ -69,10 +69,10 @@ public static class CounterStaleness
         var number = end < 0 ? rest : rest[..end];
         if (kind is "k.o")
         {
-            // k.o:{objective}:{year}:{percent}: the year is the second part.
-            var parts = rest[(end + 1)..];
-            var yearEnd = parts.IndexOf(':');
-            return yearEnd > 0 && int.TryParse(parts[..yearEnd], out var stepYear) && stepYear < local.Year;
+            // k.o:{objective}:{year}:{percent}; objective ids may themselves contain ':', so count from the end.
+            var withoutPercent = rest[..rest.LastIndexOf(':')];
+            var yearText = withoutPercent[(withoutPercent.LastIndexOf(':') + 1)..];
+            return int.TryParse(yearText, out var stepYear) && stepYear < local.Year;
         }
 
         if (!int.TryParse(number, out var value))
