@@ -1,6 +1,7 @@
 using LoyaltyCore.Server.Hosting;
 
-var builder = WebApplication.CreateBuilder(args);
+// Settings and the sample program ship beside the binary: find them wherever the server is started from.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddLoyaltyCore();
 
 var app = builder.Build();
