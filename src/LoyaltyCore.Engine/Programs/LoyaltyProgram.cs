@@ -45,17 +45,26 @@ public sealed class LoyaltyProgram
 
     private readonly ProgramParts _parts;
     private readonly Rule[] _rules;
+    private readonly Campaign[] _campaignList;
+    private readonly PeriodUnit[] _nthUnits;
     private readonly string[] _campaignCounterKeys;
     private readonly Dictionary<string, MembershipPlan> _memberships;
     private readonly Dictionary<string, Campaign> _campaigns;
     private readonly string _baseReason;
     private readonly string[] _tierRuleIds;
     private readonly string[] _tierReasons;
+    private PeriodCounterKeys? _periodKeys;
+
+    // Per-thread lists reused across evaluations; the outcome gets exact-size copies.
+    [ThreadStatic]
+    private static Scratch? t_scratch;
 
     internal LoyaltyProgram(ProgramParts parts)
     {
         _parts = parts;
         _rules = [.. parts.Rules];
+        _campaignList = [.. parts.Campaigns];
+        _nthUnits = [.. parts.NthPurchaseUnits];
         _campaignCounterKeys = parts.Campaigns.Select(c => CounterKeys.CampaignPoints(c.Id)).ToArray();
         _memberships = parts.Memberships.ToDictionary(m => m.Id, StringComparer.Ordinal);
         _campaigns = parts.Campaigns.ToDictionary(c => c.Id, StringComparer.Ordinal);
@@ -110,8 +119,18 @@ public sealed class LoyaltyProgram
 
     internal string CampaignCounterKey(Campaign campaign) => _campaignCounterKeys[campaign.Index];
 
-    internal string? DailyCounterKey(DateTime local) =>
-        _parts.Caps.PerMemberPerDay is null ? null : CounterKeys.DailyPoints(ProgramCalendar.PeriodKey(local, PeriodUnit.Day));
+    /// <summary>The counter keys of <paramref name="local"/>'s date, built on the first evaluation of each date.</summary>
+    internal PeriodCounterKeys PeriodKeys(DateTime local)
+    {
+        var keys = Volatile.Read(ref _periodKeys);
+        if (keys is null || keys.Date != local.Date)
+        {
+            keys = new PeriodCounterKeys(local, _parts.Caps.PerMemberPerDay is not null, _parts.NthPurchaseUnits, _parts.Objectives);
+            Volatile.Write(ref _periodKeys, keys);
+        }
+
+        return keys;
+    }
 
     /// <param name="budgetLimits">Points each campaign may still award in total; campaigns absent from it are unlimited.</param>
     public ScoreOutcome Score(MemberState member, Basket basket, IReadOnlyDictionary<string, long>? budgetLimits = null)
@@ -157,7 +176,9 @@ public sealed class LoyaltyProgram
             evaluation.Stopped = rule.Stop;
         }
 
-        var counters = new List<KeyValuePair<string, long>>(8);
+        var scratch = t_scratch ?? new Scratch();
+        t_scratch = null;
+        var counters = scratch.Counters;
         AwardObjectives(member, basket, local, evaluation, counters);
         var referrerReward = AwardReferral(member, evaluation, counters);
 
@@ -167,38 +188,65 @@ public sealed class LoyaltyProgram
         var tierAfter = TierLadder.Higher(tierBefore, Tiers.ForValue(qualifyingAfter));
 
         CountPurchase(local, evaluation, spend, points, counters);
-        List<KeyValuePair<string, long>> sets = reviewApplied is { } review ? [new(CounterKeys.TierReview, review)] : [];
-        List<string>? stale = null;
-        foreach (var key in member.Counters.Keys)
+        IReadOnlyList<KeyValuePair<string, long>> sets = reviewApplied is { } review ? [new(CounterKeys.TierReview, review)] : [];
+        var stale = scratch.Stale;
+        if (member.Counters is Dictionary<string, long> dictionary)
         {
-            if (CounterStaleness.IsStale(key, local))
+            // The concrete type's struct enumerator: no boxed enumerator per evaluation.
+            foreach (var key in dictionary.Keys)
             {
-                (stale ??= []).Add(key);
+                if (CounterStaleness.IsStale(key, evaluation.Keys))
+                {
+                    stale.Add(key);
+                }
+            }
+        }
+        else
+        {
+            foreach (var key in member.Counters.Keys)
+            {
+                if (CounterStaleness.IsStale(key, evaluation.Keys))
+                {
+                    stale.Add(key);
+                }
             }
         }
 
-        List<CampaignAward>? awards = null;
-        foreach (var campaign in _parts.Campaigns)
+        var awarding = 0;
+        foreach (var campaign in _campaignList)
         {
-            var earned = evaluation.CampaignPoints(campaign);
-            if (earned > 0)
+            awarding += evaluation.CampaignPoints(campaign) > 0 ? 1 : 0;
+        }
+
+        var awards = awarding == 0 ? [] : new CampaignAward[awarding];
+        awarding = 0;
+        foreach (var campaign in _campaignList)
+        {
+            if (evaluation.CampaignPoints(campaign) is > 0 and var earned)
             {
-                (awards ??= []).Add(new CampaignAward(campaign.Id, earned));
+                awards[awarding++] = new CampaignAward(campaign.Id, earned);
             }
         }
+
+        var breakdown = evaluation.Complete();
+        KeyValuePair<string, long>[] deltas = [.. counters];
+        string[] staleKeys = stale.Count == 0 ? [] : [.. stale];
+        counters.Clear();
+        stale.Clear();
+        t_scratch = scratch;
 
         return new ScoreOutcome(
             points,
-            evaluation.Breakdown,
+            breakdown,
             spend,
             eligible,
             tierBefore,
             tierAfter,
             Tiers.ProgressFrom(tierAfter, qualifyingAfter),
-            counters,
+            deltas,
             sets,
-            (IReadOnlyList<string>?)stale ?? [],
-            (IReadOnlyList<CampaignAward>?)awards ?? [],
+            staleKeys,
+            awards,
             referrerReward);
     }
 
@@ -209,24 +257,26 @@ public sealed class LoyaltyProgram
             return;
         }
 
-        var year = local.Year;
-        var yearToDate = checked(member.Counter(CounterKeys.YearSpend(year)) + basket.TotalMinor);
-        counters.Add(new(CounterKeys.YearSpend(year), basket.TotalMinor));
+        var keys = evaluation.Keys;
+        var yearToDate = checked(member.Counter(keys.YearSpend) + basket.TotalMinor);
+        counters.Add(new(keys.YearSpend, basket.TotalMinor));
         if (member.ReferenceRevenueMinor <= 0)
         {
             return;
         }
 
-        foreach (var objective in _parts.Objectives)
+        for (var o = 0; o < _parts.Objectives.Count; o++)
         {
-            foreach (var step in objective.Steps)
+            var steps = _parts.Objectives[o].Steps;
+            for (var s = 0; s < steps.Count; s++)
             {
+                var step = steps[s];
                 if ((Int128)yearToDate * 100 < (Int128)member.ReferenceRevenueMinor * step.Percent)
                 {
                     break;
                 }
 
-                var fired = CounterKeys.ObjectiveStep(objective.Id, year, step.Percent);
+                var fired = keys.ObjectiveStep(o, s);
                 if (member.Counter(fired) == 0)
                 {
                     evaluation.Award(step.RuleId, step.Points, step.Reason);
@@ -251,12 +301,13 @@ public sealed class LoyaltyProgram
 
     private void CountPurchase(DateTime local, Evaluation evaluation, long spend, long points, List<KeyValuePair<string, long>> counters)
     {
-        if (points > 0 && DailyCounterKey(local) is { } daily)
+        var keys = evaluation.Keys;
+        if (points > 0 && keys.DailyPoints is { } daily)
         {
             counters.Add(new(daily, points));
         }
 
-        foreach (var campaign in _parts.Campaigns)
+        foreach (var campaign in _campaignList)
         {
             var earned = evaluation.CampaignPoints(campaign);
             if (earned > 0)
@@ -265,20 +316,27 @@ public sealed class LoyaltyProgram
             }
         }
 
-        foreach (var unit in _parts.NthPurchaseUnits)
+        foreach (var unit in _nthUnits)
         {
-            counters.Add(new(CounterKeys.Purchases(unit, ProgramCalendar.PeriodKey(local, unit)), 1));
+            counters.Add(new(keys.Purchases(unit), 1));
         }
 
         var metric = TierPolicy.Metric == QualificationMetric.Spend ? spend : points;
         if (TierPolicy.UsesMonthlyBuckets && metric > 0)
         {
-            counters.Add(new(CounterKeys.QualifyingMonth(ProgramCalendar.PeriodKey(local, PeriodUnit.Month)), metric));
+            counters.Add(new(CounterKeys.QualifyingMonth(keys.MonthKey), metric));
         }
         else if (TierPolicy.Metric == QualificationMetric.Points && points > 0)
         {
             counters.Add(new(CounterKeys.LifetimePoints, points));
         }
+    }
+
+    private sealed class Scratch
+    {
+        public List<KeyValuePair<string, long>> Counters { get; } = new(16);
+
+        public List<string> Stale { get; } = new(8);
     }
 }
 

@@ -153,5 +153,5 @@ internal sealed class NthPurchaseCondition(int n, Calendar.PeriodUnit unit) : Co
     public Calendar.PeriodUnit Unit { get; } = unit;
 
     public override bool Matches(Evaluation evaluation) =>
-        evaluation.Member.Counter(CounterKeys.Purchases(Unit, Calendar.ProgramCalendar.PeriodKey(evaluation.LocalTime, Unit))) + 1 == n;
+        evaluation.Member.Counter(evaluation.Keys.Purchases(Unit)) + 1 == n;
 }

@@ -27,7 +27,23 @@ public static class CounterKeys
     }, periodKey);
 
     /// <summary>The tier qualification metric (spend or points) in a month.</summary>
-    public static string QualifyingMonth(int monthKey) => Format("k.q:", monthKey);
+    public static string QualifyingMonth(int monthKey)
+    {
+        // Rolling and calendar-year qualification read up to 25 of these per evaluation: format each month once.
+        var year = monthKey / 100;
+        var month = monthKey % 100;
+        if (year is < CachedFromYear or >= CachedFromYear + CachedYears || month is < 1 or > 12)
+        {
+            return Format("k.q:", monthKey);
+        }
+
+        var index = ((year - CachedFromYear) * 12) + month - 1;
+        return QualifyingMonths[index] ??= Format("k.q:", monthKey);
+    }
+
+    private const int CachedFromYear = 2000;
+    private const int CachedYears = 200;
+    private static readonly string?[] QualifyingMonths = new string?[CachedYears * 12];
 
     /// <summary>Points earned over the member's lifetime (tier qualification on lifetime points).</summary>
     public const string LifetimePoints = "k.pl";
@@ -54,7 +70,15 @@ public static class CounterStaleness
     /// Whether a counter no longer matters at <paramref name="local"/>: yesterday's points, a past period's purchases,
     /// qualification months older than any period looks back, last year's objective steps. The hot state drops them.
     /// </summary>
-    public static bool IsStale(string key, DateTime local)
+    public static bool IsStale(string key, DateTime local) =>
+        IsStale(key, ProgramCalendar.PeriodKey(local, PeriodUnit.Day), ProgramCalendar.PeriodKey(local, PeriodUnit.Week),
+            ProgramCalendar.PeriodKey(local, PeriodUnit.Month), local.Year, OldestMonthKept(local));
+
+    /// <summary>The same test with the date's period numbers computed once for all of a member's counters.</summary>
+    internal static bool IsStale(string key, PeriodCounterKeys period) =>
+        IsStale(key, period.DayKey, period.WeekKey, period.MonthKey, period.Year, period.OldestMonthKept);
+
+    private static bool IsStale(string key, int day, int week, int month, int year, int oldestMonth)
     {
         ArgumentNullException.ThrowIfNull(key);
         var colon = key.IndexOf(':', StringComparison.Ordinal);
@@ -72,22 +96,22 @@ public static class CounterStaleness
             // k.o:{objective}:{year}:{percent}; objective ids may themselves contain ':', so count from the end.
             var withoutPercent = rest[..rest.LastIndexOf(':')];
             var yearText = withoutPercent[(withoutPercent.LastIndexOf(':') + 1)..];
-            return int.TryParse(yearText, out var stepYear) && stepYear < local.Year;
+            return int.TryParse(yearText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var stepYear) && stepYear < year;
         }
 
-        if (!int.TryParse(number, out var value))
+        if (!int.TryParse(number, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
         {
             return false;
         }
 
         return kind switch
         {
-            "k.d" or "k.nd" => value != ProgramCalendar.PeriodKey(local, PeriodUnit.Day),
-            "k.nw" => value != ProgramCalendar.PeriodKey(local, PeriodUnit.Week),
-            "k.nm" => value != ProgramCalendar.PeriodKey(local, PeriodUnit.Month),
-            "k.ny" => value != local.Year,
-            "k.q" => value < OldestMonthKept(local),
-            "k.y" => value < local.Year - 1,
+            "k.d" or "k.nd" => value != day,
+            "k.nw" => value != week,
+            "k.nm" => value != month,
+            "k.ny" => value != year,
+            "k.q" => value < oldestMonth,
+            "k.y" => value < year - 1,
             _ => false,
         };
     }

@@ -10,9 +10,12 @@ namespace LoyaltyCore.Engine.Scoring;
 /// </summary>
 public sealed class Evaluation
 {
-    private readonly List<BreakdownLine> _breakdown = new(8);
-    private readonly bool[] _eligible;
-    private readonly long[]? _campaignPoints;
+    // Working arrays reused by each evaluation on a thread; the outcome gets an exact-size copy of the breakdown.
+    [ThreadStatic]
+    private static Buffers? t_buffers;
+
+    private readonly Buffers _buffers;
+    private int _breakdownCount;
     private readonly IReadOnlyDictionary<string, long>? _budgetLimits;
     private long _transactionRemaining;
     private long _dailyRemaining;
@@ -25,20 +28,23 @@ public sealed class Evaluation
         LocalTime = localTime;
         TierBefore = tierBefore;
         _budgetLimits = budgetLimits;
-        _campaignPoints = program.Campaigns.Count == 0 ? null : new long[program.Campaigns.Count];
+        _buffers = t_buffers ?? new Buffers();
+        t_buffers = null;
+        _buffers.Reset(program.Campaigns.Count, basket.Lines.Count);
         _transactionRemaining = program.Caps.PerTransaction ?? long.MaxValue;
-        _dailyRemaining = program.Caps.PerMemberPerDay is { } daily && program.DailyCounterKey(localTime) is { } dailyKey
+        Keys = program.PeriodKeys(localTime);
+        _dailyRemaining = program.Caps.PerMemberPerDay is { } daily && Keys.DailyPoints is { } dailyKey
             ? Math.Max(0, daily - member.Counter(dailyKey))
             : long.MaxValue;
 
         var lines = basket.Lines;
-        _eligible = new bool[lines.Count];
+        var eligibleLines = _buffers.Eligible;
         long eligible = 0;
         for (var i = 0; i < lines.Count; i++)
         {
             if (!program.IsExcluded(lines[i]))
             {
-                _eligible[i] = true;
+                eligibleLines[i] = true;
                 eligible += lines[i].TotalMinor;
             }
         }
@@ -65,18 +71,19 @@ public sealed class Evaluation
 
     internal bool Stopped { get; set; }
 
-    internal IReadOnlyList<BreakdownLine> Breakdown => _breakdown;
+    internal PeriodCounterKeys Keys { get; }
 
-    public bool IsEligible(int line) => _eligible[line];
+    public bool IsEligible(int line) => (uint)line < (uint)Basket.Lines.Count && _buffers.Eligible[line];
 
     public long EligibleSpendOf(LineFilter filter)
     {
         ArgumentNullException.ThrowIfNull(filter);
         long spend = 0;
         var lines = Basket.Lines;
+        var eligible = _buffers.Eligible;
         for (var i = 0; i < lines.Count; i++)
         {
-            if (_eligible[i] && filter.Matches(lines[i]))
+            if (eligible[i] && filter.Matches(lines[i]))
             {
                 spend += lines[i].TotalMinor;
             }
@@ -85,7 +92,20 @@ public sealed class Evaluation
         return spend;
     }
 
-    internal long CampaignPoints(Campaign campaign) => _campaignPoints![campaign.Index];
+    internal long CampaignPoints(Campaign campaign) => _buffers.CampaignPoints[campaign.Index];
+
+    /// <summary>
+    /// Ends the evaluation: the lines awarded as an exact-size array. The working arrays go back to the thread, so
+    /// nothing may be read from this evaluation afterwards.
+    /// </summary>
+    internal BreakdownLine[] Complete()
+    {
+        var used = _buffers.Lines.AsSpan(0, _breakdownCount);
+        var lines = used.ToArray();
+        used.Clear();
+        t_buffers = _buffers;
+        return lines;
+    }
 
     /// <summary>Awards points, reduced to what the caps still allow; the line says which cap cut it.</summary>
     public long Award(string ruleId, long points, string reason, Campaign? campaign = null)
@@ -111,7 +131,7 @@ public sealed class Evaluation
 
         if (campaign is not null)
         {
-            var earned = _campaignPoints![campaign.Index];
+            var earned = _buffers.CampaignPoints[campaign.Index];
             if (campaign.PerMemberCap is { } cap && cap - Member.Counter(Program.CampaignCounterKey(campaign)) - earned < granted)
             {
                 granted = Math.Max(0, cap - Member.Counter(Program.CampaignCounterKey(campaign)) - earned);
@@ -124,7 +144,7 @@ public sealed class Evaluation
                 limit = "campaign budget";
             }
 
-            _campaignPoints[campaign.Index] = earned + granted;
+            _buffers.CampaignPoints[campaign.Index] = earned + granted;
         }
 
         _transactionRemaining -= granted;
@@ -134,7 +154,42 @@ public sealed class Evaluation
         }
 
         TotalPoints = checked(TotalPoints + granted);
-        _breakdown.Add(new BreakdownLine(ruleId, granted, limit is null ? reason : $"{reason} (limited by the {limit})"));
+        if (_breakdownCount == _buffers.Lines.Length)
+        {
+            _buffers.Lines = [.. _buffers.Lines, .. new BreakdownLine[_buffers.Lines.Length]];
+        }
+
+        _buffers.Lines[_breakdownCount++] = new BreakdownLine(ruleId, granted, limit is null ? reason : $"{reason} (limited by the {limit})");
         return granted;
+    }
+
+    private sealed class Buffers
+    {
+        public BreakdownLine[] Lines { get; set; } = new BreakdownLine[32];
+
+        public long[] CampaignPoints { get; private set; } = [];
+
+        public bool[] Eligible { get; private set; } = new bool[16];
+
+        public void Reset(int campaigns, int lines)
+        {
+            if (CampaignPoints.Length < campaigns)
+            {
+                CampaignPoints = new long[campaigns];
+            }
+            else
+            {
+                Array.Clear(CampaignPoints, 0, campaigns);
+            }
+
+            if (Eligible.Length < lines)
+            {
+                Eligible = new bool[lines];
+            }
+            else
+            {
+                Array.Clear(Eligible, 0, lines);
+            }
+        }
     }
 }

@@ -1,13 +1,19 @@
+using System.Collections.Frozen;
+
 namespace LoyaltyCore.Engine.Scoring;
 
 /// <summary>
 /// Which basket lines a rule is about: any of the categories, any of the brands, any of the SKUs; fields left empty
-/// do not restrict. Compiled into ordinal hash sets once per program.
+/// do not restrict. Compiled into ordinal frozen sets once per program.
 /// </summary>
 public sealed class LineFilter(IReadOnlySet<string>? categories, IReadOnlySet<string>? brands, IReadOnlySet<string>? skus)
 {
+    private readonly FrozenSet<string>? _categories = categories?.ToFrozenSet(StringComparer.Ordinal);
+    private readonly FrozenSet<string>? _brands = brands?.ToFrozenSet(StringComparer.Ordinal);
+    private readonly FrozenSet<string>? _skus = skus?.ToFrozenSet(StringComparer.Ordinal);
+
     public bool Matches(in BasketLine line) =>
-        (categories is null || categories.Contains(line.Category))
-        && (brands is null || brands.Contains(line.Brand))
-        && (skus is null || skus.Contains(line.Sku));
+        (_categories is null || _categories.Contains(line.Category))
+        && (_brands is null || _brands.Contains(line.Brand))
+        && (_skus is null || _skus.Contains(line.Sku));
 }

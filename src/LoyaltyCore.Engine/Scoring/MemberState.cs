@@ -39,9 +39,10 @@ public sealed class MemberState
 
     public bool HasSegment(string segment)
     {
-        foreach (var held in Segments)
+        var segments = Segments;
+        for (var i = 0; i < segments.Count; i++)
         {
-            if (string.Equals(held, segment, StringComparison.Ordinal))
+            if (string.Equals(segments[i], segment, StringComparison.Ordinal))
             {
                 return true;
             }
