@@ -46,7 +46,7 @@ internal sealed partial class ServerCallInterceptor(LoyaltyMetrics metrics, ILog
         }
         finally
         {
-            metrics.GrpcRequestDuration.WithLabels(context.Method, CodeLabels[(int)code]).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            metrics.GrpcDuration(context.Method, code).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
     }
 
@@ -61,8 +61,6 @@ internal sealed partial class ServerCallInterceptor(LoyaltyMetrics metrics, ILog
         System.Data.Common.DbException => RpcErrors.LedgerUnavailable,
         _ => RpcErrors.Internal,
     };
-
-    private static readonly string[] CodeLabels = Enum.GetValues<StatusCode>().OrderBy(c => (int)c).Select(c => c.ToString()).ToArray();
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected failure in {Method}")]
     private static partial void LogUnexpected(ILogger logger, Exception exception, string method);

@@ -10,6 +10,17 @@ internal sealed class LoyaltyMetrics
 {
     private static readonly double[] LatencyBuckets = Histogram.ExponentialBuckets(0.0001, 2, 18);
 
+    // Label children looked up once per label set: WithLabels allocates and hashes on every call.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Method, Grpc.Core.StatusCode Code), Histogram.Child> _grpcDurations = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Channel, string Tier), (Counter.Child Scored, Counter.Child Issued)> _scored = new();
+
+    public Histogram.Child GrpcDuration(string method, Grpc.Core.StatusCode code) =>
+        _grpcDurations.GetOrAdd((method, code), static (key, histogram) => histogram.WithLabels(key.Method, key.Code.ToString()), GrpcRequestDuration);
+
+    /// <summary>The scored-transactions and points-issued counters of one channel and tier.</summary>
+    public (Counter.Child Scored, Counter.Child Issued) Scoring(string channel, string tier) =>
+        _scored.GetOrAdd((channel, tier), static (key, metrics) => (metrics.TransactionsScored.WithLabels(key.Channel, key.Tier), metrics.PointsIssued.WithLabels(key.Channel, key.Tier)), this);
+
     public Histogram GrpcRequestDuration { get; } = Metrics.CreateHistogram(
         "loyalty_grpc_request_duration_seconds",
         "Time to answer a gRPC call, by method and status code.",

@@ -93,8 +93,9 @@ internal sealed class ScoreIntent(ScoreRequest request, Basket basket, LoyaltyPr
     {
         var response = prepared.Response;
         var channel = ChannelLabels.Of(request.Channel);
-        metrics.TransactionsScored.WithLabels(channel, response.Tier).Inc();
-        metrics.PointsIssued.WithLabels(channel, response.Tier).Inc(response.PointsEarned);
+        var (scored, issued) = metrics.Scoring(channel, response.Tier);
+        scored.Inc();
+        issued.Inc(response.PointsEarned);
         metrics.SpendMinor.WithLabels(channel).Inc(response.SpendMinor);
         if (response.PreviousTier != response.Tier)
         {

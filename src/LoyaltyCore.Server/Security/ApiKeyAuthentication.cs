@@ -55,7 +55,7 @@ internal sealed class ApiKeyAuthenticationOptions : AuthenticationSchemeOptions
 /// </summary>
 internal sealed class ApiKeyDirectory
 {
-    private readonly Dictionary<string, AuthenticationTicket> _tickets = new(StringComparer.Ordinal);
+    private readonly Dictionary<KeyHash, AuthenticationTicket> _tickets = [];
 
     public ApiKeyDirectory(IOptions<SecurityOptions> options)
     {
@@ -71,12 +71,17 @@ internal sealed class ApiKeyDirectory
     public AuthenticationTicket? Find(ReadOnlySpan<char> key) =>
         key.Length is 0 or > ApiClient.MaxKeyLength ? null : _tickets.GetValueOrDefault(Hash(key));
 
-    private static string Hash(ReadOnlySpan<char> key)
+    private static KeyHash Hash(ReadOnlySpan<char> key)
     {
         Span<byte> utf8 = stackalloc byte[ApiClient.MaxKeyLength * 3];
         var length = Encoding.UTF8.GetBytes(key, utf8);
-        return Convert.ToHexString(SHA256.HashData(utf8[..length]));
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(utf8[..length], hash);
+        return System.Runtime.InteropServices.MemoryMarshal.Read<KeyHash>(hash);
     }
+
+    /// <summary>A SHA-256 as a value, so looking a key up allocates nothing.</summary>
+    private readonly record struct KeyHash(ulong A, ulong B, ulong C, ulong D);
 }
 
 internal sealed class ApiKeyAuthenticationHandler(
