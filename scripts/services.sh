@@ -3,6 +3,7 @@
 # again when the calling script exits. Source it, then call start_services; it exports:
 #   LOYALTY_TEST_REDIS     StackExchange.Redis configuration string
 #   LOYALTY_TEST_POSTGRES  Npgsql connection string (database loyalty)
+#   LOYALTY_TEST_REDIS_PID, LOYALTY_TEST_POSTGRES_PID  the redis-server and postmaster processes (for CPU accounting)
 # Redis comes from apt when missing; PostgreSQL binaries are expected at $PG_BIN (default /usr/lib/postgresql/15/bin).
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -86,5 +87,8 @@ start_services() {
 
   export LOYALTY_TEST_REDIS="127.0.0.1:$redis_port"
   export LOYALTY_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=loyalty;Maximum Pool Size=50"
+  LOYALTY_TEST_REDIS_PID=$(cat "$_services_dir/redis.pid")
+  LOYALTY_TEST_POSTGRES_PID=$(head -n 1 "$_services_dir/pg/postmaster.pid")
+  export LOYALTY_TEST_REDIS_PID LOYALTY_TEST_POSTGRES_PID
   echo "Redis on 127.0.0.1:$redis_port, PostgreSQL on 127.0.0.1:$pg_port ($_services_dir)" >&2
 }

@@ -7,6 +7,11 @@ namespace LoyaltyCore.LoadTests;
 /// </summary>
 internal sealed class Catalog
 {
+    /// <summary>Ids of online orders: the web shop and the app are one "store" each.</summary>
+    public const string WebStoreId = "web-shop";
+
+    public const string AppStoreId = "mobile-app";
+
     private static readonly string[] Categories = ["grocery", "beverages", "household", "electronics", "apparel", "beauty", "toys", "garden"];
     private static readonly string[] Brands = ["acme", "globex", "initech", "umbrella", "stark", "wayne", "hooli", "own-label"];
 
@@ -17,6 +22,7 @@ internal sealed class Catalog
         Products = products;
     }
 
+    /// <summary>In order of popularity: the Zipf sampler's rank r is <c>MemberIds[r]</c>.</summary>
     public IReadOnlyList<string> MemberIds { get; }
 
     public IReadOnlyList<string> StoreIds { get; }

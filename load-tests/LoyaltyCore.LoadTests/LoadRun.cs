@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Grpc.Core;
-using Grpc.Net.Client;
 using HdrHistogram;
 using LoyaltyCore.Contracts.V1;
 
@@ -9,41 +8,26 @@ namespace LoyaltyCore.LoadTests;
 internal sealed class LoadRun : IDisposable
 {
     private readonly LoadOptions _options;
-    private readonly GrpcChannel[] _channels;
-    private readonly Metadata _headers;
+    private readonly GrpcConnections _connections;
 
     public LoadRun(LoadOptions options)
     {
         _options = options;
-        _headers = new Metadata { { "authorization", "Bearer " + options.ApiKey } };
-        _channels = new GrpcChannel[options.Channels];
-        for (var i = 0; i < _channels.Length; i++)
-        {
-            _channels[i] = GrpcChannel.ForAddress(options.Target, new GrpcChannelOptions
-            {
-                HttpHandler = new SocketsHttpHandler
-                {
-                    // Each channel should be its own connection; it opens more only past the server's stream limit.
-                    EnableMultipleHttp2Connections = true,
-                    PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
-                    ConnectTimeout = TimeSpan.FromSeconds(10),
-                },
-                DisposeHttpClient = true,
-            });
-        }
+        _connections = new GrpcConnections(options);
     }
 
     /// <summary>Enrols the population; Enroll is idempotent, so members left from an earlier run are simply found.</summary>
     public async Task<EnrolmentResult> EnrollAsync(Catalog catalog, CancellationToken cancellationToken)
     {
-        var clients = _channels.Select(c => new MemberService.MemberServiceClient(c)).ToArray();
+        var clients = _connections.Channels.Select(c => new MemberService.MemberServiceClient(c)).ToArray();
+        var headers = _connections.Headers;
         var created = 0;
         var started = Stopwatch.GetTimestamp();
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.Concurrency, CancellationToken = cancellationToken };
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.EnrollParallelism, CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(Enumerable.Range(0, catalog.MemberIds.Count), parallel, async (i, ct) =>
         {
             var request = new EnrollRequest { MemberId = catalog.MemberIds[i] };
-            var options = new CallOptions(_headers, DateTime.UtcNow + _options.CallTimeout, ct);
+            var options = new CallOptions(headers, DateTime.UtcNow + _options.CallTimeout, ct);
             var response = await clients[i % clients.Length].EnrollAsync(request, options);
             if (response.Created)
             {
@@ -54,65 +38,72 @@ internal sealed class LoadRun : IDisposable
         return new EnrolmentResult(catalog.MemberIds.Count, created, Stopwatch.GetElapsedTime(started));
     }
 
-    public async Task<ScoreResult> ScoreAsync(Catalog catalog, CancellationToken cancellationToken)
+    public async Task<RunResult> RunAsync(TrafficProfile profile, CancellationToken cancellationToken)
     {
-        var runId = Guid.NewGuid().ToString("N")[..12];
-        var clients = _channels.Select(c => new ScoringService.ScoringServiceClient(c)).ToArray();
-        var callers = new ScoreCaller[_options.Concurrency];
-        for (var i = 0; i < callers.Length; i++)
+        var window = MeasurementWindow.StartingNow(_options.Warmup, _options.Duration);
+        var context = new LoadContext(_options, profile, window, cancellationToken);
+        using var probe = new WindowProbe(_options);
+        var measuring = probe.MeasureAsync(window, cancellationToken);
+
+        var echo = _options.TargetRpc == TargetRpc.Echo;
+        var load = (_options.TargetRpc, _options.Mode) switch
         {
-            callers[i] = new ScoreCaller(i, runId, clients[i % clients.Length], catalog, _headers, _options);
+            (TargetRpc.Stream, _) => new StreamLoad(context, _connections).RunAsync(),
+            (_, LoadMode.Closed) => ClosedUnaryLoad.RunAsync(context, new UnaryInvoker(_connections, echo, _options.CallTimeout)),
+            _ => new OpenUnaryLoad(context, new UnaryInvoker(_connections, echo, _options.CallTimeout)).RunAsync(),
+        };
+
+        try
+        {
+            await load;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Interrupted (Ctrl+C): report what was measured.
         }
 
-        var start = Stopwatch.GetTimestamp();
-        var measureFrom = start + ToStopwatchTicks(_options.Warmup);
-        var stopAt = measureFrom + ToStopwatchTicks(_options.Duration);
-
-        await Task.WhenAll(callers.Select(c => c.RunAsync(measureFrom, stopAt, cancellationToken)));
-
-        // Interrupted (Ctrl+C): the window ends where the run did.
-        var measuredUntil = Math.Min(Stopwatch.GetTimestamp(), stopAt);
-        var measured = measuredUntil > measureFrom ? Stopwatch.GetElapsedTime(measureFrom, measuredUntil) : TimeSpan.Zero;
-
-        var latency = LatencyHistogram.Create(_options.CallTimeout);
-        var completed = new long[StatusCodes.Count];
-        foreach (var caller in callers)
+        WindowMeasurements? measurements = null;
+        try
         {
-            latency.Add(caller.Latency);
-            for (var code = 0; code < completed.Length; code++)
-            {
-                completed[code] += caller.Completed[code];
-            }
+            measurements = await measuring;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Interrupted before the window ended: no CPU or server figures.
         }
 
-        return new ScoreResult(measured, completed, latency);
+        // Interrupted: the window ends where the run did.
+        var measuredUntil = Math.Min(Stopwatch.GetTimestamp(), window.StopAt);
+        var measured = measuredUntil > window.MeasureFrom ? Stopwatch.GetElapsedTime(window.MeasureFrom, measuredUntil) : TimeSpan.Zero;
+        return new RunResult(measured, context.Outcomes.Snapshot(), context.Latency, context.SendLag, measurements, context.ClientFailure);
     }
 
-    public void Dispose()
-    {
-        foreach (var channel in _channels)
-        {
-            channel.Dispose();
-        }
-    }
-
-    private static long ToStopwatchTicks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);
+    public void Dispose() => _connections.Dispose();
 }
 
 internal sealed record EnrolmentResult(int Members, int Created, TimeSpan Elapsed);
 
-internal sealed record ScoreResult(TimeSpan Measured, IReadOnlyList<long> CompletedByStatus, HistogramBase Latency)
+internal sealed record RunResult(
+    TimeSpan Measured,
+    OutcomeCounts Outcomes,
+    HistogramBase Latency,
+    HistogramBase SendLag,
+    WindowMeasurements? Window,
+    string? ClientFailure)
 {
-    public long Requests => CompletedByStatus.Sum();
+    /// <summary>Answered calls per second: successes and expected refusals, both full server work.</summary>
+    public double Throughput => Measured > TimeSpan.Zero ? Outcomes.Answered / Measured.TotalSeconds : 0;
 
-    public long Succeeded => CompletedByStatus[(int)StatusCode.OK];
+    public double OkPerSecond => Measured > TimeSpan.Zero ? Outcomes.Ok / Measured.TotalSeconds : 0;
 
-    public long Errors => Requests - Succeeded;
+    public static double Milliseconds(HistogramBase histogram, double percentile) =>
+        histogram.TotalCount == 0 ? 0 : histogram.GetValueAtPercentile(percentile) / 1_000.0;
 
-    /// <summary>Successful calls per second; failed calls are reported as errors, not as throughput.</summary>
-    public double Throughput => Measured > TimeSpan.Zero ? Succeeded / Measured.TotalSeconds : 0;
+    public static double MaxMilliseconds(HistogramBase histogram) => histogram.TotalCount == 0 ? 0 : histogram.GetMaxValue() / 1_000.0;
 
-    public double LatencyMs(double percentile) => Latency.TotalCount == 0 ? 0 : Latency.GetValueAtPercentile(percentile) / 1_000.0;
+    public static double MeanMilliseconds(HistogramBase histogram) => histogram.TotalCount == 0 ? 0 : histogram.GetMean() / 1_000.0;
 
-    public double MaxLatencyMs => Latency.TotalCount == 0 ? 0 : Latency.GetMaxValue() / 1_000.0;
+    /// <summary>CPU milliseconds a process spent per answered call over the window.</summary>
+    public double? CpuMsPerCall(double? cpuSeconds) =>
+        cpuSeconds is { } seconds && Outcomes.Answered > 0 ? seconds * 1000 / Outcomes.Answered : null;
 }

@@ -22,26 +22,30 @@ Console.CancelKeyPress += (_, e) =>
 
 using var run = new LoadRun(options);
 var catalog = Catalog.Create(options.Members);
+var profile = new TrafficProfile(options, catalog);
 
-Console.WriteLine($"Enrolling {options.Members} members at {options.Target}...");
-EnrolmentResult enrolment;
-try
+EnrolmentResult? enrolment = null;
+if (options.NeedsMembers && !options.SkipEnroll)
 {
-    enrolment = await run.EnrollAsync(catalog, interrupted.Token);
-}
-catch (RpcException e)
-{
-    await Console.Error.WriteLineAsync($"error: enrolment failed with {e.StatusCode}: {e.Status.Detail}");
-    return 1;
-}
-catch (OperationCanceledException)
-{
-    await Console.Error.WriteLineAsync("Interrupted during enrolment.");
-    return 130;
+    Console.WriteLine($"Enrolling {options.Members} members at {options.Target} ({options.EnrollParallelism} at a time)...");
+    try
+    {
+        enrolment = await run.EnrollAsync(catalog, interrupted.Token);
+    }
+    catch (RpcException e)
+    {
+        await Console.Error.WriteLineAsync($"error: enrolment failed with {e.StatusCode}: {e.Status.Detail}");
+        return 1;
+    }
+    catch (OperationCanceledException)
+    {
+        await Console.Error.WriteLineAsync("Interrupted during enrolment.");
+        return 130;
+    }
 }
 
-Console.WriteLine($"Scoring: {options.Warmup.TotalSeconds:0} s warm-up, then {options.Duration.TotalSeconds:0} s measured...");
-var result = await run.ScoreAsync(catalog, interrupted.Token);
+Console.WriteLine($"{options.Label ?? options.TargetRpc.ToString()}: {options.Warmup.TotalSeconds:0} s warm-up, then {options.Duration.TotalSeconds:0} s measured...");
+var result = await run.RunAsync(profile, interrupted.Token);
 
 Console.WriteLine();
 Console.Write(Report.ToText(options, enrolment, result));
@@ -51,4 +55,4 @@ if (options.JsonPath is not null)
     Console.WriteLine($"results written to {options.JsonPath}");
 }
 
-return result.Succeeded > 0 ? 0 : 1;
+return result.Outcomes.Ok > 0 ? 0 : 1;

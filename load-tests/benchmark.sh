@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# The benchmark: starts Redis and PostgreSQL (scripts/services.sh) and a Release server against them, all on loopback,
+# with the echo baseline enabled, then primes it (enrols the population and runs every path for BENCH_PRIME seconds, so
+# the runtime has compiled the hot code at its final tier before anything is measured) and runs, each after a warm-up:
+#   1. echo   closed loop, EchoService.Echo (the transport alone)          -> echo max
+#   2. score  closed loop, Score + Redeem                                   -> scoring max
+#   3. stream closed loop, ScoreStream                                      -> stream max
+#   4. open50 open loop at 50% of the scoring max                           -> latency at half load
+#   5. open80 open loop at 80% of the scoring max                           -> latency at 80% load
+# Each run also measures, over its window only, the CPU time of the server, Redis, PostgreSQL, the generator and the
+# whole machine, and the server's counters (rows per ledger commit, commit and Redis latency, GC, thread pool).
+# Writes load-tests/results/benchmark.json and benchmark.md (plus one JSON per run) and prints the markdown.
+#
+# Settings (environment):
+#   BENCH_DURATION=20  measured seconds per run      BENCH_WARMUP=5       warm-up seconds per run
+#   BENCH_MEMBERS=10000  population (Zipf s=1)       BENCH_CONCURRENCY=64 closed-loop callers (echo, score)
+#   BENCH_STREAMS=4  BENCH_STREAM_WINDOW=64          BENCH_CHANNELS=4     HTTP/2 connections
+#   BENCH_PRIME=8  seconds of each path before the measured runs (not reported)
+#   BENCH_RESULTS=load-tests/results                 extra generator options: BENCH_GENERATOR_ARGS
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+
+duration=${BENCH_DURATION:-20}
+warmup=${BENCH_WARMUP:-5}
+members=${BENCH_MEMBERS:-10000}
+concurrency=${BENCH_CONCURRENCY:-64}
+streams=${BENCH_STREAMS:-4}
+stream_window=${BENCH_STREAM_WINDOW:-64}
+channels=${BENCH_CHANNELS:-4}
+prime=${BENCH_PRIME:-8}
+results=${BENCH_RESULTS:-$repo/load-tests/results}
+read -r -a extra_args <<<"${BENCH_GENERATOR_ARGS:-}"
+
+command -v python3 >/dev/null || { echo "python3 is needed to write the report" >&2; exit 1; }
+
+source scripts/services.sh
+
+mkdir -p "$results"
+server_log="$results/benchmark-server.log"
+server_pid=""
+
+group_alive() {
+  ps -e -o pgid=,stat= | awk -v g="$1" '$1 == g && $2 !~ /^Z/ { found = 1 } END { exit !found }'
+}
+
+# The process itself: right after the launch it may not lead its group yet (setsid has not run), so the group can
+# look empty while the server is starting.
+process_alive() {
+  local stat
+  stat=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+  [[ $stat != Z* ]]
+}
+
+server_alive() {
+  group_alive "$1" || process_alive "$1"
+}
+
+stop_server() {
+  [ -n "$server_pid" ] || return 0
+  # The server leads its own process group (setsid): signal the group, then wait for all of it.
+  kill -TERM -- "-$server_pid" 2>/dev/null || kill -TERM "$server_pid" 2>/dev/null || true
+  for _ in $(seq 1 300); do
+    server_alive "$server_pid" || break
+    sleep 0.1
+  done
+  if server_alive "$server_pid"; then
+    kill -KILL -- "-$server_pid" 2>/dev/null || kill -KILL "$server_pid" 2>/dev/null || true
+    echo "The server did not stop within 30 s and was killed" >&2
+  fi
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+}
+
+port_open() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+metric() {
+  awk -v name="$1" '$1 == name { print $2 }' <<<"$2"
+}
+
+# Rows still queued by a run are committed after it; the next run starts once the ledger queue is empty.
+wait_for_ledger() {
+  local metrics depth
+  for _ in $(seq 1 100); do
+    metrics=$(curl -fsS "http://127.0.0.1:$metrics_port/metrics") || return 0
+    depth=$(metric loyalty_ledger_queue_depth "$metrics")
+    { [ -z "$depth" ] || [ "${depth%.*}" = "0" ]; } && return 0
+    sleep 0.1
+  done
+}
+
+echo "Building (Release)..." >&2
+dotnet build src/LoyaltyCore.Server -c Release -nologo -v quiet
+dotnet build load-tests/LoyaltyCore.LoadTests -c Release -nologo -v quiet
+
+start_services
+# services.sh stops Redis and PostgreSQL on EXIT; the server has to go first, so this trap replaces its own.
+trap 'stop_server; stop_services' EXIT
+trap 'exit 130' INT TERM
+
+grpc_port=$(_free_port)
+metrics_port=$(_free_port)
+while [ "$metrics_port" = "$grpc_port" ]; do metrics_port=$(_free_port); done
+api_key=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
+
+echo "Starting the server on 127.0.0.1:$grpc_port (metrics on $metrics_port), log in $server_log" >&2
+# The built server directly (not dotnet run), so that its pid is the process whose CPU time is measured.
+Server__BindAddress=127.0.0.1 \
+Server__GrpcPort="$grpc_port" \
+Server__MetricsPort="$metrics_port" \
+HotState__Redis="$LOYALTY_TEST_REDIS" \
+Ledger__Provider=Postgres \
+Ledger__ConnectionString="$LOYALTY_TEST_POSTGRES" \
+Security__Clients__0__Id=load \
+Security__Clients__0__Key="$api_key" \
+Security__Clients__0__Roles__0=pos \
+Benchmark__EnableEcho=true \
+ASPNETCORE_ENVIRONMENT=Production \
+  setsid dotnet src/LoyaltyCore.Server/bin/Release/net10.0/LoyaltyCore.Server.dll >"$server_log" 2>&1 &
+server_pid=$!
+
+# The gRPC port opens only after Redis is connected, the ledger migrated and the program loaded.
+for _ in $(seq 1 600); do
+  port_open "$grpc_port" && break
+  if ! server_alive "$server_pid"; then
+    echo "The server exited during startup:" >&2
+    tail -n 50 "$server_log" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+if ! port_open "$grpc_port"; then
+  echo "The server did not open port $grpc_port within 60 s:" >&2
+  tail -n 50 "$server_log" >&2
+  exit 1
+fi
+
+load() {
+  LOYALTY_API_KEY="$api_key" dotnet load-tests/LoyaltyCore.LoadTests/bin/Release/net10.0/LoyaltyCore.LoadTests.dll \
+    --target "http://127.0.0.1:$grpc_port" --members "$members" --channels "$channels" "$@"
+}
+
+# Not measured: enrols the population and runs the scoring, stream and echo paths once.
+prime_server() {
+  echo >&2
+  echo "=== priming the server ($prime s per path, not reported)" >&2
+  load --label prime-score --target-rpc score --concurrency "$concurrency" --duration "$prime" --warmup 0 "${extra_args[@]}" >/dev/null
+  load --label prime-stream --target-rpc stream --streams "$streams" --stream-window "$stream_window" --skip-enroll \
+    --duration "$prime" --warmup 0 "${extra_args[@]}" >/dev/null
+  load --label prime-echo --target-rpc echo --concurrency "$concurrency" --duration "$prime" --warmup 0 "${extra_args[@]}" >/dev/null
+  wait_for_ledger
+}
+
+generator() {
+  local name=$1
+  shift
+  echo >&2
+  echo "=== $name" >&2
+  load --label "$name" --duration "$duration" --warmup "$warmup" \
+    --sample-pid "server=$server_pid" --sample-pid "redis=$LOYALTY_TEST_REDIS_PID" --sample-pid "postgres=$LOYALTY_TEST_POSTGRES_PID" \
+    --metrics-url "http://127.0.0.1:$metrics_port/metrics" \
+    --json "$results/bench-$name.json" "$@" "${extra_args[@]}" >&2
+  wait_for_ledger
+}
+
+json_number() {
+  python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"
+}
+
+rm -f "$results"/bench-*.json
+started=$(date +%s)
+prime_server
+generator echo --target-rpc echo --mode closed --concurrency "$concurrency"
+generator score --target-rpc score --mode closed --concurrency "$concurrency" --skip-enroll
+scoring_max=$(json_number "$results/bench-score.json" throughputPerSecond)
+generator stream --target-rpc stream --mode closed --streams "$streams" --stream-window "$stream_window" --skip-enroll
+rate50=$(python3 -c "print(round($scoring_max * 0.5, 1))")
+rate80=$(python3 -c "print(round($scoring_max * 0.8, 1))")
+generator open50 --target-rpc score --mode open --rate "$rate50" --skip-enroll
+generator open80 --target-rpc score --mode open --rate "$rate80" --skip-enroll
+elapsed=$(($(date +%s) - started))
+
+stop_server
+
+machine=$(python3 - <<EOF
+import json, os, platform, subprocess
+def first(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, check=False).stdout.strip().splitlines()[0]
+    except (OSError, IndexError):
+        return None
+model = None
+with open("/proc/cpuinfo") as f:
+    for line in f:
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+memory = None
+with open("/proc/meminfo") as f:
+    for line in f:
+        if line.startswith("MemTotal:"):
+            memory = round(int(line.split()[1]) / 1024 / 1024, 1)
+print(json.dumps({
+    "nproc": os.cpu_count(),
+    "cpuModel": model,
+    "memoryGiB": memory,
+    "kernel": platform.release(),
+    "dotnet": first(["dotnet", "--version"]),
+    "redis": first(["redis-server", "--version"]),
+    "postgres": first(["$PG_BIN/postgres", "--version"]),
+    "shared": "server, generator, Redis and PostgreSQL share this machine's cores",
+}))
+EOF
+)
+
+python3 load-tests/benchmark-report.py --results "$results" --machine "$machine" --elapsed "$elapsed" \
+  --settings "duration=$duration warmup=$warmup members=$members concurrency=$concurrency streams=$streams stream_window=$stream_window channels=$channels"
