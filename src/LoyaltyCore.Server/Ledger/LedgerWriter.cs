@@ -133,24 +133,31 @@ internal sealed partial class LedgerWriter : BackgroundService
     {
         var started = Stopwatch.GetTimestamp();
         await using var connection = await _database.OpenAsync();
-        await using var transaction = await connection.BeginTransactionAsync();
         var sql = _database.Sql;
         if (sql.BatchInsertWithArrays)
         {
             var columns = LedgerColumns.From(entries);
-            await connection.ExecuteAsync(sql.InsertEntries, columns, transaction);
-            if (columns.HasDraws)
+            if (!columns.HasDraws)
             {
+                // One statement is atomic and durable on its own: no BEGIN/COMMIT round trips.
+                await connection.ExecuteAsync(sql.InsertEntries, columns);
+            }
+            else
+            {
+                await using var transaction = await connection.BeginTransactionAsync();
+                await connection.ExecuteAsync(sql.InsertEntries, columns, transaction);
                 await connection.ExecuteAsync(sql.InsertDraws, columns, transaction);
+                await transaction.CommitAsync();
             }
         }
         else
         {
+            await using var transaction = await connection.BeginTransactionAsync();
             await connection.ExecuteAsync(sql.InsertEntries, entries.Select(LedgerRow.From), transaction);
             await connection.ExecuteAsync(sql.InsertDraws, DrawRow.From(entries), transaction);
+            await transaction.CommitAsync();
         }
 
-        await transaction.CommitAsync();
         _metrics.LedgerCommitDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
         _metrics.LedgerRowsPerCommit.Observe(entries.Count);
     }
