@@ -36,6 +36,21 @@ public sealed class PlatformTests
     }
 
     [Fact]
+    public async Task When_redis_is_down_health_is_not_serving_and_calls_fail_unavailable_without_writing()
+    {
+        var memberId = await IdempotencyTests.EnrolledMemberAsync(await ServerInstance.Shared);
+        await using var server = await ServerInstance.StartAsync(s => s["HotState:Redis"] = "127.0.0.1:1,connectTimeout=500,syncTimeout=1000,asyncTimeout=1000");
+        using var channel = server.CreateChannel(apiKey: null);
+
+        var health = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest());
+        var error = await RpcAssert.FailsWith(StatusCode.Unavailable, () => server.Scoring.ScoreAsync(Requests.Score(memberId)).ResponseAsync);
+
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, health.Status);
+        Assert.Contains("nothing was changed", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(0, await Ledger.CountAsync(memberId));
+    }
+
+    [Fact]
     public async Task Reflection_lists_the_public_services()
     {
         var server = await ServerInstance.Shared;
