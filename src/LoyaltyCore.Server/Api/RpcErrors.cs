@@ -17,6 +17,9 @@ internal static class RpcErrors
     public static readonly Status HotStateUnavailable = new(
         StatusCode.Unavailable, "The hot state store is unavailable; nothing was changed. Retry with the same transaction_id.");
 
+    public static readonly Status ShuttingDown = new(
+        StatusCode.Unavailable, "The server is shutting down; the transaction is not confirmed. Retry with the same transaction_id.");
+
     public static readonly Status Overloaded = new(
         StatusCode.ResourceExhausted, "The server is at capacity; nothing was changed. Retry with backoff and the same transaction_id.");
 

@@ -57,6 +57,7 @@ internal sealed partial class ServerCallInterceptor(LoyaltyMetrics metrics, ILog
         OperationCanceledException when context.Deadline <= DateTime.UtcNow => new Status(StatusCode.DeadlineExceeded, "The deadline passed before the transaction was applied; nothing was changed."),
         OperationCanceledException => new Status(StatusCode.Cancelled, "The call was cancelled before the transaction was applied; nothing was changed."),
         LedgerUnavailableException => RpcErrors.LedgerUnavailable,
+        System.Threading.Channels.ChannelClosedException => RpcErrors.ShuttingDown,
         RedisException or RedisTimeoutException or RedisConnectionException => RpcErrors.HotStateUnavailable,
         System.Data.Common.DbException => RpcErrors.LedgerUnavailable,
         _ => RpcErrors.Internal,

@@ -1,5 +1,6 @@
 using System.Reflection;
 using LoyaltyCore.Engine.Programs;
+using LoyaltyCore.Engine.Rules;
 using LoyaltyCore.Server.Configuration;
 using LoyaltyCore.Server.Ledger;
 using LoyaltyCore.Server.Observability;
@@ -24,23 +25,38 @@ internal sealed class CampaignBudgets(RedisConnection redis, LedgerStore ledger,
     {
         foreach (var campaign in program.Campaigns)
         {
-            if (campaign.Budget is not { } budget)
-            {
-                continue;
-            }
-
-            var drawn = await ledger.CampaignDrawnAsync(campaign.Id, cancellationToken);
-            var remaining = (long)await redis.Database.ScriptEvaluateAsync(InitScript, [Remaining(campaign.Id), Total(campaign.Id)], [budget, drawn]);
-            metrics.CampaignBudgetRemaining.WithLabels(campaign.Id).Set(remaining);
+            await InitializeAsync(campaign, cancellationToken);
         }
     }
 
     /// <returns>The points granted: all wanted, or what was left.</returns>
-    public async Task<long> DrawAsync(string campaignId, long points)
+    public async Task<long> DrawAsync(Campaign campaign, long points)
     {
-        var reply = (RedisResult[])(await redis.Database.ScriptEvaluateAsync(DrawScript, [Remaining(campaignId)], [points]))!;
-        metrics.CampaignBudgetRemaining.WithLabels(campaignId).Set((long)reply[1]);
-        return (long)reply[0];
+        for (var attempt = 0; ; attempt++)
+        {
+            var reply = (RedisResult[])(await redis.Database.ScriptEvaluateAsync(DrawScript, [Remaining(campaign.Id)], [points]))!;
+            var granted = (long)reply[0];
+            if (granted >= 0 || attempt > 0)
+            {
+                metrics.CampaignBudgetRemaining.WithLabels(campaign.Id).Set(Math.Max(0, (long)reply[1]));
+                return Math.Max(0, granted);
+            }
+
+            // Redis lost the budget (restart, flush): set it up again from what the ledger says was drawn.
+            await InitializeAsync(campaign, CancellationToken.None);
+        }
+    }
+
+    private async Task InitializeAsync(Campaign campaign, CancellationToken cancellationToken)
+    {
+        if (campaign.Budget is not { } budget)
+        {
+            return;
+        }
+
+        var drawn = await ledger.CampaignDrawnAsync(campaign.Id, cancellationToken);
+        var remaining = (long)await redis.Database.ScriptEvaluateAsync(InitScript, [Remaining(campaign.Id), Total(campaign.Id)], [budget, drawn]);
+        metrics.CampaignBudgetRemaining.WithLabels(campaign.Id).Set(remaining);
     }
 
     public async Task ReturnAsync(string campaignId, long points)
@@ -52,10 +68,22 @@ internal sealed class CampaignBudgets(RedisConnection redis, LedgerStore ledger,
         }
     }
 
-    public async Task<long?> RemainingAsync(string campaignId)
+    /// <summary>What the campaign may still award (its budget set up again first if Redis lost it); null when unlimited.</summary>
+    public async Task<long?> RemainingAsync(Campaign campaign)
     {
-        var value = await redis.Database.StringGetAsync(Remaining(campaignId));
-        return value.IsNull ? null : (long)value;
+        if (campaign.Budget is null)
+        {
+            return null;
+        }
+
+        var value = await redis.Database.StringGetAsync(Remaining(campaign.Id));
+        if (value.IsNull)
+        {
+            await InitializeAsync(campaign, CancellationToken.None);
+            value = await redis.Database.StringGetAsync(Remaining(campaign.Id));
+        }
+
+        return (long)value;
     }
 
     private RedisKey Remaining(string campaignId) => $"{_prefix}:{{c:{campaignId}}}:r";

@@ -78,7 +78,7 @@ internal sealed class ProgramGrpcService(
             if (campaign.Budget is { } budget)
             {
                 status.Budget = budget;
-                status.RemainingBudget = await budgets.RemainingAsync(campaign.Id) ?? budget;
+                status.RemainingBudget = await budgets.RemainingAsync(campaign) ?? budget;
             }
 
             response.Campaigns.Add(status);
@@ -115,7 +115,7 @@ internal sealed class ProgramGrpcService(
         {
             if (campaign.Budget is { } budget)
             {
-                limits[campaign.Id] = await budgets.RemainingAsync(campaign.Id) ?? budget;
+                limits[campaign.Id] = await budgets.RemainingAsync(campaign) ?? budget;
             }
         }
 

@@ -73,7 +73,7 @@ internal sealed partial class TransactionProcessor(
         {
             await ProcessAsync(new ReferralIntent(entry.ReferrerId, entry.MemberId, entry.ReferrerPoints, entry.OccurredAtUnixMs, program), CancellationToken.None);
         }
-        catch (Exception ex) when (ex is RpcException or LedgerUnavailableException or RedisException)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // The referred member's purchase stands; the reward is retried with that purchase's retry or recovery.
             LogReferralFailed(logger, ex, entry.ReferrerId, entry.MemberId);
@@ -176,7 +176,7 @@ internal sealed partial class TransactionProcessor(
         var shortfall = false;
         foreach (var draw in prepared.BudgetDraws)
         {
-            var granted = await budgets.DrawAsync(draw.CampaignId, draw.Points);
+            var granted = await budgets.DrawAsync(intent.Program.FindCampaign(draw.CampaignId)!, draw.Points);
             drawn[draw.CampaignId] = granted;
             shortfall |= granted < draw.Points;
         }
@@ -184,6 +184,16 @@ internal sealed partial class TransactionProcessor(
         if (!shortfall)
         {
             return (prepared, drawn);
+        }
+
+        // Campaigns not drawn from in the first pass get no budget in the second: one freed by another's shortfall
+        // must not award points it never drew.
+        foreach (var campaign in intent.Program.Campaigns)
+        {
+            if (campaign.Budget is not null)
+            {
+                drawn.TryAdd(campaign.Id, 0);
+            }
         }
 
         var limited = intent.Prepare(snapshot, now, drawn);
