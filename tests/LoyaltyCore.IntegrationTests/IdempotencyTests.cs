@@ -84,6 +84,25 @@ public sealed class IdempotencyTests
     }
 
     [Fact]
+    public async Task An_id_reused_with_new_content_after_the_hot_state_forgot_it_is_refused_and_undone()
+    {
+        var server = await ServerInstance.Shared;
+        var memberId = await EnrolledMemberAsync(server);
+        var first = Requests.Score(memberId);
+        await server.Scoring.ScoreAsync(first);
+        await HotState.ForgetTransactionAsync(memberId, first.TransactionId);
+
+        // A till whose counter restarted: same id, another purchase, a current time (so Redis sees nothing to check).
+        var reused = Requests.Score(memberId, first.TransactionId, lines: Requests.Line("other", 1, 9_900));
+        await RpcAssert.FailsWith(StatusCode.AlreadyExists, () => server.Scoring.ScoreAsync(reused).ResponseAsync);
+
+        Assert.Equal(1, await Ledger.CountAsync(memberId));
+        Assert.Equal(45, await Ledger.SumPointsAsync(memberId));
+        Assert.Equal(45, (await server.Members.GetMemberAsync(new GetMemberRequest { MemberId = memberId })).Balance);
+        Assert.Equal(90, (await server.Scoring.ScoreAsync(Requests.Score(memberId))).Balance);
+    }
+
+    [Fact]
     public async Task A_retry_after_redis_lost_everything_is_answered_from_the_ledger_and_state_is_rebuilt()
     {
         var server = await ServerInstance.Shared;

@@ -167,6 +167,14 @@ internal sealed class HotStateStore
     /// <summary>Forgets a member's hot state (its transaction records stay). Used by operators and tests of recovery.</summary>
     public Task<bool> ForgetStateAsync(string memberId) => _redis.Database.KeyDeleteAsync(HashTag(memberId) + ":s");
 
+    /// <summary>Forgets a transaction the ledger refused (its id belongs to another one): its answer and pending entry.</summary>
+    public async Task DiscardAsync(string memberId, string transactionId)
+    {
+        var tag = HashTag(memberId);
+        await _redis.Database.KeyDeleteAsync($"{tag}:tx:{transactionId}");
+        await _redis.Database.HashDeleteAsync(tag + ":p", transactionId);
+    }
+
     /// <summary>Drops the pending copies of entries the ledger now holds. Fire-and-forget: a leftover is recovered harmlessly.</summary>
     public void AcknowledgeCommitted(IReadOnlyList<LedgerEntry> entries)
     {

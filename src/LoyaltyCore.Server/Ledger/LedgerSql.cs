@@ -13,6 +13,10 @@ internal sealed record LedgerSql(
     string ActiveProgram,
     string ProgramByVersion)
 {
+    public const string Fingerprint = """
+        SELECT fingerprint FROM ledger_entries WHERE member_id = @MemberId AND transaction_id = @TransactionId
+        """;
+
     public const string FindTransaction = """
         SELECT member_id AS MemberId, fingerprint AS Fingerprint, response AS Response
         FROM ledger_entries WHERE member_id = @MemberId AND transaction_id = @TransactionId
@@ -53,6 +57,7 @@ internal sealed record LedgerSql(
                 AS t(transaction_id, member_id, kind, points, spend_minor, store_id, channel, occurred_ms,
                     recorded_ms, program_version, rule_ids, tier_after, balance_after, fingerprint, response, changes)
             ON CONFLICT (member_id, transaction_id) DO NOTHING
+            RETURNING member_id AS MemberId, transaction_id AS TransactionId
             """,
         InsertDraws: """
             INSERT INTO campaign_draws (campaign_id, member_id, transaction_id, points)

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Diagnostics;
 using System.Threading.Channels;
 using Dapper;
@@ -8,6 +9,18 @@ using LoyaltyCore.Server.Observability;
 using Microsoft.Extensions.Options;
 
 namespace LoyaltyCore.Server.Ledger;
+
+/// <summary>
+/// The ledger already holds another transaction under this member and transaction id: the id was reused with other
+/// content after the hot state had forgotten the first one. The entry was not written.
+/// </summary>
+internal sealed class LedgerConflictException(string memberId, string transactionId)
+    : Exception($"The ledger already holds a different transaction {transactionId} for member {memberId}.")
+{
+    public string MemberId { get; } = memberId;
+
+    public string TransactionId { get; } = transactionId;
+}
 
 /// <summary>The ledger could not commit; the entry stays pending in Redis and a retry (or recovery) completes it.</summary>
 internal sealed class LedgerUnavailableException(Exception inner)
@@ -96,8 +109,8 @@ internal sealed partial class LedgerWriter : BackgroundService
             _metrics.LedgerQueueDepth.Dec(batch.Count);
             try
             {
-                await CommitAsync(entries);
-                Complete(batch, entries);
+                var conflicts = await CommitAsync(entries);
+                Complete(batch, entries, conflicts);
             }
             catch (Exception ex) when (batch.Count > 1)
             {
@@ -120,8 +133,8 @@ internal sealed partial class LedgerWriter : BackgroundService
         List<LedgerEntry> single = [pending.Entry];
         try
         {
-            await CommitAsync(single);
-            Complete([pending], single);
+            var conflicts = await CommitAsync(single);
+            Complete([pending], single, conflicts);
         }
         catch (Exception ex)
         {
@@ -129,45 +142,85 @@ internal sealed partial class LedgerWriter : BackgroundService
         }
     }
 
-    private async Task CommitAsync(List<LedgerEntry> entries)
+    /// <returns>The entries the ledger refused because it holds a different transaction under their id.</returns>
+    private async Task<HashSet<LedgerEntry>?> CommitAsync(List<LedgerEntry> entries)
     {
         var started = Stopwatch.GetTimestamp();
         await using var connection = await _database.OpenAsync();
         var sql = _database.Sql;
+        var skipped = new List<LedgerEntry>();
         if (sql.BatchInsertWithArrays)
         {
             var columns = LedgerColumns.From(entries);
-            if (!columns.HasDraws)
+            DbTransaction? transaction = null;
+            if (columns.HasDraws)
             {
-                // One statement is atomic and durable on its own: no BEGIN/COMMIT round trips.
-                await connection.ExecuteAsync(sql.InsertEntries, columns);
+                transaction = await connection.BeginTransactionAsync();
             }
-            else
+
+            // One statement is atomic and durable on its own: without draws, no BEGIN/COMMIT round trips.
+            var inserted = (await connection.QueryAsync<(string MemberId, string TransactionId)>(sql.InsertEntries, columns, transaction)).ToHashSet();
+            if (transaction is not null)
             {
-                await using var transaction = await connection.BeginTransactionAsync();
-                await connection.ExecuteAsync(sql.InsertEntries, columns, transaction);
                 await connection.ExecuteAsync(sql.InsertDraws, columns, transaction);
                 await transaction.CommitAsync();
+                await transaction.DisposeAsync();
+            }
+
+            if (inserted.Count < entries.Count)
+            {
+                skipped.AddRange(entries.Where(e => !inserted.Contains((e.MemberId, e.TransactionId))));
             }
         }
         else
         {
             await using var transaction = await connection.BeginTransactionAsync();
-            await connection.ExecuteAsync(sql.InsertEntries, entries.Select(LedgerRow.From), transaction);
+            foreach (var entry in entries)
+            {
+                if (await connection.ExecuteAsync(sql.InsertEntries, LedgerRow.From(entry), transaction) == 0)
+                {
+                    skipped.Add(entry);
+                }
+            }
+
             await connection.ExecuteAsync(sql.InsertDraws, DrawRow.From(entries), transaction);
             await transaction.CommitAsync();
         }
 
         _metrics.LedgerCommitDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
-        _metrics.LedgerRowsPerCommit.Observe(entries.Count);
+        _metrics.LedgerRowsPerCommit.Observe(entries.Count - skipped.Count);
+        return skipped.Count == 0 ? null : await ConflictsAsync(connection, skipped);
     }
 
-    private void Complete(List<PendingAppend> batch, List<LedgerEntry> entries)
+    /// <summary>Rows already present are fine when they are this very transaction (a retry, a recovery).</summary>
+    private static async Task<HashSet<LedgerEntry>?> ConflictsAsync(DbConnection connection, List<LedgerEntry> skipped)
     {
-        _hotState.AcknowledgeCommitted(entries);
+        HashSet<LedgerEntry>? conflicts = null;
+        foreach (var entry in skipped)
+        {
+            var stored = await connection.ExecuteScalarAsync<byte[]>(LedgerSql.Fingerprint, new { entry.MemberId, entry.TransactionId });
+            if (stored is null || !entry.Fingerprint.Span.SequenceEqual(stored))
+            {
+                (conflicts ??= new HashSet<LedgerEntry>(ReferenceEqualityComparer.Instance)).Add(entry);
+            }
+        }
+
+        return conflicts;
+    }
+
+    private void Complete(List<PendingAppend> batch, List<LedgerEntry> entries, HashSet<LedgerEntry>? conflicts)
+    {
+        _hotState.AcknowledgeCommitted(conflicts is null ? entries : entries.Where(e => !conflicts.Contains(e)).ToList());
         foreach (var pending in batch)
         {
-            pending.Completion.TrySetResult();
+            if (conflicts is not null && conflicts.Contains(pending.Entry))
+            {
+                pending.Completion.TrySetException(new LedgerConflictException(pending.Entry.MemberId, pending.Entry.TransactionId));
+            }
+            else
+            {
+                pending.Completion.TrySetResult();
+            }
         }
     }
 

@@ -120,6 +120,14 @@ internal sealed partial class MemberDirectory(
         }
     }
 
+    /// <summary>Drops a transaction the ledger refused from Redis and recomputes the member from the ledger.</summary>
+    public async Task RepairAfterConflictAsync(string memberId, string transactionId, LoyaltyProgram program)
+    {
+        LogConflict(logger, transactionId, memberId);
+        await hotState.DiscardAsync(memberId, transactionId);
+        await RebuildAsync(memberId, program, CancellationToken.None);
+    }
+
     /// <summary>Commits entries that Redis applied but whose request never saw a commit (crash, ledger outage).</summary>
     /// <param name="minimumAge">Leaves alone entries younger than this: their own request is most likely committing them.</param>
     /// <returns>The entries committed.</returns>
@@ -133,7 +141,29 @@ internal sealed partial class MemberDirectory(
             return stale;
         }
 
-        await Task.WhenAll(stale.Select(writer.AppendAsync));
+        var committed = new List<LedgerEntry>(stale.Count);
+        foreach (var entry in stale)
+        {
+            try
+            {
+                await writer.AppendAsync(entry);
+                committed.Add(entry);
+            }
+            catch (LedgerConflictException)
+            {
+                // Rebuilt from the ledger below, once this member's other pending entries are in.
+                await hotState.DiscardAsync(memberId, entry.TransactionId);
+            }
+        }
+
+        if (committed.Count < stale.Count)
+        {
+            LogConflict(logger, stale.First(e => !committed.Contains(e)).TransactionId, memberId);
+            await hotState.ForgetStateAsync(memberId);
+            snapshots.Remove(memberId);
+        }
+
+        stale = committed;
         metrics.PendingEntriesRecovered.Inc(stale.Count);
         LogRecovered(logger, stale.Count, memberId);
         return stale;
@@ -193,6 +223,9 @@ internal sealed partial class MemberDirectory(
 
         return new MemberLoad(MemberFields.Parse(fields).State, HasHistory: history.Count > 0);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Transaction {TransactionId} of member {MemberId} reused the id of another one in the ledger; the member's hot state is recomputed from the ledger")]
+    private static partial void LogConflict(ILogger logger, string transactionId, string memberId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Committed {Count} pending ledger entries of member {MemberId}")]
     private static partial void LogRecovered(ILogger logger, int count, string memberId);

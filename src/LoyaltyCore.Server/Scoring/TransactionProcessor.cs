@@ -49,7 +49,18 @@ internal sealed partial class TransactionProcessor(
         // Past the decision nothing is cancelled: the answer waits for its ledger row, whatever the client does.
         if (decision.EntryToCommit is { } entry)
         {
-            await writer.AppendAsync(entry);
+            try
+            {
+                await writer.AppendAsync(entry);
+            }
+            catch (LedgerConflictException)
+            {
+                // The id was reused with other content after Redis had forgotten the first use, so Redis applied it:
+                // undo that by recomputing the member from the ledger, and refuse the call as any reuse is refused.
+                await members.RepairAfterConflictAsync(intent.MemberId, intent.TransactionId, intent.Program);
+                throw RpcErrors.TransactionIdReused(intent.TransactionId);
+            }
+
             await RewardReferrerAsync(entry, intent.Program);
         }
 
