@@ -43,6 +43,8 @@ internal sealed partial class MemberDirectory(
     /// <returns>False when the member is not enrolled (and was not enrolled by this call).</returns>
     public async Task<bool> EnsureLoadedAsync(string memberId, LoyaltyProgram program, bool enrollIfMissing, CancellationToken cancellationToken)
     {
+        // Changes Redis applied but the ledger may not hold yet would otherwise be missing from the state loaded.
+        await RecoverPendingAsync(memberId, TimeSpan.Zero);
         var load = await FromLedgerAsync(memberId, program, cancellationToken);
         if (load is null)
         {
