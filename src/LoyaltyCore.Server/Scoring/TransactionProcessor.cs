@@ -7,7 +7,6 @@ using LoyaltyCore.Server.Ledger;
 using LoyaltyCore.Server.Ledger.Contracts;
 using LoyaltyCore.Server.Members;
 using LoyaltyCore.Server.Observability;
-using StackExchange.Redis;
 
 namespace LoyaltyCore.Server.Scoring;
 
