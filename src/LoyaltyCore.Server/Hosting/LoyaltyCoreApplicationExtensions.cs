@@ -32,8 +32,8 @@ public static partial class LoyaltyCoreApplicationExtensions
     }
 
     /// <summary>
-    /// Connects to Redis, migrates the ledger when configured to, loads the program and commits entries a previous
-    /// process left pending, all before the first request is accepted.
+    /// Connects to Redis, migrates the ledger when configured to and loads the program, before the first request is
+    /// accepted. (Entries a previous process left pending are committed by the recovery service as soon as it starts.)
     /// </summary>
     public static async Task InitializeLoyaltyCoreAsync(this WebApplication app, CancellationToken cancellationToken = default)
     {

@@ -40,7 +40,8 @@ internal sealed partial class PendingRecoveryService(
     {
         var interval = options.Value.PendingRecoveryInterval;
         using var timer = new PeriodicTimer(interval);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        // A first pass right away: entries a previous process left behind need not wait a whole interval.
+        do
         {
             try
             {
@@ -52,6 +53,7 @@ internal sealed partial class PendingRecoveryService(
                 LogRecoveryFailed(logger, ex);
             }
         }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Pending ledger entry recovery failed; retrying at the next interval")]
