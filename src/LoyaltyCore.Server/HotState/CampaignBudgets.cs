@@ -1,4 +1,3 @@
-using System.Reflection;
 using LoyaltyCore.Engine.Programs;
 using LoyaltyCore.Engine.Rules;
 using LoyaltyCore.Server.Configuration;
@@ -16,8 +15,8 @@ namespace LoyaltyCore.Server.HotState;
 /// </summary>
 internal sealed class CampaignBudgets(RedisConnection redis, LedgerStore ledger, IOptions<HotStateOptions> options, LoyaltyMetrics metrics)
 {
-    private static readonly string InitScript = Script("budget_init.lua");
-    private static readonly string DrawScript = Script("budget_draw.lua");
+    private static readonly string InitScript = HotStateStore.ReadScript("budget_init.lua");
+    private static readonly string DrawScript = HotStateStore.ReadScript("budget_draw.lua");
     private readonly string _prefix = options.Value.KeyPrefix;
 
     /// <summary>Creates the budgets of a newly activated program, or resizes them when the new version changed them.</summary>
@@ -89,11 +88,4 @@ internal sealed class CampaignBudgets(RedisConnection redis, LedgerStore ledger,
     private RedisKey Remaining(string campaignId) => $"{_prefix}:{{c:{campaignId}}}:r";
 
     private RedisKey Total(string campaignId) => $"{_prefix}:{{c:{campaignId}}}:t";
-
-    private static string Script(string name)
-    {
-        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("HotState." + name)!;
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
-    }
 }

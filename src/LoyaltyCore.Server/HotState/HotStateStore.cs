@@ -235,7 +235,8 @@ internal sealed class HotStateStore
         }
     }
 
-    private static string ReadScript(string name)
+    /// <summary>A Lua script embedded from HotState/Scripts.</summary>
+    internal static string ReadScript(string name)
     {
         using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("HotState." + name)
             ?? throw new InvalidOperationException($"Embedded script {name} is missing.");
