@@ -54,6 +54,26 @@ public sealed class ConsistencyTests
     }
 
     [Fact]
+    public async Task The_rebuild_command_path_recomputes_every_member_from_the_ledger()
+    {
+        await using var server = await ServerInstance.StartAsync(ownLedger: true);
+        var members = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => IdempotencyTests.EnrolledMemberAsync(server)));
+        foreach (var memberId in members)
+        {
+            await server.Scoring.ScoreAsync(Requests.Score(memberId));
+            await HotState.SetBalanceAsync(memberId, 123_456);
+        }
+
+        var rebuilt = await server.Get<MemberDirectory>().RebuildAllAsync(server.Get<Server.Programs.ProgramProvider>().Current, CancellationToken.None);
+
+        Assert.Equal(members.Length, rebuilt);
+        foreach (var memberId in members)
+        {
+            Assert.Equal(45, (await server.Members.GetMemberAsync(new GetMemberRequest { MemberId = memberId })).Balance);
+        }
+    }
+
+    [Fact]
     public async Task When_the_ledger_is_down_the_call_fails_unavailable_and_the_applied_change_is_committed_later()
     {
         var healthy = await ServerInstance.Shared;
