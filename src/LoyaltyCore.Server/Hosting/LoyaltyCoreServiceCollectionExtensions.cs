@@ -35,6 +35,7 @@ public static class LoyaltyCoreServiceCollectionExtensions
             (host, server) => host.ShutdownTimeout = server.Value.ShutdownTimeout);
 
         services.AddSingleton(TimeProvider.System);
+        LoyaltyMetrics.ConfigureExports();
         services.AddSingleton<LoyaltyMetrics>();
         services.AddSingleton<ProgramProvider>();
         services.AddSingleton<CampaignBudgets>();
