@@ -33,6 +33,8 @@ internal sealed class LedgerUnavailableException(Exception inner)
 /// </summary>
 internal sealed partial class LedgerWriter : BackgroundService
 {
+    private const int ReleasedPerWorkItem = 8;
+
     private readonly Channel<PendingAppend> _queue;
     private readonly LedgerDatabase _database;
     private readonly HotStateStore _hotState;
@@ -211,24 +213,61 @@ internal sealed partial class LedgerWriter : BackgroundService
     private void Complete(List<PendingAppend> batch, List<LedgerEntry> entries, HashSet<LedgerEntry>? conflicts)
     {
         _hotState.AcknowledgeCommitted(conflicts is null ? entries : entries.Where(e => !conflicts.Contains(e)).ToList());
-        foreach (var pending in batch)
+        var settled = new PendingAppend[batch.Count];
+        for (var i = 0; i < settled.Length; i++)
         {
+            var pending = settled[i] = batch[i];
             if (conflicts is not null && conflicts.Contains(pending.Entry))
             {
-                pending.Completion.TrySetException(new LedgerConflictException(pending.Entry.MemberId, pending.Entry.TransactionId));
-            }
-            else
-            {
-                pending.Completion.TrySetResult();
+                pending.Failure = new LedgerConflictException(pending.Entry.MemberId, pending.Entry.TransactionId);
             }
         }
+
+        Release(settled);
     }
 
     private void Fail(PendingAppend pending, Exception ex)
     {
         _metrics.LedgerCommitFailures.Inc();
         LogCommitFailed(_logger, ex, pending.Entry.TransactionId);
-        pending.Completion.TrySetException(new LedgerUnavailableException(ex));
+        pending.Failure = new LedgerUnavailableException(ex);
+        Release([pending]);
+    }
+
+    /// <summary>
+    /// Wakes the waiters off the commit loop, so the next batch is not held up, but a few per thread-pool work item
+    /// rather than one each: every hand-off to another thread costs a wake-up, and at moderate load the waiters'
+    /// continuations are short next to that.
+    /// </summary>
+    private static void Release(PendingAppend[] settled)
+    {
+        if (settled.Length <= ReleasedPerWorkItem)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static waiters => Settle(waiters, 0, waiters.Length), settled, preferLocal: false);
+            return;
+        }
+
+        for (var start = 0; start < settled.Length; start += ReleasedPerWorkItem)
+        {
+            var slice = (Waiters: settled, Start: start, End: Math.Min(start + ReleasedPerWorkItem, settled.Length));
+            ThreadPool.UnsafeQueueUserWorkItem(static s => Settle(s.Waiters, s.Start, s.End), slice, preferLocal: false);
+        }
+    }
+
+    private static void Settle(PendingAppend[] waiters, int start, int end)
+    {
+        for (var i = start; i < end; i++)
+        {
+            var pending = waiters[i];
+            if (pending.Failure is { } failure)
+            {
+                pending.Completion.TrySetException(failure);
+            }
+            else
+            {
+                pending.Completion.TrySetResult();
+            }
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ledger batch of {Count} rows failed; committing them one by one")]
@@ -241,7 +280,10 @@ internal sealed partial class LedgerWriter : BackgroundService
     {
         public LedgerEntry Entry { get; } = entry;
 
-        // Continuations run off the commit loop so one slow request cannot hold up the next batch.
-        public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        /// <summary>Set before release when the entry could not be committed.</summary>
+        public Exception? Failure { get; set; }
+
+        // Continuations run inline in the release work item (see Release), never on the commit loop itself.
+        public TaskCompletionSource Completion { get; } = new();
     }
 }
