@@ -7,7 +7,7 @@ import json
 import os
 import sys
 
-RUNS = ["echo", "score", "stream", "open50", "open80"]
+RUNS = ["echo", "score", "stream", "open50", "open80", "echo50"]
 PROCESSES = ["server", "redis", "postgres", "generator"]
 
 
@@ -80,6 +80,7 @@ def summarise(runs):
                    "latencyMs": open50["latencyMs"]},
         "open80": {"rate": open80["rate"], "throughputPerSecond": open80["throughputPerSecond"], "errors": open80["errors"],
                    "latencyMs": open80["latencyMs"]},
+        "echo50": {"rate": runs["echo50"]["rate"], "errors": runs["echo50"]["errors"], "latencyMs": runs["echo50"]["latencyMs"]},
         "rowsPerCommit": {name: rows_per_commit(runs[name]) for name in ["score", "stream", "open50", "open80"]},
         "cpuMsPerScoredRequest": {p: cpu_ms(score, p) for p in PROCESSES},
         "machineCpuMsPerScoredRequest": ((score.get("cpu") or {}).get("machine") or {}).get("msPerRequest"),
@@ -121,6 +122,9 @@ def markdown(runs, summary, targets, machine, settings, elapsed):
         errors = f", {run['errors']} errors" if run["errors"] else ""
         lines.append(f"| open loop at {label} of scoring max ({fmt(run['rate'], 0)} req/s{errors}): p50 / p99 / p99.9 | "
                      f"{fmt(lat['p50'])} / {fmt(lat['p99'])} / {fmt(lat['p99.9'])} ms | {target} |")
+    e50 = s["echo50"]["latencyMs"]
+    lines.append(f"| reference: echo (transport alone) open loop at the 50% rate: p50 / p99 / p99.9 | "
+                 f"{fmt(e50['p50'])} / {fmt(e50['p99'])} / {fmt(e50['p99.9'])} ms | |")
     lines.append(f"| ledger rows per commit: scoring max / stream / open 50% / open 80% | "
                  f"{fmt(rpc['score'], 1)} / {fmt(rpc['stream'], 1)} / {fmt(rpc['open50'], 1)} / {fmt(rpc['open80'], 1)} | |")
     lines.append(f"| CPU ms per scored request at scoring max: server / Redis / PostgreSQL | "

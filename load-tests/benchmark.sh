@@ -7,6 +7,7 @@
 #   3. stream closed loop, ScoreStream                                      -> stream max
 #   4. open50 open loop at 50% of the scoring max                           -> latency at half load
 #   5. open80 open loop at 80% of the scoring max                           -> latency at 80% load
+#   6. echo50 open loop, EchoService.Echo at the open50 rate                -> the transport's own latency at that rate
 # Each run also measures, over its window only, the CPU time of the server, Redis, PostgreSQL, the generator and the
 # whole machine, and the server's counters (rows per ledger commit, commit and Redis latency, GC, thread pool).
 # Writes load-tests/results/benchmark.json and benchmark.md (plus one JSON per run) and prints the markdown.
@@ -85,6 +86,7 @@ rate50=$(python3 -c "print(round($scoring_max * 0.5, 1))")
 rate80=$(python3 -c "print(round($scoring_max * 0.8, 1))")
 generator open50 --target-rpc score --mode open --rate "$rate50" --skip-enroll
 generator open80 --target-rpc score --mode open --rate "$rate80" --skip-enroll
+generator echo50 --target-rpc echo --mode open --rate "$rate50"
 elapsed=$(($(date +%s) - started))
 
 stop_server

@@ -40,8 +40,8 @@ internal readonly record struct MeasurementWindow(long Start, long MeasureFrom, 
 
     /// <summary>
     /// Waits until <paramref name="timestamp"/>, never returning before it. The timer counts whole milliseconds, so
-    /// the wake-up can be up to about a millisecond late; open-loop latency includes that lag (it is measured from
-    /// the scheduled time) and the send lag histogram shows it.
+    /// the wake-up can be a millisecond or two late: good enough for the window's edges. The open loops pace each
+    /// request with <see cref="Pacer"/> instead.
     /// </summary>
     public static async Task DelayUntilAsync(long timestamp, CancellationToken cancellationToken)
     {

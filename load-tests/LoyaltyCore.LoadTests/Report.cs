@@ -359,7 +359,7 @@ internal static class Report
             ? string.Create(c, $"{options.Streams} streams x window {options.StreamWindow}")
             : string.Create(c, $"{options.Concurrency} callers");
         return options.Mode == LoadMode.Open
-            ? string.Create(c, $"open loop at {options.Rate:0.#} req/s (at most {(options.TargetRpc == TargetRpc.Stream ? options.Streams * options.StreamWindow : options.MaxOutstanding)} outstanding) on {options.Channels} channels")
+            ? string.Create(c, $"open loop at {options.Rate:0.#} req/s (at most {(options.TargetRpc == TargetRpc.Stream ? options.Streams * options.StreamWindow : options.MaxOutstanding)} outstanding) on {options.Channels} channels, paced by {(Pacer.IsPrecise ? "clock_nanosleep" : "a millisecond timer")}")
             : string.Create(c, $"closed loop, {shape} on {options.Channels} channels");
     }
 

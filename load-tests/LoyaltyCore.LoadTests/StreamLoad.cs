@@ -51,7 +51,8 @@ internal sealed class StreamLoad
         var sessions = _workers.Select(w => w.RunOpenAsync()).ToArray();
         try
         {
-            await DispatchAsync();
+            // Pacing blocks its own thread (see Pacer), never a pool thread the streams need.
+            await Task.Factory.StartNew(Dispatch, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
         finally
         {
@@ -65,7 +66,7 @@ internal sealed class StreamLoad
     }
 
     /// <summary>Open loop: each request at its scheduled time, to the next stream with room in its window.</summary>
-    private async Task DispatchAsync()
+    private void Dispatch()
     {
         var context = _context;
         var window = context.Window;
@@ -81,11 +82,7 @@ internal sealed class StreamLoad
                 return;
             }
 
-            if (due > Stopwatch.GetTimestamp())
-            {
-                await MeasurementWindow.DelayUntilAsync(due, cancellationToken);
-            }
-
+            Pacer.SleepUntil(due);
             var measured = window.Contains(due);
             var sent = false;
             for (var tried = 0; tried < _workers.Length && !sent; tried++)

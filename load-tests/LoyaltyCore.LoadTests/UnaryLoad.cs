@@ -86,6 +86,20 @@ internal sealed class OpenUnaryLoad
 
     public async Task RunAsync()
     {
+        // Pacing blocks its own thread (see Pacer), never a pool thread the calls' continuations need.
+        await Task.Factory.StartNew(Pace, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+        // Every call ends by its deadline, so the drain is bounded.
+        var context = _context;
+        var drainUntil = Stopwatch.GetTimestamp() + MeasurementWindow.ToTicks(context.Options.CallTimeout + TimeSpan.FromSeconds(5));
+        while (Volatile.Read(ref _outstanding) > 0 && Stopwatch.GetTimestamp() < drainUntil)
+        {
+            await Task.Delay(DrainPoll, CancellationToken.None);
+        }
+    }
+
+    private void Pace()
+    {
         var context = _context;
         var window = context.Window;
         var cancellationToken = context.CancellationToken;
@@ -100,11 +114,7 @@ internal sealed class OpenUnaryLoad
                 break;
             }
 
-            if (due > Stopwatch.GetTimestamp())
-            {
-                await MeasurementWindow.DelayUntilAsync(due, cancellationToken);
-            }
-
+            Pacer.SleepUntil(due);
             var measured = window.Contains(due);
             if (!TryRent(out var call))
             {
@@ -119,13 +129,6 @@ internal sealed class OpenUnaryLoad
             source.Next(call.Slot);
             _ = call.RunAsync(due, measured, channel);
             channel = (channel + 1) % _invoker.Channels;
-        }
-
-        // Every call ends by its deadline, so the drain is bounded.
-        var drainUntil = Stopwatch.GetTimestamp() + MeasurementWindow.ToTicks(context.Options.CallTimeout + TimeSpan.FromSeconds(5));
-        while (Volatile.Read(ref _outstanding) > 0 && Stopwatch.GetTimestamp() < drainUntil)
-        {
-            await Task.Delay(DrainPoll, CancellationToken.None);
         }
     }
 
