@@ -11,10 +11,14 @@ PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 _services_dir=""
 _services_pg_user=""
 
+# A port nothing listens on, below the kernel's ephemeral range: a port in that range may be the local end of an
+# outgoing connection (or of one in TIME_WAIT), which nothing answers on yet still makes the server's bind fail.
 _free_port() {
-  local port
+  local port low high
+  read -r low high </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
+  [ "${low:-0}" -gt 11000 ] || low=32768
   for _ in $(seq 1 200); do
-    port=$((20000 + RANDOM % 40000))
+    port=$((10000 + RANDOM % (low - 10000)))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port"
       return 0
