@@ -21,6 +21,26 @@ internal static partial class Pacer
     /// <summary>Whether waits are precise; otherwise they fall back to whole-millisecond sleeps.</summary>
     public static bool IsPrecise => Precise;
 
+    /// <summary>
+    /// An open loop's schedule at <paramref name="rate"/> requests per second from the window's start to its end:
+    /// yields each request's due time once it has come, blocking the calling thread in between.
+    /// </summary>
+    public static IEnumerable<long> Schedule(MeasurementWindow window, double rate, CancellationToken cancellationToken)
+    {
+        var interval = Stopwatch.Frequency / rate;
+        for (long n = 0; !cancellationToken.IsCancellationRequested; n++)
+        {
+            var due = window.Start + (long)(n * interval);
+            if (due >= window.StopAt)
+            {
+                yield break;
+            }
+
+            SleepUntil(due);
+            yield return due;
+        }
+    }
+
     /// <summary>Blocks the calling thread until <paramref name="timestamp"/>, never returning before it.</summary>
     public static void SleepUntil(long timestamp)
     {
@@ -52,8 +72,10 @@ internal static partial class Pacer
                 return false;
             }
 
+            // Bracketed, not compared within a tolerance: the first native call can take milliseconds to bind.
+            var after = Stopwatch.GetTimestamp();
             var monotonic = (now.Seconds * NanosecondsPerSecond) + now.Nanoseconds;
-            return monotonic >= before && monotonic - before < NanosecondsPerSecond / 1000;
+            return monotonic >= before && monotonic <= after;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {

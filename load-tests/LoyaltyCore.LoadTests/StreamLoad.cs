@@ -70,19 +70,10 @@ internal sealed class StreamLoad
     {
         var context = _context;
         var window = context.Window;
-        var cancellationToken = context.CancellationToken;
         var source = new TrafficSource(context.Profile, 0);
-        var interval = Stopwatch.Frequency / context.Options.Rate;
         var next = 0;
-        for (long n = 0; !cancellationToken.IsCancellationRequested; n++)
+        foreach (var due in Pacer.Schedule(window, context.Options.Rate, context.CancellationToken))
         {
-            var due = window.Start + (long)(n * interval);
-            if (due >= window.StopAt)
-            {
-                return;
-            }
-
-            Pacer.SleepUntil(due);
             var measured = window.Contains(due);
             var sent = false;
             for (var tried = 0; tried < _workers.Length && !sent; tried++)

@@ -102,19 +102,10 @@ internal sealed class OpenUnaryLoad
     {
         var context = _context;
         var window = context.Window;
-        var cancellationToken = context.CancellationToken;
         var source = new TrafficSource(context.Profile, 0);
-        var interval = Stopwatch.Frequency / context.Options.Rate;
         var channel = 0;
-        for (long n = 0; !cancellationToken.IsCancellationRequested; n++)
+        foreach (var due in Pacer.Schedule(window, context.Options.Rate, context.CancellationToken))
         {
-            var due = window.Start + (long)(n * interval);
-            if (due >= window.StopAt)
-            {
-                break;
-            }
-
-            Pacer.SleepUntil(due);
             var measured = window.Contains(due);
             if (!TryRent(out var call))
             {
