@@ -10,10 +10,12 @@ public sealed class ServerOptions
     [Required]
     public string BindAddress { get; set; } = "127.0.0.1";
 
-    [Range(1, 65535)]
+    /// <summary>0 binds a free port the kernel picks (tests, side-by-side instances).</summary>
+    [Range(0, 65535)]
     public int GrpcPort { get; set; } = 5000;
 
-    [Range(1, 65535)]
+    /// <summary>0 binds a free port the kernel picks.</summary>
+    [Range(0, 65535)]
     public int MetricsPort { get; set; } = 9464;
 
     /// <summary>Larger requests are refused with RESOURCE_EXHAUSTED before they are parsed.</summary>

@@ -1,3 +1,4 @@
+using LoyaltyCore.Server.Transactions;
 using LoyaltyCore.Server.Configuration;
 using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Server.Ledger;
@@ -14,7 +15,6 @@ public static partial class LoyaltyCoreApplicationExtensions
     public static WebApplication MapLoyaltyCore(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        var server = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value;
 
         app.UseAuthentication();
         app.UseAuthorization();
@@ -27,8 +27,20 @@ public static partial class LoyaltyCoreApplicationExtensions
         }
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
-        app.MapMetrics().RequireHost($"*:{server.MetricsPort}");
+        // The metrics listener is the only one that speaks HTTP/1.1 (gRPC's is HTTP/2 only), so the protocol tells
+        // which listener a request came in on, whatever port either was bound to.
+        app.MapMetrics().Add(endpoint =>
+        {
+            var scrape = endpoint.RequestDelegate!;
+            endpoint.RequestDelegate = context => HttpProtocol.IsHttp2(context.Request.Protocol) ? NotFound(context) : scrape(context);
+        });
         return app;
+    }
+
+    private static Task NotFound(HttpContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status404NotFound;
+        return Task.CompletedTask;
     }
 
     /// <summary>

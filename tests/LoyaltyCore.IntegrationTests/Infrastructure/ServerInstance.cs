@@ -1,10 +1,11 @@
-using System.Net;
-using System.Net.Sockets;
 using Grpc.Core;
 using Grpc.Net.Client;
 using LoyaltyCore.Contracts.V1;
 using LoyaltyCore.Server.Hosting;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -56,13 +57,13 @@ public sealed class ServerInstance : IAsyncDisposable
     /// <param name="ownLedger">A database of its own: for tests that publish programs, which are global to a ledger.</param>
     public static async Task<ServerInstance> StartAsync(Action<Dictionary<string, string?>>? configure = null, bool ownLedger = false)
     {
-        var grpcPort = FreePort();
-        var metricsPort = FreePort();
+        // Port 0: the listeners bind a port the kernel picks, read back once started, so no other process can take it
+        // between a probe and the bind.
         var settings = new Dictionary<string, string?>
         {
             ["Server:BindAddress"] = "127.0.0.1",
-            ["Server:GrpcPort"] = grpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Server:MetricsPort"] = metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Server:GrpcPort"] = "0",
+            ["Server:MetricsPort"] = "0",
             ["HotState:Redis"] = TestEnvironment.Redis,
             // Short enough that a test can place a purchase before it and exercise the ledger fallback.
             ["HotState:ReplayWindow"] = "01:00:00",
@@ -89,6 +90,7 @@ public sealed class ServerInstance : IAsyncDisposable
         app.MapLoyaltyCore();
         await app.InitializeLoyaltyCoreAsync();
         await app.StartAsync();
+        var (grpcPort, metricsPort) = await BoundPortsAsync(app);
         return new ServerInstance(app, grpcPort, metricsPort, settings["Ledger:ConnectionString"]!);
     }
 
@@ -128,10 +130,30 @@ public sealed class ServerInstance : IAsyncDisposable
         await _app.DisposeAsync();
     }
 
-    private static int FreePort()
+    /// <summary>The two ports the server bound: the one that answers an HTTP/1.1 scrape is the metrics listener.</summary>
+    private static async Task<(int Grpc, int Metrics)> BoundPortsAsync(WebApplication app)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var ports = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses
+            .Select(address => new Uri(address).Port)
+            .ToList();
+        Assert.Equal(2, ports.Count);
+        using var http = new HttpClient();
+        foreach (var port in ports)
+        {
+            try
+            {
+                using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/metrics"));
+                if (response.IsSuccessStatusCode)
+                {
+                    return (ports.Single(p => p != port), port);
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // The gRPC listener speaks HTTP/2 only and drops an HTTP/1.1 request.
+            }
+        }
+
+        throw new InvalidOperationException("Neither bound port serves metrics.");
     }
 }
