@@ -1,3 +1,4 @@
+using LoyaltyCore.Server.Transactions;
 using LoyaltyCore.Server.Configuration;
 using LoyaltyCore.Server.Api;
 using LoyaltyCore.Server.HotState;
@@ -38,6 +39,7 @@ public static class LoyaltyCoreServiceCollectionExtensions
         LoyaltyMetrics.ConfigureExports();
         services.AddSingleton<LoyaltyMetrics>();
         services.AddSingleton<ProgramProvider>();
+        services.AddSingleton<BudgetStore>();
         services.AddSingleton<CampaignBudgets>();
         services.AddHostedService<ProgramWatcher>();
         services.AddSingleton<RedisConnection>();
@@ -53,7 +55,7 @@ public static class LoyaltyCoreServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<PendingRecoveryService>());
         services.AddSingleton<MemberLocks>();
         services.AddSingleton<Admission>();
-        services.AddSingleton<TransactionProcessor>();
+        services.AddSingleton<TransactionPipeline>();
 
         services.AddSingleton<ApiKeyDirectory>();
         services.AddAuthentication(ApiKeyAuthenticationOptions.Scheme)

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Reflection;
 using LoyaltyCore.Engine.Scoring;
 using LoyaltyCore.Server.Configuration;
-using LoyaltyCore.Server.Ledger.Contracts;
 using LoyaltyCore.Server.Observability;
 using Microsoft.Extensions.Options;
 using Prometheus;
@@ -175,26 +174,15 @@ internal sealed class HotStateStore
         await _redis.Database.HashDeleteAsync(tag + ":p", transactionId);
     }
 
-    /// <summary>Drops the pending copies of entries the ledger now holds. Fire-and-forget: a leftover is recovered harmlessly.</summary>
-    public void AcknowledgeCommitted(IReadOnlyList<LedgerEntry> entries)
-    {
-        var database = _redis.Database;
-        foreach (var entry in entries)
-        {
-            _ = database.HashDeleteAsync(HashTag(entry.MemberId) + ":p", entry.TransactionId, CommandFlags.FireAndForget);
-        }
-    }
+    /// <summary>Drops the pending copy of an entry the ledger now holds. Fire-and-forget: a leftover is recovered harmlessly.</summary>
+    public void AcknowledgeCommitted(string memberId, string transactionId) =>
+        _ = _redis.Database.HashDeleteAsync(HashTag(memberId) + ":p", transactionId, CommandFlags.FireAndForget);
 
-    public async Task<IReadOnlyList<LedgerEntry>> ReadPendingAsync(string memberId)
+    /// <summary>The pending copies of the member's entries, as the apply stored them (serialized ledger entries).</summary>
+    public async Task<IReadOnlyList<byte[]>> ReadPendingAsync(string memberId)
     {
         var fields = await _redis.Database.HashGetAllAsync(HashTag(memberId) + ":p");
-        var entries = new List<LedgerEntry>(fields.Length);
-        foreach (var field in fields)
-        {
-            entries.Add(LedgerEntry.Parser.ParseFrom((byte[])field.Value!));
-        }
-
-        return entries;
+        return fields.Select(field => (byte[])field.Value!).ToList();
     }
 
     /// <summary>Members with entries still waiting for their ledger commit, across every primary.</summary>

@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using Dapper;
 using LoyaltyCore.Server.Configuration;
-using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Server.Ledger.Contracts;
 using LoyaltyCore.Server.Observability;
 using Microsoft.Extensions.Options;
@@ -37,15 +36,13 @@ internal sealed partial class LedgerWriter : BackgroundService
 
     private readonly Channel<PendingAppend> _queue;
     private readonly LedgerDatabase _database;
-    private readonly HotStateStore _hotState;
     private readonly LoyaltyMetrics _metrics;
     private readonly ILogger<LedgerWriter> _logger;
     private readonly LedgerOptions _options;
 
-    public LedgerWriter(LedgerDatabase database, HotStateStore hotState, LoyaltyMetrics metrics, IOptions<LedgerOptions> options, ILogger<LedgerWriter> logger)
+    public LedgerWriter(LedgerDatabase database, LoyaltyMetrics metrics, IOptions<LedgerOptions> options, ILogger<LedgerWriter> logger)
     {
         _database = database;
-        _hotState = hotState;
         _metrics = metrics;
         _logger = logger;
         _options = options.Value;
@@ -112,7 +109,7 @@ internal sealed partial class LedgerWriter : BackgroundService
             try
             {
                 var conflicts = await CommitAsync(entries);
-                Complete(batch, entries, conflicts);
+                Complete(batch, conflicts);
             }
             catch (Exception ex) when (batch.Count > 1)
             {
@@ -136,7 +133,7 @@ internal sealed partial class LedgerWriter : BackgroundService
         try
         {
             var conflicts = await CommitAsync(single);
-            Complete([pending], single, conflicts);
+            Complete([pending], conflicts);
         }
         catch (Exception ex)
         {
@@ -210,9 +207,8 @@ internal sealed partial class LedgerWriter : BackgroundService
         return conflicts;
     }
 
-    private void Complete(List<PendingAppend> batch, List<LedgerEntry> entries, HashSet<LedgerEntry>? conflicts)
+    private static void Complete(List<PendingAppend> batch, HashSet<LedgerEntry>? conflicts)
     {
-        _hotState.AcknowledgeCommitted(conflicts is null ? entries : entries.Where(e => !conflicts.Contains(e)).ToList());
         var settled = new PendingAppend[batch.Count];
         for (var i = 0; i < settled.Length; i++)
         {

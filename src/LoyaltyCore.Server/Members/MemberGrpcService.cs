@@ -1,3 +1,5 @@
+using LoyaltyCore.Server.Transactions.Intents;
+using LoyaltyCore.Server.Transactions;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using LoyaltyCore.Contracts.V1;
@@ -17,7 +19,7 @@ namespace LoyaltyCore.Server.Members;
 [Authorize(Roles = ClientRoles.Pos)]
 internal sealed class MemberGrpcService(
     MemberDirectory members,
-    TransactionProcessor processor,
+    TransactionPipeline processor,
     ProgramProvider programs,
     IOptions<ScoringOptions> scoring,
     IOptions<HotStateOptions> hotState,

@@ -1,3 +1,4 @@
+using LoyaltyCore.Server.Transactions;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using LoyaltyCore.Contracts.V1;

@@ -1,3 +1,4 @@
+using LoyaltyCore.Server.Transactions;
 using LoyaltyCore.Engine.Programs;
 using LoyaltyCore.Server.Configuration;
 using LoyaltyCore.Server.HotState;

@@ -1,3 +1,5 @@
+using LoyaltyCore.Server.Transactions.Intents;
+using LoyaltyCore.Server.Transactions;
 using System.Threading.Channels;
 using Grpc.Core;
 using LoyaltyCore.Contracts.V1;
@@ -13,7 +15,7 @@ namespace LoyaltyCore.Server.Scoring;
 
 [Authorize(Roles = ClientRoles.Pos)]
 internal sealed partial class ScoringGrpcService(
-    TransactionProcessor processor,
+    TransactionPipeline processor,
     ProgramProvider programs,
     Admission admission,
     IOptions<ScoringOptions> scoring,

@@ -3,7 +3,7 @@ using LoyaltyCore.Server.Api;
 using LoyaltyCore.Server.Configuration;
 using Microsoft.Extensions.Options;
 
-namespace LoyaltyCore.Server.Scoring;
+namespace LoyaltyCore.Server.Transactions;
 
 /// <summary>
 /// Bounds the transactions in flight. Past the bound a call is refused at once with RESOURCE_EXHAUSTED, before it

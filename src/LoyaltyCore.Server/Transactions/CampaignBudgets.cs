@@ -1,24 +1,18 @@
 using LoyaltyCore.Engine.Programs;
 using LoyaltyCore.Engine.Rules;
-using LoyaltyCore.Server.Configuration;
+using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Server.Ledger;
 using LoyaltyCore.Server.Observability;
-using Microsoft.Extensions.Options;
-using StackExchange.Redis;
 
-namespace LoyaltyCore.Server.HotState;
+namespace LoyaltyCore.Server.Transactions;
 
 /// <summary>
-/// Campaign budgets in Redis, one key per campaign (its own hash tag: a budget is shared by all members). Points are
-/// drawn before the member's state is changed and given back if that change does not happen, so concurrent
-/// purchases can never draw more than the budget; a crash between the two can only leave points unspent.
+/// Campaign budgets: points are drawn in Redis before the member's state is changed and given back if that change
+/// does not happen, so concurrent purchases can never draw more than the budget; a crash between the two can only
+/// leave points unspent. Whenever Redis lost a budget, it is set up again from what the ledger says was drawn.
 /// </summary>
-internal sealed class CampaignBudgets(RedisConnection redis, LedgerStore ledger, IOptions<HotStateOptions> options, LoyaltyMetrics metrics)
+internal sealed class CampaignBudgets(BudgetStore store, LedgerStore ledger, LoyaltyMetrics metrics)
 {
-    private static readonly string InitScript = HotStateStore.ReadScript("budget_init.lua");
-    private static readonly string DrawScript = HotStateStore.ReadScript("budget_draw.lua");
-    private readonly string _prefix = options.Value.KeyPrefix;
-
     /// <summary>Creates the budgets of a newly activated program, or resizes them when the new version changed them.</summary>
     public async Task InitializeAsync(LoyaltyProgram program, CancellationToken cancellationToken)
     {
@@ -33,12 +27,15 @@ internal sealed class CampaignBudgets(RedisConnection redis, LedgerStore ledger,
     {
         for (var attempt = 0; ; attempt++)
         {
-            var reply = (RedisResult[])(await redis.Database.ScriptEvaluateAsync(DrawScript, [Remaining(campaign.Id)], [points]))!;
-            var granted = (long)reply[0];
-            if (granted >= 0 || attempt > 0)
+            if (await store.DrawAsync(campaign.Id, points) is { } drawn)
             {
-                metrics.CampaignBudgetRemaining.WithLabels(campaign.Id).Set(Math.Max(0, (long)reply[1]));
-                return Math.Max(0, granted);
+                metrics.CampaignBudgetRemaining.WithLabels(campaign.Id).Set(Math.Max(0, drawn.Remaining));
+                return Math.Max(0, drawn.Granted);
+            }
+
+            if (attempt > 0)
+            {
+                return 0;
             }
 
             // Redis lost the budget (restart, flush): set it up again from what the ledger says was drawn.
@@ -46,24 +43,11 @@ internal sealed class CampaignBudgets(RedisConnection redis, LedgerStore ledger,
         }
     }
 
-    private async Task InitializeAsync(Campaign campaign, CancellationToken cancellationToken)
-    {
-        if (campaign.Budget is not { } budget)
-        {
-            return;
-        }
-
-        var drawn = await ledger.CampaignDrawnAsync(campaign.Id, cancellationToken);
-        var remaining = (long)await redis.Database.ScriptEvaluateAsync(InitScript, [Remaining(campaign.Id), Total(campaign.Id)], [budget, drawn]);
-        metrics.CampaignBudgetRemaining.WithLabels(campaign.Id).Set(remaining);
-    }
-
     public async Task ReturnAsync(string campaignId, long points)
     {
         if (points > 0)
         {
-            var remaining = await redis.Database.StringIncrementAsync(Remaining(campaignId), points);
-            metrics.CampaignBudgetRemaining.WithLabels(campaignId).Set(remaining);
+            metrics.CampaignBudgetRemaining.WithLabels(campaignId).Set(await store.GiveBackAsync(campaignId, points));
         }
     }
 
@@ -75,17 +59,23 @@ internal sealed class CampaignBudgets(RedisConnection redis, LedgerStore ledger,
             return null;
         }
 
-        var value = await redis.Database.StringGetAsync(Remaining(campaign.Id));
-        if (value.IsNull)
+        if (await store.RemainingAsync(campaign.Id) is { } remaining)
         {
-            await InitializeAsync(campaign, CancellationToken.None);
-            value = await redis.Database.StringGetAsync(Remaining(campaign.Id));
+            return remaining;
         }
 
-        return (long)value;
+        await InitializeAsync(campaign, CancellationToken.None);
+        return await store.RemainingAsync(campaign.Id) ?? 0;
     }
 
-    private RedisKey Remaining(string campaignId) => $"{_prefix}:{{c:{campaignId}}}:r";
+    private async Task InitializeAsync(Campaign campaign, CancellationToken cancellationToken)
+    {
+        if (campaign.Budget is not { } budget)
+        {
+            return;
+        }
 
-    private RedisKey Total(string campaignId) => $"{_prefix}:{{c:{campaignId}}}:t";
+        var drawn = await ledger.CampaignDrawnAsync(campaign.Id, cancellationToken);
+        metrics.CampaignBudgetRemaining.WithLabels(campaign.Id).Set(await store.InitializeAsync(campaign.Id, budget, drawn));
+    }
 }

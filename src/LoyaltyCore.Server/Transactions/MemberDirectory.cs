@@ -6,7 +6,7 @@ using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Server.Ledger;
 using LoyaltyCore.Server.Observability;
 
-namespace LoyaltyCore.Server.Members;
+namespace LoyaltyCore.Server.Transactions;
 
 /// <summary>
 /// Members: enrolment in the ledger, and loading (or rebuilding) their hot state from it whenever Redis does not
@@ -130,13 +130,24 @@ internal sealed partial class MemberDirectory(
         await RebuildAsync(memberId, program, CancellationToken.None);
     }
 
+    /// <summary>
+    /// Commits an entry Redis applied and keeps a pending copy of, then drops that copy. Completes once the row is
+    /// durable (or was already in the ledger).
+    /// </summary>
+    /// <exception cref="LedgerConflictException">The ledger holds another transaction under this id.</exception>
+    public async Task CommitAsync(LedgerEntry entry)
+    {
+        await writer.AppendAsync(entry);
+        hotState.AcknowledgeCommitted(entry.MemberId, entry.TransactionId);
+    }
+
     /// <summary>Commits entries that Redis applied but whose request never saw a commit (crash, ledger outage).</summary>
     /// <param name="minimumAge">Leaves alone entries younger than this: their own request is most likely committing them.</param>
     /// <returns>The entries committed.</returns>
     public async Task<IReadOnlyList<LedgerEntry>> RecoverPendingAsync(string memberId, TimeSpan minimumAge)
     {
         var cutoff = (time.GetUtcNow() - minimumAge).ToUnixTimeMilliseconds();
-        var entries = await hotState.ReadPendingAsync(memberId);
+        var entries = (await hotState.ReadPendingAsync(memberId)).Select(LedgerEntry.Parser.ParseFrom);
         var stale = entries.Where(e => e.RecordedAtUnixMs <= cutoff).ToList();
         if (stale.Count == 0)
         {
@@ -148,7 +159,7 @@ internal sealed partial class MemberDirectory(
         {
             try
             {
-                await writer.AppendAsync(entry);
+                await CommitAsync(entry);
                 committed.Add(entry);
             }
             catch (LedgerConflictException)

@@ -1,4 +1,4 @@
-namespace LoyaltyCore.Server.Scoring;
+namespace LoyaltyCore.Server.Transactions;
 
 /// <summary>
 /// Serialises one member's transactions within this process, so concurrent calls for a hot member queue up

@@ -4,7 +4,7 @@ using LoyaltyCore.Server.Programs;
 using LoyaltyCore.Server.Scoring;
 using Microsoft.Extensions.Options;
 
-namespace LoyaltyCore.Server.Members;
+namespace LoyaltyCore.Server.Transactions;
 
 /// <summary>
 /// Periodically commits ledger entries that Redis applied but no request saw committed: the process died between
@@ -13,7 +13,7 @@ namespace LoyaltyCore.Server.Members;
 internal sealed partial class PendingRecoveryService(
     HotStateStore hotState,
     MemberDirectory members,
-    TransactionProcessor processor,
+    TransactionPipeline processor,
     ProgramProvider programs,
     IOptions<HotStateOptions> options,
     ILogger<PendingRecoveryService> logger) : BackgroundService

@@ -6,7 +6,7 @@ using LoyaltyCore.Engine.Scoring;
 using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Server.Ledger.Contracts;
 
-namespace LoyaltyCore.Server.Scoring;
+namespace LoyaltyCore.Server.Transactions;
 
 /// <summary>The changes one transaction makes to a member, prepared against a snapshot of their state.</summary>
 internal sealed record PreparedTransaction<TResponse>(

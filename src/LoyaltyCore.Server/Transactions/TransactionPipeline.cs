@@ -1,3 +1,4 @@
+using LoyaltyCore.Server.Transactions.Intents;
 using Google.Protobuf;
 using Grpc.Core;
 using LoyaltyCore.Engine.Programs;
@@ -8,24 +9,23 @@ using LoyaltyCore.Server.Ledger.Contracts;
 using LoyaltyCore.Server.Members;
 using LoyaltyCore.Server.Observability;
 
-namespace LoyaltyCore.Server.Scoring;
+namespace LoyaltyCore.Server.Transactions;
 
 /// <summary>
 /// Drives one transaction to a durable answer:
 /// evaluate against the member's last known state, apply atomically in Redis (one Lua call that also detects
 /// retries, stale snapshots and overdrafts), then wait for the ledger commit before answering.
 /// </summary>
-internal sealed partial class TransactionProcessor(
+internal sealed partial class TransactionPipeline(
     HotStateStore hotState,
     SnapshotCache snapshots,
-    LedgerWriter writer,
     LedgerStore ledger,
     MemberDirectory members,
     MemberLocks locks,
     CampaignBudgets budgets,
     TimeProvider time,
     LoyaltyMetrics metrics,
-    ILogger<TransactionProcessor> logger)
+    ILogger<TransactionPipeline> logger)
 {
     // Each retry follows a state change by another server on the same member; past this many, back off to the client.
     private const int MaxAttempts = 16;
@@ -50,7 +50,7 @@ internal sealed partial class TransactionProcessor(
         {
             try
             {
-                await writer.AppendAsync(entry);
+                await members.CommitAsync(entry);
             }
             catch (LedgerConflictException)
             {

@@ -1,3 +1,5 @@
+using LoyaltyCore.Server.Api;
+using LoyaltyCore.Server.Transactions;
 using System.Globalization;
 using Google.Protobuf;
 using LoyaltyCore.Contracts.V1;
@@ -8,7 +10,7 @@ using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Server.Ledger.Contracts;
 using LoyaltyCore.Server.Observability;
 
-namespace LoyaltyCore.Server.Scoring;
+namespace LoyaltyCore.Server.Transactions.Intents;
 
 internal sealed class ScoreIntent(ScoreRequest request, Basket basket, LoyaltyProgram program, LoyaltyMetrics metrics)
     : TransactionIntent<ScoreResponse>(request.TransactionId, request.MemberId, basket.OccurredAt.ToUnixTimeMilliseconds(), program, EntryKind.Earn, request)
@@ -114,64 +116,5 @@ internal sealed class ScoreIntent(ScoreRequest request, Basket basket, LoyaltyPr
                 metrics.ReferralsRewarded.Inc();
             }
         }
-    }
-}
-
-internal sealed class RedeemIntent(RedeemRequest request, LoyaltyProgram program, LoyaltyMetrics metrics)
-    : TransactionIntent<RedeemResponse>(request.TransactionId, request.MemberId, request.OccurredAt.ToDateTimeOffset().ToUnixTimeMilliseconds(), program, EntryKind.Redeem, request)
-{
-    public override MessageParser<RedeemResponse> Parser => RedeemResponse.Parser;
-
-    public override PreparedTransaction<RedeemResponse> Prepare(MemberSnapshot snapshot, long recordedAtMs, IReadOnlyDictionary<string, long>? budgetLimits)
-    {
-        // A snapshot balance that looks too low may be stale: the script has the final word on overdraft.
-        var balance = snapshot.State.Balance - request.Points;
-        var tier = Program.TierPolicy.Current(snapshot.State, Program.Calendar.LocalTime(DateTimeOffset.FromUnixTimeMilliseconds(OccurredAtMs))).Tier.Id;
-        var response = new RedeemResponse
-        {
-            TransactionId = request.TransactionId,
-            PointsRedeemed = request.Points,
-            Balance = balance,
-            Tier = tier,
-            ProgramVersion = Program.Version,
-        };
-        var entry = NewEntry(-request.Points, recordedAtMs, tier, balance);
-        entry.StoreId = request.StoreId;
-        entry.Channel = (int)request.Channel;
-        return Complete(response, entry, -request.Points);
-    }
-
-    public override void MarkReplayed(RedeemResponse response) => response.Replayed = true;
-
-    public override void Observe(PreparedTransaction<RedeemResponse> prepared) =>
-        metrics.PointsRedeemed.WithLabels(ChannelLabels.Of(request.Channel), prepared.Response.Tier).Inc(request.Points);
-}
-
-internal static class ChannelLabels
-{
-    private static readonly string[] Labels = ["unspecified", "store", "web", "mobile_app", "partner", "call_center"];
-
-    public static string Of(LoyaltyCore.Contracts.V1.Channel channel) =>
-        (uint)channel < (uint)Labels.Length ? Labels[(int)channel] : "unknown";
-}
-
-internal static class Progress
-{
-    public static LoyaltyCore.Contracts.V1.TierProgress? ToMessage(LoyaltyProgram program, Engine.Tiers.TierProgress? progress)
-    {
-        if (progress is not { } p)
-        {
-            return null;
-        }
-
-        var spend = program.TierPolicy.Metric == QualificationMetric.Spend;
-        return new LoyaltyCore.Contracts.V1.TierProgress
-        {
-            NextTier = p.NextTier.Id,
-            Metric = spend ? "spend" : "points",
-            QualifyingValue = p.QualifyingValue,
-            Remaining = p.Remaining,
-            SpendToNextTierMinor = spend ? p.Remaining : 0,
-        };
     }
 }
