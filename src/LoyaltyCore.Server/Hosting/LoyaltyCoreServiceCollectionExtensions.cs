@@ -55,6 +55,7 @@ public static class LoyaltyCoreServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<PendingRecoveryService>());
         services.AddSingleton<MemberLocks>();
         services.AddSingleton<Admission>();
+        services.AddSingleton<PipelineProbes>();
         services.AddSingleton<TransactionPipeline>();
 
         services.AddSingleton<ApiKeyDirectory>();

@@ -23,6 +23,7 @@ internal sealed partial class TransactionPipeline(
     MemberDirectory members,
     MemberLocks locks,
     CampaignBudgets budgets,
+    PipelineProbes probes,
     TimeProvider time,
     LoyaltyMetrics metrics,
     ILogger<TransactionPipeline> logger)
@@ -33,6 +34,33 @@ internal sealed partial class TransactionPipeline(
     public async Task<TResponse> ProcessAsync<TResponse>(TransactionIntent<TResponse> intent, CancellationToken cancellationToken)
         where TResponse : class, IMessage<TResponse>
     {
+        if (probes.Finished is not { } finished)
+        {
+            return await RunAsync(intent, cancellationToken);
+        }
+
+        try
+        {
+            var response = await RunAsync(intent, cancellationToken);
+            finished(intent.TransactionId, null);
+            return response;
+        }
+        catch (Exception ex)
+        {
+            finished(intent.TransactionId, ex);
+            throw;
+        }
+    }
+
+    private async Task<TResponse> RunAsync<TResponse>(TransactionIntent<TResponse> intent, CancellationToken cancellationToken)
+        where TResponse : class, IMessage<TResponse>
+    {
+        probes.Accepted?.Invoke(intent.MemberId, intent.TransactionId);
+        if (probes.BeforeApply is { } beforeApply)
+        {
+            await beforeApply(intent.TransactionId, cancellationToken);
+        }
+
         var stripe = locks.For(intent.MemberId);
         await stripe.WaitAsync(cancellationToken);
         Decision<TResponse> decision;
@@ -48,6 +76,11 @@ internal sealed partial class TransactionPipeline(
         // Past the decision nothing is cancelled: the answer waits for its ledger row, whatever the client does.
         if (decision.EntryToCommit is { } entry)
         {
+            if (probes.BeforeCommit is { } beforeCommit)
+            {
+                await beforeCommit(intent.TransactionId, cancellationToken);
+            }
+
             try
             {
                 await members.CommitAsync(entry);
