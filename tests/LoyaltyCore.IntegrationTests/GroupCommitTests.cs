@@ -45,13 +45,16 @@ public sealed class GroupCommitTests
 [Collection(nameof(GroupCommitTests))]
 public sealed class SnapshotTests
 {
+    private const string Conflicts = "loyalty_hot_state_conflicts_total";
+    private const string ApplyCalls = "loyalty_redis_script_duration_seconds_count{script=\"apply\"}";
+
     [Fact]
-    public async Task A_warm_member_is_scored_without_redoing_the_evaluation()
+    public async Task A_warm_member_is_scored_with_one_script_call_and_no_conflict()
     {
         var server = await ServerInstance.Shared;
         var memberId = await IdempotencyTests.EnrolledMemberAsync(server);
         await server.Scoring.ScoreAsync(Requests.Score(memberId));
-        var before = GroupCommitTests.MetricValue(await server.ScrapeMetricsAsync(), "loyalty_hot_state_conflicts_total");
+        var before = await MetricSamples.ScrapeAsync(server);
 
         for (var i = 0; i < 20; i++)
         {
@@ -59,6 +62,28 @@ public sealed class SnapshotTests
         }
 
         // Each call's snapshot is the state its predecessor left: no version mismatch, one Redis round trip.
-        Assert.Equal(before, GroupCommitTests.MetricValue(await server.ScrapeMetricsAsync(), "loyalty_hot_state_conflicts_total"));
+        var after = await MetricSamples.ScrapeAsync(server);
+        Assert.Equal(0, after.Since(before, Conflicts));
+        Assert.Equal(20, after.Since(before, ApplyCalls));
+    }
+
+    [Fact]
+    public async Task A_state_changed_behind_the_snapshot_is_detected_as_a_conflict_and_evaluated_again()
+    {
+        var server = await ServerInstance.Shared;
+        var memberId = await IdempotencyTests.EnrolledMemberAsync(server);
+        await server.Scoring.ScoreAsync(Requests.Score(memberId));
+        // Another server's write, as far as this one can tell: the version and balance moved under its snapshot.
+        await HotState.Database.HashIncrementAsync($"lc:{{m:{memberId}}}:s", "v", 1);
+        await HotState.Database.HashIncrementAsync($"lc:{{m:{memberId}}}:s", "b", 1_000);
+        var before = await MetricSamples.ScrapeAsync(server);
+
+        var response = await server.Scoring.ScoreAsync(Requests.Score(memberId));
+
+        var after = await MetricSamples.ScrapeAsync(server);
+        Assert.Equal(1, after.Since(before, Conflicts));
+        Assert.Equal(2, after.Since(before, ApplyCalls));
+        // Evaluated again on the state it found, not the stale snapshot.
+        Assert.Equal(45 + 1_000 + 45, response.Balance);
     }
 }
