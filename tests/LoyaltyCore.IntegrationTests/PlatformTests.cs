@@ -83,29 +83,6 @@ public sealed class PlatformTests
     }
 
     [Fact]
-    public async Task Metrics_expose_latency_by_method_and_code_and_kpis_by_channel_and_tier()
-    {
-        var server = await ServerInstance.Shared;
-        var memberId = await IdempotencyTests.EnrolledMemberAsync(server);
-        await server.Scoring.ScoreAsync(Requests.Score(memberId));
-        await server.Scoring.RedeemAsync(Requests.Redeem(memberId, 5));
-        await Assert.ThrowsAsync<RpcException>(() => server.Scoring.ScoreAsync(Requests.Score(Ids.Member())).ResponseAsync);
-
-        var metrics = await server.ScrapeMetricsAsync();
-
-        Assert.Contains("loyalty_grpc_request_duration_seconds_bucket{method=\"/loyalty.v1.ScoringService/Score\",code=\"OK\"", metrics, StringComparison.Ordinal);
-        Assert.Contains("loyalty_grpc_request_duration_seconds_count{method=\"/loyalty.v1.ScoringService/Score\",code=\"NotFound\"}", metrics, StringComparison.Ordinal);
-        Assert.Contains("loyalty_transactions_scored_total{channel=\"store\",tier=\"member\"}", metrics, StringComparison.Ordinal);
-        Assert.Contains("loyalty_points_issued_total{channel=\"store\",tier=\"member\"}", metrics, StringComparison.Ordinal);
-        Assert.Contains("loyalty_points_redeemed_total{channel=\"store\",tier=\"member\"}", metrics, StringComparison.Ordinal);
-        Assert.Contains("loyalty_redis_script_duration_seconds_count{script=\"apply\"}", metrics, StringComparison.Ordinal);
-        Assert.Contains("loyalty_ledger_commit_duration_seconds_count", metrics, StringComparison.Ordinal);
-        // Other servers of this test process activate their own programs in the same metrics registry: presence only.
-        Assert.Contains("loyalty_program_info{program=\"sample\",version=\"2026.11.1\"}", metrics, StringComparison.Ordinal);
-        Assert.DoesNotContain(memberId, metrics, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task The_metrics_port_does_not_serve_grpc_and_the_grpc_port_does_not_serve_metrics()
     {
         var server = await ServerInstance.Shared;
@@ -116,5 +93,52 @@ public sealed class PlatformTests
         using var http2 = new HttpClient { DefaultRequestVersion = System.Net.HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
         using var onGrpcPort = await http2.GetAsync(new Uri($"http://127.0.0.1:{server.GrpcPort}/metrics"));
         Assert.Equal(System.Net.HttpStatusCode.NotFound, onGrpcPort.StatusCode);
+    }
+}
+
+/// <summary>Runs alone, so the counters it reads move only with its own calls (the registry is per process).</summary>
+[Collection(nameof(GroupCommitTests))]
+public sealed class MetricsTests
+{
+    [Fact]
+    public async Task Each_call_moves_latency_by_method_and_code_and_the_kpis_by_channel_and_tier_by_exactly_its_own_amounts()
+    {
+        var server = await ServerInstance.Shared;
+        var memberId = await IdempotencyTests.EnrolledMemberAsync(server);
+        var before = await MetricSamples.ScrapeAsync(server);
+
+        var request = Requests.Score(memberId);
+        var score = await server.Scoring.ScoreAsync(request);
+        await server.Scoring.RedeemAsync(Requests.Redeem(memberId, 5));
+        await RpcAssert.FailsWith(StatusCode.NotFound, () => server.Scoring.ScoreAsync(Requests.Score(Ids.Member())).ResponseAsync);
+        Assert.True((await server.Scoring.ScoreAsync(request)).Replayed);
+        using (var stream = server.Scoring.ScoreStream())
+        {
+            await stream.RequestStream.WriteAsync(Requests.Score(memberId));
+            await stream.RequestStream.CompleteAsync();
+            Assert.True(await stream.ResponseStream.MoveNext());
+            Assert.False(await stream.ResponseStream.MoveNext());
+        }
+
+        var after = await MetricSamples.ScrapeAsync(server);
+        Assert.Equal(45, score.PointsEarned);
+        Assert.Equal(2, after.Since(before, "loyalty_grpc_request_duration_seconds_count{method=\"/loyalty.v1.ScoringService/Score\",code=\"OK\"}"));
+        Assert.Equal(1, after.Since(before, "loyalty_grpc_request_duration_seconds_count{method=\"/loyalty.v1.ScoringService/Score\",code=\"NotFound\"}"));
+        Assert.Equal(1, after.Since(before, "loyalty_grpc_request_duration_seconds_count{method=\"/loyalty.v1.ScoringService/Redeem\",code=\"OK\"}"));
+        Assert.Equal(1, after.Since(before, "loyalty_grpc_request_duration_seconds_count{method=\"/loyalty.v1.ScoringService/ScoreStream\",code=\"OK\"}"));
+        // The replay is not scored again; the streamed purchase is.
+        Assert.Equal(2, after.Since(before, "loyalty_transactions_scored_total{channel=\"store\",tier=\"member\"}"));
+        Assert.Equal(90, after.Since(before, "loyalty_points_issued_total{channel=\"store\",tier=\"member\"}"));
+        Assert.Equal(5, after.Since(before, "loyalty_points_redeemed_total{channel=\"store\",tier=\"member\"}"));
+        Assert.Equal(2 * 4_520, after.Since(before, "loyalty_spend_minor_units_total{channel=\"store\"}"));
+        Assert.Equal(1, after.Since(before, "loyalty_transaction_replays_total{source=\"hot_state\"}"));
+        Assert.Equal(3, after.Since(before, "loyalty_ledger_rows_per_commit_sum"));
+        // One commit each for the scores and the redemption; the replay may recommit a pending copy not yet dropped.
+        Assert.True(after.Since(before, "loyalty_ledger_commit_duration_seconds_count") is >= 3 and <= 4);
+        Assert.True(after.Since(before, "loyalty_redis_script_duration_seconds_count{script=\"apply\"}") >= 5);
+        var exposition = await server.ScrapeMetricsAsync();
+        // Other servers of this test process activate their own programs in the same registry: presence only.
+        Assert.Contains("loyalty_program_info{program=\"sample\",version=\"2026.11.1\"}", exposition, StringComparison.Ordinal);
+        Assert.DoesNotContain(memberId, exposition, StringComparison.Ordinal);
     }
 }

@@ -24,30 +24,61 @@ internal sealed partial class ServerCallInterceptor(LoyaltyMetrics metrics, ILog
         {
             return await continuation(request, context);
         }
-        catch (RpcException ex)
-        {
-            code = ex.StatusCode;
-            throw;
-        }
         catch (Exception ex)
         {
-            var status = Translate(ex, context);
-            code = status.StatusCode;
-            if (code == StatusCode.Internal)
-            {
-                LogUnexpected(logger, ex, context.Method);
-            }
-            else if (code == StatusCode.Unavailable)
-            {
-                LogUnavailable(logger, context.Method, ex.Message);
-            }
-
-            throw new RpcException(status);
+            code = Fail(ex, context, out var failure);
+            throw failure;
         }
         finally
         {
             metrics.GrpcDuration(context.Method, code).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
+    }
+
+    /// <summary>ScoreStream: the stream as a whole is timed (its messages answer one by one inside it).</summary>
+    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream,
+        IServerStreamWriter<TResponse> responseStream,
+        ServerCallContext context,
+        DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var code = StatusCode.OK;
+        try
+        {
+            await continuation(requestStream, responseStream, context);
+        }
+        catch (Exception ex)
+        {
+            code = Fail(ex, context, out var failure);
+            throw failure;
+        }
+        finally
+        {
+            metrics.GrpcDuration(context.Method, code).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
+    }
+
+    private StatusCode Fail(Exception exception, ServerCallContext context, out RpcException failure)
+    {
+        if (exception is RpcException rpc)
+        {
+            failure = rpc;
+            return rpc.StatusCode;
+        }
+
+        var status = Translate(exception, context);
+        if (status.StatusCode == StatusCode.Internal)
+        {
+            LogUnexpected(logger, exception, context.Method);
+        }
+        else if (status.StatusCode == StatusCode.Unavailable)
+        {
+            LogUnavailable(logger, context.Method, exception.Message);
+        }
+
+        failure = new RpcException(status);
+        return status.StatusCode;
     }
 
     /// <summary>The status a failure is answered with (shared with ScoreStream, which answers per message).</summary>
