@@ -19,6 +19,7 @@ public sealed class GroupCommitTests
         await Task.WhenAll(memberIds.Select(id => server.Members.GetMemberAsync(new GetMemberRequest { MemberId = id }).ResponseAsync));
         var rowsBefore = MetricValue(await server.ScrapeMetricsAsync(), "loyalty_ledger_rows_per_commit_sum");
         var batchesBefore = MetricValue(await server.ScrapeMetricsAsync(), "loyalty_ledger_rows_per_commit_count");
+        var applied = await MetricSamples.ScrapeAsync(server);
 
         var scores = Enumerable.Range(0, requests).Select(i => Requests.Score(memberIds[i])).ToArray();
         await Task.WhenAll(scores.Select(r => server.Scoring.ScoreAsync(r).ResponseAsync));
@@ -29,6 +30,11 @@ public sealed class GroupCommitTests
 
         Assert.Equal(requests, rows);
         Assert.True(batches < requests / 4, $"{requests} requests took {batches} ledger commits");
+        // Their Redis applies share script calls the same way, and each was applied by exactly one of them.
+        var appliedAfter = await MetricSamples.ScrapeAsync(server);
+        var calls = appliedAfter.Since(applied, "loyalty_redis_apply_transactions_per_call_count");
+        Assert.Equal(requests, appliedAfter.Since(applied, "loyalty_redis_apply_transactions_per_call_sum"));
+        Assert.True(calls < requests / 4, $"{requests} requests took {calls} apply script calls");
         foreach (var score in scores)
         {
             Assert.Equal(1, await Ledger.CountAsync(score.MemberId, score.TransactionId));
@@ -65,6 +71,21 @@ public sealed class SnapshotTests
         var after = await MetricSamples.ScrapeAsync(server);
         Assert.Equal(0, after.Since(before, Conflicts));
         Assert.Equal(20, after.Since(before, ApplyCalls));
+    }
+
+    [Fact]
+    public async Task A_member_loaded_from_the_ledger_is_scored_with_one_script_call()
+    {
+        var server = await ServerInstance.Shared;
+        var memberId = await IdempotencyTests.EnrolledMemberAsync(server);
+        var before = await MetricSamples.ScrapeAsync(server);
+
+        await server.Scoring.ScoreAsync(Requests.Score(memberId));
+
+        // The load left its snapshot behind: the first purchase is not refused as stale and sent again.
+        var after = await MetricSamples.ScrapeAsync(server);
+        Assert.Equal(1, after.Since(before, ApplyCalls));
+        Assert.Equal(0, after.Since(before, Conflicts));
     }
 
     [Fact]

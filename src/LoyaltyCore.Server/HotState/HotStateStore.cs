@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Reflection;
 using LoyaltyCore.Engine.Scoring;
 using LoyaltyCore.Server.Configuration;
@@ -59,6 +60,9 @@ internal sealed class HotStateStore
     private static readonly string ApplyScript = ReadScript("apply.lua");
     private static readonly string LoadScript = ReadScript("load.lua");
 
+    // Bounds one script's run: Redis serves nobody else while it runs.
+    private const int MaxTransactionsPerCall = 64;
+
     private readonly RedisConnection _redis;
     private readonly LoyaltyMetrics _metrics;
     private readonly TimeProvider _time;
@@ -68,6 +72,8 @@ internal sealed class HotStateStore
     private readonly long _clockSkewMs;
     private readonly Histogram.Child _applyDuration;
     private readonly Histogram.Child _loadDuration;
+    private readonly Histogram _applyBatchSize;
+    private readonly ApplyBatcher _batcher;
 
     public HotStateStore(RedisConnection redis, IOptions<HotStateOptions> options, LoyaltyMetrics metrics, TimeProvider time)
     {
@@ -81,66 +87,158 @@ internal sealed class HotStateStore
         _clockSkewMs = (long)settings.ClockSkew.TotalMilliseconds;
         _applyDuration = metrics.RedisScriptDuration.WithLabels("apply");
         _loadDuration = metrics.RedisScriptDuration.WithLabels("load");
+        _applyBatchSize = metrics.RedisApplyBatchSize;
+        _batcher = new ApplyBatcher(SendAsync);
     }
 
-    public async Task<ApplyReply> ApplyAsync(ApplyCommand command)
+    /// <summary>Applies one transaction, batched with the concurrent ones (see <see cref="ApplyBatcher"/>).</summary>
+    public Task<ApplyReply> ApplyAsync(ApplyCommand command) => _batcher.ApplyAsync(command);
+
+    /// <summary>Sends a batch as one script call per group of keys that may share a script, and settles every apply.</summary>
+    private async Task SendAsync(List<PendingApply> batch)
     {
-        var tag = HashTag(command.MemberId);
-        RedisKey[] keys = [tag + ":s", $"{tag}:tx:{command.TransactionId}", tag + ":p"];
-        var args = new RedisValue[14 + (command.Increments.Count * 2) + (command.Sets.Count * 2) + command.Deletes.Count];
-        args[0] = command.TransactionId;
-        args[1] = command.ExpectedVersion;
-        args[2] = command.BalanceDelta;
-        args[3] = command.Record;
-        args[4] = command.Entry;
-        args[5] = _recordTtlSeconds;
-        args[6] = command.OccurredAtMs;
-        args[7] = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        args[8] = _replayWindowMs;
-        args[9] = _clockSkewMs;
-        args[10] = command.LedgerChecked ? 1 : 0;
-        var i = 11;
-        args[i++] = command.Increments.Count;
-        foreach (var (field, delta) in command.Increments)
+        if (batch.Count <= MaxTransactionsPerCall && (batch.Count == 1 || !_redis.SlotsBoundScripts))
         {
-            args[i++] = field;
-            args[i++] = delta;
+            await SendCallAsync(batch);
+            return;
         }
 
-        args[i++] = command.Sets.Count;
-        foreach (var (field, value) in command.Sets)
+        var calls = new List<List<PendingApply>>();
+        if (_redis.SlotsBoundScripts)
         {
-            args[i++] = field;
-            args[i++] = value;
+            var multiplexer = _redis.Multiplexer;
+            var bySlot = new Dictionary<int, List<PendingApply>>();
+            foreach (var pending in batch)
+            {
+                var slot = multiplexer.HashSlot(HashTag(pending.Command.MemberId));
+                if (!bySlot.TryGetValue(slot, out var group))
+                {
+                    bySlot[slot] = group = [];
+                }
+
+                group.Add(pending);
+            }
+
+            calls.AddRange(bySlot.Values);
+        }
+        else
+        {
+            calls.Add(batch);
         }
 
-        args[i++] = command.Deletes.Count;
-        foreach (var field in command.Deletes)
+        var sends = new List<Task>(calls.Count);
+        foreach (var group in calls)
         {
-            args[i++] = field;
+            for (var start = 0; start < group.Count; start += MaxTransactionsPerCall)
+            {
+                sends.Add(SendCallAsync(start == 0 && group.Count <= MaxTransactionsPerCall ? group : group.GetRange(start, Math.Min(MaxTransactionsPerCall, group.Count - start))));
+            }
         }
 
-        var started = Stopwatch.GetTimestamp();
-        var result = await _redis.Database.ScriptEvaluateAsync(ApplyScript, keys, args);
-        _applyDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
-
-        var reply = (RedisResult[])result!;
-        return ((string?)reply[0]) switch
-        {
-            "A" => new ApplyReply(ApplyOutcome.Applied, Version: (string)reply[1]!, Balance: (long)reply[2]),
-            "R" => new ApplyReply(ApplyOutcome.Replay, Record: (byte[]?)reply[1], PendingEntry: reply[2].IsNull ? null : (byte[]?)reply[2]),
-            "M" => new ApplyReply(ApplyOutcome.Missing),
-            "L" => new ApplyReply(ApplyOutcome.CheckLedger),
-            "C" => new ApplyReply(ApplyOutcome.Conflict, Snapshot: MemberFields.Parse(Pairs(reply, 1))),
-            "I" => new ApplyReply(ApplyOutcome.Insufficient, Balance: (long)reply[1]),
-            var other => throw new InvalidOperationException($"Unexpected reply '{other}' from the apply script."),
-        };
+        await Task.WhenAll(sends);
     }
+
+    private async Task SendCallAsync(List<PendingApply> call)
+    {
+        var argCount = 4;
+        foreach (var pending in call)
+        {
+            var command = pending.Command;
+            argCount += 10 + (command.Increments.Count * 2) + (command.Sets.Count * 2) + command.Deletes.Count;
+        }
+
+        var keys = new RedisKey[call.Count * 3];
+        var args = new RedisValue[argCount];
+        args[0] = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        args[1] = _replayWindowMs;
+        args[2] = _clockSkewMs;
+        args[3] = _recordTtlSeconds;
+        var a = 4;
+        for (var t = 0; t < call.Count; t++)
+        {
+            var command = call[t].Command;
+            var tag = HashTag(command.MemberId);
+            keys[t * 3] = tag + ":s";
+            keys[(t * 3) + 1] = $"{tag}:tx:{command.TransactionId}";
+            keys[(t * 3) + 2] = tag + ":p";
+            args[a++] = command.TransactionId;
+            args[a++] = command.ExpectedVersion;
+            args[a++] = command.BalanceDelta;
+            args[a++] = command.Record;
+            args[a++] = command.Entry;
+            args[a++] = command.OccurredAtMs;
+            args[a++] = command.LedgerChecked ? 1 : 0;
+            args[a++] = command.Increments.Count;
+            foreach (var (field, delta) in command.Increments)
+            {
+                args[a++] = field;
+                args[a++] = delta;
+            }
+
+            args[a++] = command.Sets.Count;
+            foreach (var (field, value) in command.Sets)
+            {
+                args[a++] = field;
+                args[a++] = value;
+            }
+
+            args[a++] = command.Deletes.Count;
+            foreach (var field in command.Deletes)
+            {
+                args[a++] = field;
+            }
+        }
+
+        RedisResult[] replies;
+        try
+        {
+            var started = Stopwatch.GetTimestamp();
+            replies = (RedisResult[])(await _redis.Database.ScriptEvaluateAsync(ApplyScript, keys, args))!;
+            _applyDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            _applyBatchSize.Observe(call.Count);
+        }
+        catch (Exception ex)
+        {
+            foreach (var pending in call)
+            {
+                pending.Fail(ex);
+            }
+
+            return;
+        }
+
+        for (var t = 0; t < call.Count; t++)
+        {
+            ApplyReply reply;
+            try
+            {
+                reply = Parse((RedisResult[])replies[t]!);
+            }
+            catch (Exception ex)
+            {
+                call[t].Fail(ex);
+                continue;
+            }
+
+            call[t].Settle(reply);
+        }
+    }
+
+    private static ApplyReply Parse(RedisResult[] reply) => ((string?)reply[0]) switch
+    {
+        "A" => new ApplyReply(ApplyOutcome.Applied, Version: (string)reply[1]!, Balance: (long)reply[2]),
+        "R" => new ApplyReply(ApplyOutcome.Replay, Record: (byte[]?)reply[1], PendingEntry: reply[2].IsNull ? null : (byte[]?)reply[2]),
+        "M" => new ApplyReply(ApplyOutcome.Missing),
+        "L" => new ApplyReply(ApplyOutcome.CheckLedger),
+        "C" => new ApplyReply(ApplyOutcome.Conflict, Snapshot: MemberFields.Parse(Pairs(reply, 1))),
+        "I" => new ApplyReply(ApplyOutcome.Insufficient, Balance: (long)reply[1]),
+        var other => throw new InvalidOperationException($"Unexpected reply '{other}' from the apply script."),
+    };
 
     /// <summary>Loads a member's state computed from the ledger.</summary>
     /// <param name="replace">Rebuild: overwrite what Redis holds (refused while entries are pending).</param>
-    /// <returns>1 loaded, 0 already present, -1 refused because entries are pending.</returns>
-    public async Task<int> LoadAsync(string memberId, MemberLoad load, bool replace)
+    /// <returns>The snapshot now in Redis when this call loaded it; null when a state was already present, or (rebuild) entries are pending.</returns>
+    public async Task<MemberSnapshot?> LoadAsync(string memberId, MemberLoad load, bool replace)
     {
         var tag = HashTag(memberId);
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -154,7 +252,7 @@ internal sealed class HotStateStore
         var started = Stopwatch.GetTimestamp();
         var result = await _redis.Database.ScriptEvaluateAsync(LoadScript, keys, [.. args]);
         _loadDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
-        return (int)result;
+        return (int)result == 1 ? new MemberSnapshot(version.ToString(CultureInfo.InvariantCulture), load.State) : null;
     }
 
     public async Task<MemberSnapshot?> ReadAsync(string memberId)

@@ -16,6 +16,12 @@ internal sealed class RedisConnection(IOptions<HotStateOptions> options) : IAsyn
 
     public IDatabase Database => Multiplexer.GetDatabase();
 
+    /// <summary>
+    /// Whether one script may only touch keys of one hash slot (Redis Cluster). Assumed until a standalone server was
+    /// seen at connect: a batch split by slot is correct everywhere, only smaller.
+    /// </summary>
+    public bool SlotsBoundScripts { get; private set; } = true;
+
     public async Task ConnectAsync()
     {
         if (_multiplexer is not null)
@@ -34,6 +40,7 @@ internal sealed class RedisConnection(IOptions<HotStateOptions> options) : IAsyn
         // Keep retrying in the background after a Redis restart instead of failing every later call.
         redisOptions.AbortOnConnectFail = false;
         _multiplexer = await ConnectionMultiplexer.ConnectAsync(redisOptions);
+        SlotsBoundScripts = !_multiplexer.GetServers().Any(server => server.IsConnected && server.ServerType == ServerType.Standalone);
     }
 
     public async ValueTask DisposeAsync()

@@ -100,6 +100,11 @@ internal sealed class LoyaltyMetrics
         "Round trip of one Lua script call, by script.",
         new HistogramConfiguration { LabelNames = ["script"], Buckets = LatencyBuckets });
 
+    public Histogram RedisApplyBatchSize { get; } = Metrics.CreateHistogram(
+        "loyalty_redis_apply_transactions_per_call",
+        "Transactions applied by one call of the apply script (concurrent transactions share a call).",
+        new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(1, 2, 8) });
+
     public Gauge CampaignBudgetRemaining { get; } = Metrics.CreateGauge(
         "loyalty_campaign_budget_remaining_points",
         "Points a campaign may still award in total.",

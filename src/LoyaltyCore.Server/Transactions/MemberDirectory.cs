@@ -62,7 +62,12 @@ internal sealed partial class MemberDirectory(
                 ?? throw new InvalidOperationException($"Member {memberId} vanished right after enrolment.");
         }
 
-        await hotState.LoadAsync(memberId, load.Value, replace: false);
+        // The first transaction after a load then needs no read of what was just written.
+        if (await hotState.LoadAsync(memberId, load.Value, replace: false) is { } loaded)
+        {
+            snapshots.Set(memberId, loaded);
+        }
+
         return true;
     }
 
@@ -91,9 +96,9 @@ internal sealed partial class MemberDirectory(
                 return false;
             }
 
-            if (await hotState.LoadAsync(memberId, load, replace: true) >= 0)
+            if (await hotState.LoadAsync(memberId, load, replace: true) is { } loaded)
             {
-                snapshots.Remove(memberId);
+                snapshots.Set(memberId, loaded);
                 return true;
             }
         }
