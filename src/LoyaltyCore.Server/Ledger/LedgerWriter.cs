@@ -6,6 +6,7 @@ using LoyaltyCore.Server.Configuration;
 using LoyaltyCore.Server.Ledger.Contracts;
 using LoyaltyCore.Server.Observability;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace LoyaltyCore.Server.Ledger;
 
@@ -55,9 +56,13 @@ internal sealed partial class LedgerWriter : BackgroundService
     }
 
     /// <summary>Completes once the entry is committed (or was already in the ledger).</summary>
-    public async Task AppendAsync(LedgerEntry entry)
+    /// <param name="mayExist">
+    /// A retry or a recovery of an entry that may be committed already: its batch takes the insert that skips
+    /// existing rows rather than COPY, which would fail on it.
+    /// </param>
+    public async Task AppendAsync(LedgerEntry entry, bool mayExist)
     {
-        var pending = new PendingAppend(entry);
+        var pending = new PendingAppend(entry, mayExist);
         if (!_queue.Writer.TryWrite(pending))
         {
             await _queue.Writer.WriteAsync(pending);
@@ -94,10 +99,12 @@ internal sealed partial class LedgerWriter : BackgroundService
         {
             batch.Clear();
             entries.Clear();
+            var allNew = true;
             while (batch.Count < _options.MaxBatchSize && reader.TryRead(out var pending))
             {
                 batch.Add(pending);
                 entries.Add(pending.Entry);
+                allNew &= !pending.MayExist;
             }
 
             if (batch.Count == 0)
@@ -108,7 +115,7 @@ internal sealed partial class LedgerWriter : BackgroundService
             _metrics.LedgerQueueDepth.Dec(batch.Count);
             try
             {
-                var conflicts = await CommitAsync(entries);
+                var conflicts = await CommitAsync(entries, allNew);
                 Complete(batch, conflicts);
             }
             catch (Exception ex) when (batch.Count > 1)
@@ -132,7 +139,7 @@ internal sealed partial class LedgerWriter : BackgroundService
         List<LedgerEntry> single = [pending.Entry];
         try
         {
-            var conflicts = await CommitAsync(single);
+            var conflicts = await CommitAsync(single, copy: !pending.MayExist);
             Complete([pending], conflicts);
         }
         catch (Exception ex)
@@ -141,13 +148,31 @@ internal sealed partial class LedgerWriter : BackgroundService
         }
     }
 
+    /// <param name="copy">Try PostgreSQL's COPY first: every entry is expected to be new.</param>
     /// <returns>The entries the ledger refused because it holds a different transaction under their id.</returns>
-    private async Task<HashSet<LedgerEntry>?> CommitAsync(List<LedgerEntry> entries)
+    private async Task<HashSet<LedgerEntry>?> CommitAsync(List<LedgerEntry> entries, bool copy)
     {
         var started = Stopwatch.GetTimestamp();
         await using var connection = await _database.OpenAsync();
         var sql = _database.Sql;
         var skipped = new List<LedgerEntry>();
+        if (copy && connection is NpgsqlConnection postgres)
+        {
+            try
+            {
+                await LedgerCopy.WriteAsync(postgres, entries);
+                _metrics.LedgerCommitDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+                _metrics.LedgerRowsPerCommit.Observe(entries.Count);
+                return null;
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                // An id the ledger already holds (a retry racing its original, or a reused id): nothing was written,
+                // and the insert below skips what exists and tells a retry from a reuse.
+                LogCopyFellBack(_logger, entries.Count);
+            }
+        }
+
         if (sql.BatchInsertWithArrays)
         {
             var columns = LedgerColumns.From(entries);
@@ -266,15 +291,20 @@ internal sealed partial class LedgerWriter : BackgroundService
         }
     }
 
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Ledger COPY of {Count} rows met an id already committed; inserting them skipping existing rows")]
+    private static partial void LogCopyFellBack(ILogger logger, int count);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ledger batch of {Count} rows failed; committing them one by one")]
     private static partial void LogBatchFailed(ILogger logger, Exception exception, int count);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Ledger commit failed for transaction {TransactionId}; it stays pending in Redis")]
     private static partial void LogCommitFailed(ILogger logger, Exception exception, string transactionId);
 
-    private sealed class PendingAppend(LedgerEntry entry)
+    private sealed class PendingAppend(LedgerEntry entry, bool mayExist)
     {
         public LedgerEntry Entry { get; } = entry;
+
+        public bool MayExist { get; } = mayExist;
 
         /// <summary>Set before release when the entry could not be committed.</summary>
         public Exception? Failure { get; set; }

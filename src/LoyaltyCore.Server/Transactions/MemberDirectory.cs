@@ -139,10 +139,11 @@ internal sealed partial class MemberDirectory(
     /// Commits an entry Redis applied and keeps a pending copy of, then drops that copy. Completes once the row is
     /// durable (or was already in the ledger).
     /// </summary>
+    /// <param name="mayExist">A retry's or a recovery's commit: the row may already be there.</param>
     /// <exception cref="LedgerConflictException">The ledger holds another transaction under this id.</exception>
-    public async Task CommitAsync(LedgerEntry entry)
+    public async Task CommitAsync(LedgerEntry entry, bool mayExist)
     {
-        await writer.AppendAsync(entry);
+        await writer.AppendAsync(entry, mayExist);
         hotState.AcknowledgeCommitted(entry.MemberId, entry.TransactionId);
     }
 
@@ -164,7 +165,7 @@ internal sealed partial class MemberDirectory(
         {
             try
             {
-                await CommitAsync(entry);
+                await CommitAsync(entry, mayExist: true);
                 committed.Add(entry);
             }
             catch (LedgerConflictException)

@@ -83,7 +83,7 @@ internal sealed partial class TransactionPipeline(
 
             try
             {
-                await members.CommitAsync(entry);
+                await members.CommitAsync(entry, mayExist: decision.Applied is null);
             }
             catch (LedgerConflictException)
             {
