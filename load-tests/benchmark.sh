@@ -8,8 +8,10 @@
 #   4. open50 open loop at 50% of the scoring max                           -> latency at half load
 #   5. open80 open loop at 80% of the scoring max                           -> latency at 80% load
 #   6. echo50 open loop, EchoService.Echo at the open50 rate                -> the transport's own latency at that rate
+#   7. echo80 open loop, EchoService.Echo at the open80 rate                -> the same at the open80 rate
 # Each run also measures, over its window only, the CPU time of the server, Redis, PostgreSQL, the generator and the
-# whole machine, and the server's counters (rows per ledger commit, commit and Redis latency, GC, thread pool).
+# whole machine, the context switches of each process's threads, and the server's counters (rows per ledger commit,
+# Redis apply calls and ledger commits per request, commit and Redis latency, GC, thread pool).
 # Writes load-tests/results/benchmark.json and benchmark.md (plus one JSON per run) and prints the markdown.
 #
 # Settings (environment):
@@ -18,6 +20,7 @@
 #   BENCH_STREAMS=4  BENCH_STREAM_WINDOW=64          BENCH_CHANNELS=4     HTTP/2 connections
 #   BENCH_PRIME=8  seconds of each path before the measured runs (not reported)
 #   BENCH_RESULTS=load-tests/results                 extra generator options: BENCH_GENERATOR_ARGS
+#   BENCH_SERVER_ENV="HotState__MaxConcurrentApplies=4 ..."  extra server settings, for A/B runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -32,6 +35,7 @@ channels=${BENCH_CHANNELS:-4}
 prime=${BENCH_PRIME:-8}
 results=${BENCH_RESULTS:-$repo/load-tests/results}
 read -r -a extra_args <<<"${BENCH_GENERATOR_ARGS:-}"
+read -r -a server_env <<<"${BENCH_SERVER_ENV:-}"
 
 command -v python3 >/dev/null || { echo "python3 is needed to write the report" >&2; exit 1; }
 
@@ -41,7 +45,7 @@ mkdir -p "$results"
 server_log="$results/benchmark-server.log"
 
 source load-tests/server.sh
-start_loyalty_server Benchmark__EnableEcho=true
+start_loyalty_server Benchmark__EnableEcho=true "${server_env[@]}"
 
 load() {
   LOYALTY_API_KEY="$api_key" dotnet load-tests/LoyaltyCore.LoadTests/bin/Release/net10.0/LoyaltyCore.LoadTests.dll \
@@ -87,6 +91,7 @@ rate80=$(python3 -c "print(round($scoring_max * 0.8, 1))")
 generator open50 --target-rpc score --mode open --rate "$rate50" --skip-enroll
 generator open80 --target-rpc score --mode open --rate "$rate80" --skip-enroll
 generator echo50 --target-rpc echo --mode open --rate "$rate50"
+generator echo80 --target-rpc echo --mode open --rate "$rate80"
 elapsed=$(($(date +%s) - started))
 
 stop_server

@@ -190,6 +190,12 @@ internal static class Report
             json.WriteStartObject(name);
             WriteNullable(json, "seconds", seconds, 3);
             WriteNullable(json, "msPerRequest", result.CpuMsPerCall(seconds), 4);
+            if (window.ContextSwitches.GetValueOrDefault(name) is { } switches)
+            {
+                json.WriteNumber("contextSwitches", switches);
+                WriteNullable(json, "contextSwitchesPerRequest", result.Outcomes.Answered > 0 ? (double)switches / result.Outcomes.Answered : null, 3);
+            }
+
             json.WriteEndObject();
         }
 
@@ -220,6 +226,8 @@ internal static class Report
         WriteGauge(json, "queueDepth", server.LedgerQueueDepth);
         json.WriteEndObject();
         WriteServerLatency(json, "redisApplyMs", server.RedisApply);
+        WriteNullable(json, "redisApplyCallsPerRequest", server.RedisApply is { } apply && result.Outcomes.Answered > 0 ? (double)apply.Count / result.Outcomes.Answered : null, 3);
+        WriteNullable(json, "ledgerCommitsPerRequest", result.Outcomes.Answered > 0 ? (double)server.LedgerCommits / result.Outcomes.Answered : null, 3);
         WriteServerLatency(json, "redisLoadMs", server.RedisLoad);
         WriteServerLatency(json, "postgresOperationMs", server.PostgresOperations);
         json.WriteStartObject("grpcMs");

@@ -61,15 +61,18 @@ internal sealed class WindowProbe : IDisposable
         // The cheap local reads first and close together; the scrape takes a few milliseconds of the server's time.
         var at = Stopwatch.GetTimestamp();
         var processes = new Dictionary<string, double?>(StringComparer.Ordinal);
+        var switches = new Dictionary<string, long?>(StringComparer.Ordinal);
         foreach (var process in _options.SampledProcesses)
         {
             processes[process.Name] = ProcessTreeCpuSeconds(process.Pid);
+            switches[process.Name] = ContextSwitches(process.Pid);
         }
 
+        switches["generator"] = ContextSwitches(Environment.ProcessId);
         var generator = Environment.CpuUsage.TotalTime.TotalSeconds;
         var machine = MachineCpuSeconds();
         var metrics = _http is null ? null : await ScrapeAsync(cancellationToken);
-        return new ProbeRead(at, processes, generator, machine, metrics);
+        return new ProbeRead(at, processes, switches, generator, machine, metrics);
     }
 
     private WindowMeasurements Compare(ProbeRead start, ProbeRead end)
@@ -83,13 +86,20 @@ internal sealed class WindowProbe : IDisposable
         }
 
         processes["generator"] = end.GeneratorCpuSeconds - start.GeneratorCpuSeconds;
+        var switches = new Dictionary<string, long?>(StringComparer.Ordinal);
+        foreach (var (name, before) in start.ContextSwitches)
+        {
+            var after = end.ContextSwitches.GetValueOrDefault(name);
+            switches[name] = before is null || after is null ? null : after - before;
+        }
+
         MachineCpu? machine = start.Machine is { } m0 && end.Machine is { } m1
             ? new MachineCpu(Environment.ProcessorCount, m1.Busy - m0.Busy, m1.Total - m0.Total)
             : null;
         var metrics = start.Metrics is not null && end.Metrics is not null
             ? ServerMetrics.Compare(start.Metrics, end.Metrics, _gaugeReads)
             : null;
-        return new WindowMeasurements(seconds, processes, machine, metrics);
+        return new WindowMeasurements(seconds, processes, switches, machine, metrics);
     }
 
     private async Task<IReadOnlyDictionary<string, double>> ScrapeAsync(CancellationToken cancellationToken)
@@ -132,6 +142,46 @@ internal sealed class WindowProbe : IDisposable
         }
 
         return ticks / ClockTicksPerSecond;
+    }
+
+    /// <summary>
+    /// Context switches (voluntary and not) of every thread of a process: each is a thread going to sleep or being
+    /// preempted, and on this kind of virtual machine each wake-up behind one costs a hypercall.
+    /// </summary>
+    private static long? ContextSwitches(int pid)
+    {
+        long total = 0;
+        try
+        {
+            foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+            {
+                try
+                {
+                    foreach (var line in File.ReadLines(Path.Combine(task, "status")))
+                    {
+                        if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal)
+                            || line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
+                        {
+                            total += long.Parse(line.AsSpan(line.IndexOf(':') + 1).Trim(), CultureInfo.InvariantCulture);
+                        }
+                    }
+                }
+                catch (IOException)
+                {
+                    // The thread ended between the listing and the read: its switches are lost with it.
+                }
+            }
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+
+        return total;
     }
 
     private static (int ParentPid, long Ticks)? ReadStat(int pid)
@@ -189,6 +239,7 @@ internal sealed class WindowProbe : IDisposable
     private sealed record ProbeRead(
         long At,
         IReadOnlyDictionary<string, double?> ProcessCpuSeconds,
+        IReadOnlyDictionary<string, long?> ContextSwitches,
         double GeneratorCpuSeconds,
         (double Busy, double Total)? Machine,
         IReadOnlyDictionary<string, double>? Metrics);
@@ -203,9 +254,11 @@ internal sealed record MachineCpu(int Cores, double BusySeconds, double TotalSec
 }
 
 /// <param name="ProcessCpuSeconds">By name (the sampled processes, and "generator"); null when a process could not be read.</param>
+/// <param name="ContextSwitches">Of every thread of each sampled process (its children not included), and of the generator.</param>
 internal sealed record WindowMeasurements(
     double Seconds,
     IReadOnlyDictionary<string, double?> ProcessCpuSeconds,
+    IReadOnlyDictionary<string, long?> ContextSwitches,
     MachineCpu? Machine,
     ServerMetrics? Server);
 

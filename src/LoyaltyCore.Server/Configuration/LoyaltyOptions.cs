@@ -47,6 +47,12 @@ public sealed class HotStateOptions
     [Range(0, 10_000_000)]
     public int SnapshotCacheCapacity { get; set; } = 100_000;
 
+    /// <summary>
+    /// Apply script calls in flight at once; while they run, the next transactions gather into the next call.
+    /// </summary>
+    [Range(1, 64)]
+    public int MaxConcurrentApplies { get; set; } = 4;
+
     /// <summary>How often entries left pending by a failed commit or a crash are written to the ledger.</summary>
     public TimeSpan PendingRecoveryInterval { get; set; } = TimeSpan.FromSeconds(30);
 }

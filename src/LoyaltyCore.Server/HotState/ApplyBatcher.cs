@@ -15,16 +15,17 @@ internal sealed class PendingApply(ApplyCommand command)
 }
 
 /// <summary>
-/// Gathers concurrent applies into batches, group-commit style: with nothing in flight an apply is sent at once, from
-/// its caller's own thread; while a batch is in flight the next applies queue, and the batch's completion sends all
-/// of them as the next one. So a lone request pays no hand-off and no wait, and under load one script call carries
-/// many transactions.
+/// Gathers concurrent applies into batches, group-commit style: with fewer than <paramref name="maxInFlight"/>
+/// batches in flight an apply is sent at once, from its caller's own thread; otherwise it queues, and the next batch
+/// to complete sends everything queued as its successor. So a lone request pays no hand-off and no wait, and under
+/// load one script call carries many transactions. More than one batch in flight keeps Redis busy while a reply
+/// travels back: with one, the round trip itself capped throughput.
 /// </summary>
-internal sealed class ApplyBatcher(Func<List<PendingApply>, Task> send)
+internal sealed class ApplyBatcher(Func<List<PendingApply>, Task> send, int maxInFlight)
 {
     private readonly Lock _gate = new();
     private List<PendingApply> _queued = [];
-    private bool _sending;
+    private int _inFlight;
 
     public Task<ApplyReply> ApplyAsync(ApplyCommand command)
     {
@@ -33,12 +34,12 @@ internal sealed class ApplyBatcher(Func<List<PendingApply>, Task> send)
         lock (_gate)
         {
             _queued.Add(pending);
-            if (_sending)
+            if (_inFlight == maxInFlight)
             {
                 return pending.Reply;
             }
 
-            _sending = true;
+            _inFlight++;
             batch = _queued;
             _queued = [];
         }
@@ -58,7 +59,7 @@ internal sealed class ApplyBatcher(Func<List<PendingApply>, Task> send)
             {
                 if (_queued.Count == 0)
                 {
-                    _sending = false;
+                    _inFlight--;
                     return;
                 }
 

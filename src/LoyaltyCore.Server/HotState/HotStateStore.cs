@@ -88,7 +88,7 @@ internal sealed class HotStateStore
         _applyDuration = metrics.RedisScriptDuration.WithLabels("apply");
         _loadDuration = metrics.RedisScriptDuration.WithLabels("load");
         _applyBatchSize = metrics.RedisApplyBatchSize;
-        _batcher = new ApplyBatcher(SendAsync);
+        _batcher = new ApplyBatcher(SendAsync, settings.MaxConcurrentApplies);
     }
 
     /// <summary>Applies one transaction, batched with the concurrent ones (see <see cref="ApplyBatcher"/>).</summary>

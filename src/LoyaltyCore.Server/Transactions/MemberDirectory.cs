@@ -1,7 +1,6 @@
 using LoyaltyCore.Engine.Programs;
 using LoyaltyCore.Engine.Scoring;
 using LoyaltyCore.Server.Ledger.Contracts;
-using StackExchange.Redis;
 using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Server.Ledger;
 using LoyaltyCore.Server.Observability;
@@ -200,47 +199,44 @@ internal sealed partial class MemberDirectory(
         }
 
         var history = await ledger.HistoryAsync(memberId, cancellationToken);
-        long balance = 0, spend = 0, purchases = 0;
-        var fields = new Dictionary<string, RedisValue>(StringComparer.Ordinal);
+        // Each row is applied as the apply script applied it: the same changes, through the same function that keeps
+        // the snapshot cache in step with Redis.
+        var replayed = new MemberSnapshot(string.Empty, new MemberState
+        {
+            Tier = program.Tiers.Entry.Id,
+            EnrolledAt = DateTimeOffset.FromUnixTimeMilliseconds(member.EnrolledAtMs),
+            ReferredBy = member.ReferredBy,
+        });
+        var increments = new List<KeyValuePair<string, long>>();
+        var sets = new List<KeyValuePair<string, string>>();
         foreach (var entry in history)
         {
-            balance += entry.Points;
-            spend += entry.SpendMinor;
-            purchases += entry.Kind == (long)EntryKind.Earn ? 1 : 0;
-            if (entry.Changes is null)
+            increments.Clear();
+            sets.Clear();
+            increments.Add(new(MemberFields.LifetimeSpend, entry.SpendMinor));
+            if (entry.Kind == (long)EntryKind.Earn)
             {
-                continue;
+                increments.Add(new(MemberFields.Purchases, 1));
             }
 
-            var changes = StateChanges.Parser.ParseFrom(entry.Changes);
-            foreach (var (key, delta) in changes.Increments)
+            if (entry.Changes is not null)
             {
-                fields[key] = (fields.TryGetValue(key, out var current) ? (long)current : 0) + delta;
+                var changes = StateChanges.Parser.ParseFrom(entry.Changes);
+                increments.AddRange(changes.Increments);
+                sets.AddRange(changes.Sets);
             }
 
-            foreach (var (key, value) in changes.Sets)
-            {
-                fields[key] = value;
-            }
-        }
-
-        fields[MemberFields.Balance] = balance;
-        fields[MemberFields.LifetimeSpend] = spend;
-        fields[MemberFields.Purchases] = purchases;
-        fields[MemberFields.EnrolledAt] = member.EnrolledAtMs;
-        fields[MemberFields.ReferredBy] = member.ReferredBy ?? string.Empty;
-        if (!fields.ContainsKey(MemberFields.Tier))
-        {
-            fields[MemberFields.Tier] = program.Tiers.Entry.Id;
+            replayed = MemberStateChanges.Apply(replayed, string.Empty, entry.Points, increments, sets, []);
         }
 
         var local = program.Calendar.LocalTime(time.GetUtcNow());
-        foreach (var key in fields.Keys.Where(k => CounterStaleness.IsStale(k, local)).ToList())
+        var stale = replayed.State.Counters.Keys.Where(k => CounterStaleness.IsStale(k, local)).ToList();
+        if (stale.Count > 0)
         {
-            fields.Remove(key);
+            replayed = MemberStateChanges.Apply(replayed, string.Empty, 0, [], [], stale);
         }
 
-        return new MemberLoad(MemberFields.Parse(fields).State, HasHistory: history.Count > 0);
+        return new MemberLoad(replayed.State, HasHistory: history.Count > 0);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Transaction {TransactionId} of member {MemberId} reused the id of another one in the ledger; the member's hot state is recomputed from the ledger")]
