@@ -10,6 +10,8 @@ using LoyaltyCore.Server.Scoring;
 using LoyaltyCore.Server.Security;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using System.Net;
+using Grpc.AspNetCore.Server.Model;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace LoyaltyCore.Server.Hosting;
 
@@ -73,6 +75,12 @@ public static class LoyaltyCoreServiceCollectionExtensions
         services.AddGrpcHealthChecks(options => options.UseHealthChecksCache = false)
             .AddCheck<HotStateHealthCheck>("redis")
             .AddCheck<LedgerHealthCheck>("ledger");
+        // After every AddGrpc* call (each may add the framework's provider): every service is bound with request
+        // marshallers that refuse an undecodable message as INVALID_ARGUMENT.
+        services.RemoveAll(typeof(IServiceMethodProvider<>));
+        services.AddSingleton(typeof(IServiceMethodProvider<>), typeof(DecodingServiceMethodProvider<>));
+        services.AddSingleton<UndecodableMessages>();
+
 
         var server = builder.Configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
         services.Configure<Grpc.AspNetCore.Server.GrpcServiceOptions>(o => o.MaxReceiveMessageSize = server.MaxRequestBytes);

@@ -49,15 +49,18 @@ internal sealed partial class ScoringGrpcService(
             SingleWriter = true,
         });
         var writer = WriteInOrderAsync(inOrder.Reader, responseStream);
+        var position = 0;
         try
         {
-            await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken))
+            while (await NextAsync(requestStream, position + 1, context.CancellationToken))
             {
-                await inOrder.Writer.WriteAsync(ScoreOneAsync(request, context), context.CancellationToken);
+                position++;
+                await inOrder.Writer.WriteAsync(ScoreOneAsync(requestStream.Current, context), context.CancellationToken);
             }
         }
         finally
         {
+            // Everything read before a failure is still answered, in order, before the stream ends.
             inOrder.Writer.TryComplete();
             await writer;
         }
@@ -89,6 +92,19 @@ internal sealed partial class ScoringGrpcService(
         }
 
         return answer;
+    }
+
+    /// <summary>Reads the next message; one that does not decode ends the stream naming its position (1-based).</summary>
+    private static async Task<bool> NextAsync(IAsyncStreamReader<ScoreRequest> requestStream, int position, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await requestStream.MoveNext(cancellationToken);
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.InvalidArgument)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"Message {position} of the stream: {ex.Status.Detail} The messages before it were answered."));
+        }
     }
 
     private static async Task WriteInOrderAsync(ChannelReader<Task<ScoreStreamResponse>> answers, IServerStreamWriter<ScoreStreamResponse> responseStream)
