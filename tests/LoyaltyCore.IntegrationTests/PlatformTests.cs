@@ -20,6 +20,31 @@ public sealed class PlatformTests
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, response.Status);
     }
 
+    [Theory]
+    [InlineData("readiness")]
+    [InlineData("liveness")]
+    [InlineData("loyalty.v1.ScoringService")]
+    [InlineData("loyalty.v1.MemberService")]
+    [InlineData("loyalty.v1.ProgramService")]
+    public async Task Health_answers_by_service_name(string service)
+    {
+        var server = await ServerInstance.Shared;
+        using var channel = server.CreateChannel(apiKey: null);
+
+        var response = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest { Service = service });
+
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, response.Status);
+    }
+
+    [Fact]
+    public async Task Health_of_an_unknown_service_is_not_found()
+    {
+        var server = await ServerInstance.Shared;
+        using var channel = server.CreateChannel(apiKey: null);
+
+        await RpcAssert.FailsWith(StatusCode.NotFound, () => new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest { Service = "no.such.Service" }).ResponseAsync);
+    }
+
     [Fact]
     public async Task Health_reports_not_serving_when_the_ledger_is_down()
     {
@@ -30,9 +55,14 @@ public sealed class PlatformTests
         });
         using var channel = server.CreateChannel(apiKey: null);
 
-        var response = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest());
+        var health = new Health.HealthClient(channel);
+        var response = await health.CheckAsync(new HealthCheckRequest());
 
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, response.Status);
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, (await health.CheckAsync(new HealthCheckRequest { Service = "readiness" })).Status);
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, (await health.CheckAsync(new HealthCheckRequest { Service = "loyalty.v1.ScoringService" })).Status);
+        // Alive all the same: restarting the process would not bring PostgreSQL back.
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest { Service = "liveness" })).Status);
     }
 
     [Fact]
@@ -76,10 +106,16 @@ public sealed class PlatformTests
         using var wrongKey = server.CreateChannel("not-a-key-of-this-server");
         using var admin = server.CreateChannel(ServerInstance.AdminKey);
 
-        await RpcAssert.FailsWith(StatusCode.Unauthenticated, () => new ScoringService.ScoringServiceClient(anonymous).ScoreAsync(request).ResponseAsync);
-        await RpcAssert.FailsWith(StatusCode.Unauthenticated, () => new ScoringService.ScoringServiceClient(wrongKey).ScoreAsync(request).ResponseAsync);
-        await RpcAssert.FailsWith(StatusCode.PermissionDenied, () => new ScoringService.ScoringServiceClient(admin).ScoreAsync(request).ResponseAsync);
+        // Real gRPC statuses with a message, not an HTTP status the client library has to translate.
+        var missing = await RpcAssert.FailsWith(StatusCode.Unauthenticated, () => new ScoringService.ScoringServiceClient(anonymous).ScoreAsync(request).ResponseAsync);
+        var unknown = await RpcAssert.FailsWith(StatusCode.Unauthenticated, () => new ScoringService.ScoringServiceClient(wrongKey).ScoreAsync(request).ResponseAsync);
+        var forbidden = await RpcAssert.FailsWith(StatusCode.PermissionDenied, () => new ScoringService.ScoringServiceClient(admin).ScoreAsync(request).ResponseAsync);
         await RpcAssert.FailsWith(StatusCode.Unauthenticated, () => new MemberService.MemberServiceClient(anonymous).GetMemberAsync(new GetMemberRequest { MemberId = "x" }).ResponseAsync);
+
+        Assert.StartsWith("Missing or unknown API key", missing.Status.Detail, StringComparison.Ordinal);
+        Assert.StartsWith("Missing or unknown API key", unknown.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal("The client 'admin-test' does not have the role this call needs.", forbidden.Status.Detail);
+        Assert.Equal(0, await Ledger.CountAsync(request.MemberId));
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 
 namespace LoyaltyCore.Server.Security;
@@ -102,5 +103,36 @@ internal sealed class ApiKeyAuthenticationHandler(
 
         var ticket = directory.Find(header.AsSpan(BearerPrefix.Length).Trim());
         return Task.FromResult(ticket is null ? AuthenticateResult.Fail("Unknown API key.") : AuthenticateResult.Success(ticket));
+    }
+
+    // gRPC clients read the outcome from grpc-status, not from the HTTP status: answer as a gRPC call that failed
+    // (HTTP 200, trailers-only), so every client shows the code and the message rather than "HTTP status 401".
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
+        GrpcRefusal.WriteAsync(Context, Grpc.Core.StatusCode.Unauthenticated,
+            "Missing or unknown API key: send 'authorization: Bearer <key>' with a key configured under Security:Clients.");
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        GrpcRefusal.WriteAsync(Context, Grpc.Core.StatusCode.PermissionDenied,
+            $"The client '{Context.User.Identity?.Name}' does not have the role this call needs.");
+}
+
+/// <summary>A gRPC call refused before it reached its service, written as gRPC writes a status-only answer.</summary>
+internal static class GrpcRefusal
+{
+    public static Task WriteAsync(Microsoft.AspNetCore.Http.HttpContext context, Grpc.Core.StatusCode code, string message)
+    {
+        var response = context.Response;
+        if (!context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) ?? true)
+        {
+            // Not a gRPC call (the metrics listener, a browser): plain HTTP.
+            response.StatusCode = code == Grpc.Core.StatusCode.Unauthenticated ? StatusCodes.Status401Unauthorized : StatusCodes.Status403Forbidden;
+            return Task.CompletedTask;
+        }
+
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "application/grpc";
+        response.Headers["grpc-status"] = ((int)code).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        response.Headers["grpc-message"] = Uri.EscapeDataString(message);
+        return Task.CompletedTask;
     }
 }
