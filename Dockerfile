@@ -6,11 +6,12 @@ WORKDIR /src
 COPY Directory.Build.props Directory.Packages.props ./
 COPY src/LoyaltyCore.Engine/LoyaltyCore.Engine.csproj src/LoyaltyCore.Engine/
 COPY src/LoyaltyCore.Server/LoyaltyCore.Server.csproj src/LoyaltyCore.Server/
-COPY protos/ protos/
 RUN dotnet restore src/LoyaltyCore.Server/LoyaltyCore.Server.csproj
 
-# The analyzer settings are part of the build (warnings are errors), so they come along with the sources.
+# The analyzer settings are part of the build (warnings are errors), so they come along with the sources; the protos
+# are compiled by the build, not the restore, so a contract change does not invalidate the package layer.
 COPY .editorconfig ./
+COPY protos/ protos/
 COPY src/ src/
 RUN dotnet publish src/LoyaltyCore.Server/LoyaltyCore.Server.csproj \
         --configuration Release \
@@ -36,5 +37,8 @@ RUN mkdir -p /app/data && chown "$APP_UID" /app/data
 USER $APP_UID
 
 EXPOSE 5000 9464
+
+# No HEALTHCHECK: the runtime image has no gRPC client to run one. Orchestrators probe the gRPC health service
+# directly (README, "Health and probes"): service "liveness" for liveness, "readiness" for readiness.
 
 ENTRYPOINT ["dotnet", "LoyaltyCore.Server.dll"]

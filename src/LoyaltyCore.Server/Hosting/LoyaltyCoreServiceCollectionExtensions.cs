@@ -72,9 +72,23 @@ public static class LoyaltyCoreServiceCollectionExtensions
         });
         services.AddSingleton<ServerCallInterceptor>();
         services.AddGrpcReflection();
-        services.AddGrpcHealthChecks(options => options.UseHealthChecksCache = false)
-            .AddCheck<HotStateHealthCheck>("redis")
-            .AddCheck<LedgerHealthCheck>("ledger");
+        services.AddGrpcHealthChecks(options =>
+            {
+                options.UseHealthChecksCache = false;
+                // Readiness (Redis and the ledger answer) under the empty name, "readiness" and each public service's
+                // name; "liveness" only says the process serves gRPC, so a restart is never the answer to an outage
+                // of Redis or PostgreSQL.
+                options.Services.Clear();
+                foreach (var name in HealthServiceNames.Readiness)
+                {
+                    options.Services.Map(name, result => result.Tags.Contains(HealthServiceNames.ReadyTag));
+                }
+
+                options.Services.Map(HealthServiceNames.Liveness, result => result.Tags.Contains(HealthServiceNames.LiveTag));
+            })
+            .AddCheck<HotStateHealthCheck>("redis", tags: [HealthServiceNames.ReadyTag])
+            .AddCheck<LedgerHealthCheck>("ledger", tags: [HealthServiceNames.ReadyTag])
+            .AddCheck("process", () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy(), tags: [HealthServiceNames.LiveTag]);
         // After every AddGrpc* call (each may add the framework's provider): every service is bound with request
         // marshallers that refuse an undecodable message as INVALID_ARGUMENT.
         services.RemoveAll(typeof(IServiceMethodProvider<>));

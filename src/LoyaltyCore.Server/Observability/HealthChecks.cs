@@ -35,3 +35,22 @@ internal sealed class LedgerHealthCheck(LedgerStore ledger) : IHealthCheck
         }
     }
 }
+
+/// <summary>The names the gRPC health service answers for.</summary>
+internal static class HealthServiceNames
+{
+    public const string ReadyTag = "ready";
+
+    public const string LiveTag = "live";
+
+    public const string Liveness = "liveness";
+
+    public static readonly string[] Readiness =
+    [
+        string.Empty,
+        "readiness",
+        "loyalty.v1.ScoringService",
+        "loyalty.v1.MemberService",
+        "loyalty.v1.ProgramService",
+    ];
+}
