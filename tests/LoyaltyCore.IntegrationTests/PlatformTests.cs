@@ -81,6 +81,22 @@ public sealed class PlatformTests
     }
 
     [Fact]
+    public async Task When_redis_is_known_down_calls_fail_unavailable_at_once_rather_than_at_their_deadline()
+    {
+        var memberId = await IdempotencyTests.EnrolledMemberAsync(await ServerInstance.Shared);
+        // The client library's own timeouts (5 s) left as they are: only the fail-fast policy can answer sooner.
+        await using var server = await ServerInstance.StartAsync(s => s["HotState:Redis"] = "127.0.0.1:1,connectTimeout=200");
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+
+        var error = await RpcAssert.FailsWith(StatusCode.Unavailable, () => server.Scoring.ScoreAsync(Requests.Score(memberId), deadline: DateTime.UtcNow.AddSeconds(30)).ResponseAsync);
+
+        var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+        Assert.True(elapsed < TimeSpan.FromSeconds(4), $"answered after {elapsed}");
+        Assert.Contains("hot state store is unavailable", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(0, await Ledger.CountAsync(memberId));
+    }
+
+    [Fact]
     public async Task Reflection_lists_the_public_services()
     {
         var server = await ServerInstance.Shared;

@@ -69,6 +69,16 @@ public static partial class LoyaltyCoreApplicationExtensions
         ArgumentNullException.ThrowIfNull(app);
         ArgumentNullException.ThrowIfNull(args);
         var command = args.FirstOrDefault(a => !a.StartsWith('-') && !a.Contains('=', StringComparison.Ordinal));
+        if (SettingProblems(app.Services) is { Count: > 0 } problems)
+        {
+            foreach (var problem in problems)
+            {
+                Console.Error.WriteLine($"Invalid setting: {problem}");
+            }
+
+            return 2;
+        }
+
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LoyaltyCore");
         switch (command)
         {
@@ -96,6 +106,16 @@ public static partial class LoyaltyCoreApplicationExtensions
                 LogUnknownCommand(logger, command);
                 return 2;
         }
+    }
+
+    /// <summary>
+    /// Every option validated at once, before Redis, the embedded server, migrations or listeners start: a bad setting
+    /// is one line saying which and why, never a stack trace after half the start-up ran.
+    /// </summary>
+    public static IReadOnlyList<string> SettingProblems(IServiceProvider services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        return services.GetRequiredService<SettingsCheck>().Problems(services);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Ledger migrations applied: {Count}")]

@@ -10,6 +10,7 @@ using LoyaltyCore.Server.Scoring;
 using LoyaltyCore.Server.Security;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using System.Net;
+using Microsoft.Extensions.Options;
 using Grpc.AspNetCore.Server.Model;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -22,20 +23,28 @@ public static class LoyaltyCoreServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
+        var settings = new SettingsCheck();
+        services.AddSingleton(settings);
+        OptionsBuilder<T> Bind<T>(string section)
+            where T : class
+        {
+            settings.Add<T>();
+            return services.AddOptions<T>().BindConfiguration(section).ValidateDataAnnotations();
+        }
 
-        services.AddOptions<ServerOptions>().BindConfiguration(ServerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<HotStateOptions>().BindConfiguration(HotStateOptions.Section).ValidateDataAnnotations()
+        Bind<ServerOptions>(ServerOptions.Section)
+            .Validate(o => IPAddress.TryParse(o.BindAddress, out _), "Server:BindAddress must be an IP address, such as 127.0.0.1 or 0.0.0.0.")
+            .ValidateOnStart();
+        Bind<HotStateOptions>(HotStateOptions.Section)
             .Validate(o => o.ReplayWindow > o.ClockSkew * 2, "HotState:ReplayWindow must be well above HotState:ClockSkew.")
             .ValidateOnStart();
-        services.AddOptions<LedgerOptions>().BindConfiguration(LedgerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<ProgramOptions>().BindConfiguration(ProgramOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<ScoringOptions>().BindConfiguration(ScoringOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<BenchmarkOptions>().BindConfiguration(BenchmarkOptions.Section);
-        services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.Section).ValidateDataAnnotations()
+        Bind<LedgerOptions>(LedgerOptions.Section).ValidateOnStart();
+        Bind<ProgramOptions>(ProgramOptions.Section).ValidateOnStart();
+        Bind<ScoringOptions>(ScoringOptions.Section).ValidateOnStart();
+        Bind<BenchmarkOptions>(BenchmarkOptions.Section);
+        Bind<SecurityOptions>(SecurityOptions.Section)
             .Validate(o => o.Clients.All(c => c.Key.Length >= 16 && c.Roles.Count > 0), "Every Security:Clients entry needs a key of 16+ characters and a role.")
             .ValidateOnStart();
-        services.AddOptions<HostOptions>().Configure<Microsoft.Extensions.Options.IOptions<ServerOptions>>(
-            (host, server) => host.ShutdownTimeout = server.Value.ShutdownTimeout);
 
         services.AddSingleton(TimeProvider.System);
         LoyaltyMetrics.ConfigureExports();
@@ -96,15 +105,35 @@ public static class LoyaltyCoreServiceCollectionExtensions
         services.AddSingleton<UndecodableMessages>();
 
 
-        var server = builder.Configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
+        // The host and Kestrel are configured while the host is built, before options are validated: read the values
+        // unvalidated here (defaults if they do not even bind), and let the validation report what is wrong.
+        var server = UnvalidatedServerOptions(builder.Configuration);
+        services.Configure<HostOptions>(host => host.ShutdownTimeout = server.ShutdownTimeout);
         services.Configure<Grpc.AspNetCore.Server.GrpcServiceOptions>(o => o.MaxReceiveMessageSize = server.MaxRequestBytes);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            var address = IPAddress.Parse(server.BindAddress);
+            if (!IPAddress.TryParse(server.BindAddress, out var address) || server.GrpcPort is < 0 or > 65535 || server.MetricsPort is < 0 or > 65535)
+            {
+                // Never started: the settings check refuses to run first and names the setting.
+                return;
+            }
+
             kestrel.Listen(address, server.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
             kestrel.Listen(address, server.MetricsPort, listen => listen.Protocols = HttpProtocols.Http1);
         });
 
         return builder;
+    }
+
+    private static ServerOptions UnvalidatedServerOptions(ConfigurationManager configuration)
+    {
+        try
+        {
+            return configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
+        }
+        catch (InvalidOperationException)
+        {
+            return new ServerOptions();
+        }
     }
 }

@@ -39,6 +39,9 @@ internal sealed class RedisConnection(IOptions<HotStateOptions> options) : IAsyn
         var redisOptions = ConfigurationOptions.Parse(configuration);
         // Keep retrying in the background after a Redis restart instead of failing every later call.
         redisOptions.AbortOnConnectFail = false;
+        // While no connection is up, commands fail at once (the call gets UNAVAILABLE) instead of queueing until the
+        // client's deadline; they go through again as soon as the multiplexer has reconnected by itself.
+        redisOptions.BacklogPolicy = BacklogPolicy.FailFast;
         _multiplexer = await ConnectionMultiplexer.ConnectAsync(redisOptions);
         SlotsBoundScripts = !_multiplexer.GetServers().Any(server => server.IsConnected && server.ServerType == ServerType.Standalone);
     }
