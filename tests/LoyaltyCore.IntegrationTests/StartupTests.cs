@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using LoyaltyCore.IntegrationTests.Infrastructure;
 
 namespace LoyaltyCore.IntegrationTests;
 
@@ -26,9 +27,45 @@ public sealed class StartupTests
         Assert.False(File.Exists(ledger));
     }
 
-    private static async Task<(int ExitCode, string Output)> RunServerAsync(Dictionary<string, string> environment)
+    [Fact]
+    public async Task The_rebuild_command_runs_beside_a_live_server_on_its_ports_and_recomputes_every_member()
     {
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "LoyaltyCore.Server.dll")])
+        await using var server = await ServerInstance.StartAsync(ownLedger: true);
+        var members = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => IdempotencyTests.EnrolledMemberAsync(server)));
+        foreach (var memberId in members)
+        {
+            await server.Scoring.ScoreAsync(Requests.Score(memberId));
+            await HotState.SetBalanceAsync(memberId, 123_456);
+        }
+
+        // The live server holds these ports: a command that opened listeners could not start.
+        var (exitCode, output) = await RunServerAsync(new Dictionary<string, string>
+        {
+            ["HotState__Redis"] = TestEnvironment.Redis,
+            ["Ledger__Provider"] = "Postgres",
+            ["Ledger__ConnectionString"] = server.LedgerConnectionString,
+            ["Server__GrpcPort"] = server.GrpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Server__MetricsPort"] = server.MetricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Security__Clients__0__Id"] = "ops",
+            ["Security__Clients__0__Key"] = "ops-key-0123456789abcdef",
+            ["Security__Clients__0__Roles__0"] = "admin",
+        }, "rebuild");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("Rebuilding: 3 members so far", output, StringComparison.Ordinal);
+        Assert.Contains("Hot state rebuilt from the ledger for 3 members", output, StringComparison.Ordinal);
+        foreach (var memberId in members)
+        {
+            Assert.Equal(45, await HotState.BalanceAsync(memberId));
+        }
+
+        // The live server goes on serving the rebuilt members.
+        Assert.Equal(90, (await server.Scoring.ScoreAsync(Requests.Score(members[0]))).Balance);
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunServerAsync(Dictionary<string, string> environment, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "LoyaltyCore.Server.dll"), .. arguments])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

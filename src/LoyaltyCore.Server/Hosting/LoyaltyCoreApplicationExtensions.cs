@@ -94,13 +94,7 @@ public static partial class LoyaltyCoreApplicationExtensions
                 return 0;
 
             case "rebuild":
-                await app.InitializeLoyaltyCoreAsync();
-                await app.StartAsync();
-                var program = app.Services.GetRequiredService<ProgramProvider>().Current;
-                var rebuilt = await app.Services.GetRequiredService<MemberDirectory>().RebuildAllAsync(program, CancellationToken.None);
-                LogRebuilt(logger, rebuilt);
-                await app.StopAsync();
-                return 0;
+                return await RebuildAsync(app, logger);
 
             default:
                 LogUnknownCommand(logger, command);
@@ -118,11 +112,37 @@ public static partial class LoyaltyCoreApplicationExtensions
         return services.GetRequiredService<SettingsCheck>().Problems(services);
     }
 
+    /// <summary>
+    /// Recomputes every member's Redis state from the ledger, beside running servers and without listeners of its own:
+    /// only the ledger writer runs (a member's pending entries are committed before their state is rebuilt).
+    /// </summary>
+    private static async Task<int> RebuildAsync(WebApplication app, ILogger logger)
+    {
+        await app.InitializeLoyaltyCoreAsync();
+        var writer = app.Services.GetRequiredService<LedgerWriter>();
+        await writer.StartAsync(CancellationToken.None);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            var program = app.Services.GetRequiredService<ProgramProvider>().Current;
+            var rebuilt = await app.Services.GetRequiredService<MemberDirectory>().RebuildAllAsync(program, CancellationToken.None, count => LogRebuilding(logger, count, clock.Elapsed.TotalSeconds));
+            LogRebuilt(logger, rebuilt, clock.Elapsed.TotalSeconds);
+            return 0;
+        }
+        finally
+        {
+            await writer.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Rebuilding: {Count} members so far ({Seconds:0.0} s)")]
+    private static partial void LogRebuilding(ILogger logger, int count, double seconds);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Ledger migrations applied: {Count}")]
     private static partial void LogMigrated(ILogger logger, int count);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Hot state rebuilt from the ledger for {Count} members")]
-    private static partial void LogRebuilt(ILogger logger, int count);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Hot state rebuilt from the ledger for {Count} members in {Seconds:0.0} s")]
+    private static partial void LogRebuilt(ILogger logger, int count, double seconds);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unknown command '{Command}'. Commands: serve (default), migrate, rebuild")]
     private static partial void LogUnknownCommand(ILogger logger, string command);

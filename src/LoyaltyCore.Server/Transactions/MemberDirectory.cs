@@ -105,7 +105,8 @@ internal sealed partial class MemberDirectory(
         throw new InvalidOperationException($"Member {memberId} kept receiving transactions during the rebuild; try again.");
     }
 
-    public async Task<int> RebuildAllAsync(LoyaltyProgram program, CancellationToken cancellationToken)
+    /// <param name="progress">Told the members rebuilt so far after each page of 500.</param>
+    public async Task<int> RebuildAllAsync(LoyaltyProgram program, CancellationToken cancellationToken, Action<int>? progress = null)
     {
         var rebuilt = 0;
         var after = string.Empty;
@@ -122,6 +123,7 @@ internal sealed partial class MemberDirectory(
                 rebuilt += await RebuildAsync(memberId, program, cancellationToken) ? 1 : 0;
             }
 
+            progress?.Invoke(rebuilt);
             after = page[^1];
         }
     }
