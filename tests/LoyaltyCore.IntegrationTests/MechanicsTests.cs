@@ -28,6 +28,23 @@ public sealed class MechanicsTests : IAsyncLifetime
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
     [Fact]
+    public async Task A_late_upload_between_two_of_todays_purchases_does_not_reopen_todays_daily_cap()
+    {
+        var memberId = await IdempotencyTests.EnrolledMemberAsync(_server);
+        var now = DateTimeOffset.UtcNow;
+
+        var first = await _server.Scoring.ScoreAsync(Requests.Score(memberId, occurredAt: now, lines: Requests.Line("tv", 1, 200_000)));
+        var late = await _server.Scoring.ScoreAsync(Requests.Score(memberId, occurredAt: now.AddHours(-26), lines: Requests.Line("tv", 1, 100_000)));
+        var second = await _server.Scoring.ScoreAsync(Requests.Score(memberId, occurredAt: now, lines: Requests.Line("tv", 1, 200_000)));
+
+        Assert.Equal(2_000, first.PointsEarned);
+        Assert.True(late.PointsEarned > 0);
+        // 3,000 a day: today had 2,000, whatever the upload from an earlier day did.
+        Assert.Equal(1_000, second.PointsEarned);
+        Assert.Equal(await Ledger.SumPointsAsync(memberId, _server.LedgerConnectionString), await HotState.BalanceAsync(memberId));
+    }
+
+    [Fact]
     public async Task Segments_set_on_a_member_unlock_their_exclusive_rules()
     {
         var memberId = await IdempotencyTests.EnrolledMemberAsync(_server);

@@ -69,6 +69,7 @@ public static class CounterStaleness
     /// <summary>
     /// Whether a counter no longer matters at <paramref name="local"/>: yesterday's points, a past period's purchases,
     /// qualification months older than any period looks back, last year's objective steps. The hot state drops them.
+    /// Counters of a period later than <paramref name="local"/> (a purchase dated in the past) are never stale.
     /// </summary>
     public static bool IsStale(string key, DateTime local) =>
         IsStale(key, ProgramCalendar.PeriodKey(local, PeriodUnit.Day), ProgramCalendar.PeriodKey(local, PeriodUnit.Week),
@@ -104,12 +105,14 @@ public static class CounterStaleness
             return false;
         }
 
+        // A counter belongs to its own period: only periods before the one at hand are stale. A purchase uploaded
+        // late (offline tills, streams) is dated in an earlier period and must leave the current period's counters be.
         return kind switch
         {
-            "k.d" or "k.nd" => value != day,
-            "k.nw" => value != week,
-            "k.nm" => value != month,
-            "k.ny" => value != year,
+            "k.d" or "k.nd" => value < day,
+            "k.nw" => value < week,
+            "k.nm" => value < month,
+            "k.ny" => value < year,
             "k.q" => value < oldestMonth,
             "k.y" => value < year - 1,
             _ => false,
