@@ -9,7 +9,8 @@ namespace LoyaltyCore.Engine.Tests;
 /// </summary>
 public sealed class ProgramFuzzTests
 {
-    private const long Iterations = 2_000;
+    // A bounded run in CI; CsCheck_Iter asks for a longer hunt.
+    private static readonly long Iterations = long.TryParse(Environment.GetEnvironmentVariable("CsCheck_Iter"), out var iterations) ? iterations : 2_000;
     private static readonly string Sample = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "programs", "sample-program.json"));
 
     // Fragments that make a JSON document subtly or grossly wrong: other types, extreme numbers, odd strings.

@@ -17,7 +17,8 @@ namespace LoyaltyCore.IntegrationTests;
 /// </summary>
 public sealed class ParserFuzzTests
 {
-    private const long Iterations = 3_000;
+    // A bounded run in CI; CsCheck_Iter asks for a longer hunt.
+    private static readonly long Iterations = long.TryParse(Environment.GetEnvironmentVariable("CsCheck_Iter"), out var iterations) ? iterations : 3_000;
     private static readonly LoyaltyProgram Program = ProgramParser.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "programs", "sample-program.json")));
     private static readonly ScoringOptions Limits = new() { MaxLines = 20 };
     private static readonly DateTimeOffset Now = new(2026, 12, 2, 12, 0, 0, TimeSpan.Zero);
