@@ -68,6 +68,22 @@ public sealed class ConsistencyTests
     }
 
     [Fact]
+    public async Task Scripts_redis_forgot_are_loaded_again_and_the_call_applies_once()
+    {
+        var server = await ServerInstance.Shared;
+        var memberId = await IdempotencyTests.EnrolledMemberAsync(server);
+        await server.Scoring.ScoreAsync(Requests.Score(memberId));
+
+        // As after a Redis restart without persistence of scripts: the next apply finds no script by its hash.
+        await HotState.Database.ExecuteAsync("SCRIPT", "FLUSH");
+        var response = await server.Scoring.ScoreAsync(Requests.Score(memberId));
+
+        Assert.Equal(90, response.Balance);
+        Assert.Equal(2, await Ledger.CountAsync(memberId));
+        Assert.Equal(90, await HotState.BalanceAsync(memberId));
+    }
+
+    [Fact]
     public async Task Rebuild_recomputes_redis_from_the_ledger()
     {
         var server = await ServerInstance.Shared;

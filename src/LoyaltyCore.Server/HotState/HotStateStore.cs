@@ -58,6 +58,12 @@ internal sealed record ApplyCommand(
 internal sealed class HotStateStore
 {
     private static readonly string ApplyScript = ReadScript("apply.lua");
+
+    // EVALSHA by a hash computed once: the string overload hashes the whole script text on every call to find it.
+    // SHA-1 is what Redis names scripts by, not a security measure.
+#pragma warning disable CA5350
+    private static readonly byte[] ApplyScriptSha1 = System.Security.Cryptography.SHA1.HashData(System.Text.Encoding.UTF8.GetBytes(ApplyScript));
+#pragma warning restore CA5350
     private static readonly string LoadScript = ReadScript("load.lua");
 
     // Bounds one script's run: Redis serves nobody else while it runs.
@@ -193,7 +199,7 @@ internal sealed class HotStateStore
         try
         {
             var started = Stopwatch.GetTimestamp();
-            replies = (RedisResult[])(await _redis.Database.ScriptEvaluateAsync(ApplyScript, keys, args))!;
+            replies = (RedisResult[])(await EvaluateApplyAsync(keys, args))!;
             _applyDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
             _applyBatchSize.Observe(call.Count);
         }
@@ -221,6 +227,19 @@ internal sealed class HotStateStore
             }
 
             call[t].Settle(reply);
+        }
+    }
+
+    private async Task<RedisResult> EvaluateApplyAsync(RedisKey[] keys, RedisValue[] args)
+    {
+        try
+        {
+            return await _redis.Database.ScriptEvaluateAsync(ApplyScriptSha1, keys, args);
+        }
+        catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        {
+            // Redis does not know the script yet (first call, restart, flush): this overload loads it.
+            return await _redis.Database.ScriptEvaluateAsync(ApplyScript, keys, args);
         }
     }
 

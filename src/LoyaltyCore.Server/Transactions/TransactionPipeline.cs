@@ -6,15 +6,14 @@ using LoyaltyCore.Server.Api;
 using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Server.Ledger;
 using LoyaltyCore.Server.Ledger.Contracts;
-using LoyaltyCore.Server.Members;
 using LoyaltyCore.Server.Observability;
 
 namespace LoyaltyCore.Server.Transactions;
 
 /// <summary>
-/// Drives one transaction to a durable answer:
-/// evaluate against the member's last known state, apply atomically in Redis (one Lua call that also detects
-/// retries, stale snapshots and overdrafts), then wait for the ledger commit before answering.
+/// Drives one transaction of any kind (its intent) to a durable answer: evaluate against the member's last known
+/// state, apply atomically in Redis (batched with concurrent transactions into one script call, which also detects
+/// retries, stale snapshots and overdrafts), then wait for the group-committed ledger row before answering.
 /// </summary>
 internal sealed partial class TransactionPipeline(
     HotStateStore hotState,
