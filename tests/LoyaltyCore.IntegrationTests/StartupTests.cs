@@ -27,6 +27,31 @@ public sealed class StartupTests
         Assert.False(File.Exists(ledger));
     }
 
+    [Theory]
+    [InlineData("0.0.0.0", null, 2)]
+    [InlineData("0.0.0.0", "true", 0)]
+    public async Task Cleartext_grpc_on_a_network_address_needs_an_explicit_setting(string bindAddress, string? allowCleartext, int expectedExit)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["Server__BindAddress"] = bindAddress,
+            ["Security__Clients__0__Id"] = "ops",
+            ["Security__Clients__0__Key"] = "ops-key-0123456789abcdef",
+            ["Security__Clients__0__Roles__0"] = "admin",
+            ["Ledger__ConnectionString"] = $"Data Source={Path.Combine(Path.GetTempPath(), $"loyalty-{Guid.NewGuid():N}.db")}",
+        };
+        if (allowCleartext is not null)
+        {
+            environment["Server__AllowCleartextOnNetwork"] = allowCleartext;
+        }
+
+        // "migrate" starts no listener: with the setting it runs to completion, without it it is refused first.
+        var (exitCode, output) = await RunServerAsync(environment, "migrate");
+
+        Assert.True(exitCode == expectedExit, output);
+        Assert.Equal(expectedExit != 0, output.Contains("Invalid setting: Server:BindAddress is not a loopback address but gRPC would be cleartext", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task The_rebuild_command_runs_beside_a_live_server_on_its_ports_and_recomputes_every_member()
     {

@@ -2,10 +2,19 @@ using System.ComponentModel.DataAnnotations;
 
 namespace LoyaltyCore.Server.Configuration;
 
-/// <summary>Where the server listens. gRPC speaks HTTP/2 (cleartext: TLS ends at the load balancer); metrics HTTP/1.1.</summary>
+/// <summary>Where the server listens. gRPC speaks HTTP/2, over TLS when <see cref="Tls"/> names a certificate; metrics HTTP/1.1.</summary>
 public sealed class ServerOptions
 {
     public const string Section = "Server";
+
+    /// <summary>TLS on the gRPC listener; without a certificate gRPC is cleartext (h2c).</summary>
+    public TlsOptions Tls { get; set; } = new();
+
+    /// <summary>
+    /// Cleartext gRPC on an address other than loopback, for a deployment whose TLS ends in front of the server (a
+    /// load balancer, a sidecar). Without it the server refuses to start there: keys would cross the network in clear.
+    /// </summary>
+    public bool AllowCleartextOnNetwork { get; set; }
 
     [Required]
     public string BindAddress { get; set; } = "127.0.0.1";
@@ -24,6 +33,34 @@ public sealed class ServerOptions
 
     /// <summary>How long shutdown waits for in-flight requests and pending ledger commits.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(20);
+}
+
+public enum ClientCertificates
+{
+    /// <summary>Clients authenticate with their API key only.</summary>
+    None,
+
+    /// <summary>A client may present a certificate; if it does, it must chain to <see cref="TlsOptions.ClientCaPath"/>.</summary>
+    Allow,
+
+    /// <summary>Mutual TLS: every client presents a certificate that chains to <see cref="TlsOptions.ClientCaPath"/> (the API key is still required).</summary>
+    Require,
+}
+
+public sealed class TlsOptions
+{
+    /// <summary>PEM file of the server's certificate (its chain may follow). Reloaded when the file changes.</summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>PEM file of the certificate's private key.</summary>
+    public string? KeyPath { get; set; }
+
+    public ClientCertificates ClientCertificates { get; set; } = ClientCertificates.None;
+
+    /// <summary>PEM file of the certificate authorities client certificates must chain to (partners, store servers).</summary>
+    public string? ClientCaPath { get; set; }
+
+    public bool Enabled => !string.IsNullOrWhiteSpace(CertificatePath);
 }
 
 public sealed class HotStateOptions

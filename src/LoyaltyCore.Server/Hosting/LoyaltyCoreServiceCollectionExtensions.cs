@@ -9,6 +9,7 @@ using LoyaltyCore.Server.Programs;
 using LoyaltyCore.Server.Scoring;
 using LoyaltyCore.Server.Security;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using System.Net;
 using Microsoft.Extensions.Options;
 using Grpc.AspNetCore.Server.Model;
@@ -34,6 +35,12 @@ public static class LoyaltyCoreServiceCollectionExtensions
 
         Bind<ServerOptions>(ServerOptions.Section)
             .Validate(o => IPAddress.TryParse(o.BindAddress, out _), "Server:BindAddress must be an IP address, such as 127.0.0.1 or 0.0.0.0.")
+            .Validate(o => o.Tls.Enabled || o.AllowCleartextOnNetwork || !IPAddress.TryParse(o.BindAddress, out var a) || IPAddress.IsLoopback(a),
+                "Server:BindAddress is not a loopback address but gRPC would be cleartext: set Server:Tls:CertificatePath and Server:Tls:KeyPath, or Server:AllowCleartextOnNetwork=true when TLS ends in front of the server.")
+            .Validate(o => !o.Tls.Enabled || (File.Exists(o.Tls.CertificatePath) && File.Exists(o.Tls.KeyPath)),
+                "Server:Tls:CertificatePath and Server:Tls:KeyPath must both name readable PEM files.")
+            .Validate(o => o.Tls.ClientCertificates == ClientCertificates.None || (o.Tls.Enabled && File.Exists(o.Tls.ClientCaPath)),
+                "Server:Tls:ClientCertificates needs TLS and Server:Tls:ClientCaPath naming a PEM file of the client authorities.")
             .ValidateOnStart();
         Bind<HotStateOptions>(HotStateOptions.Section)
             .Validate(o => o.ReplayWindow > o.ClockSkew * 2, "HotState:ReplayWindow must be well above HotState:ClockSkew.")
@@ -118,11 +125,37 @@ public static class LoyaltyCoreServiceCollectionExtensions
                 return;
             }
 
-            kestrel.Listen(address, server.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(address, server.GrpcPort, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                if (server.Tls.Enabled)
+                {
+                    UseTls(listen, server.Tls, kestrel.ApplicationServices);
+                }
+            });
             kestrel.Listen(address, server.MetricsPort, listen => listen.Protocols = HttpProtocols.Http1);
         });
 
         return builder;
+    }
+
+    private static void UseTls(ListenOptions listen, TlsOptions tls, IServiceProvider services)
+    {
+        var certificates = new TlsCertificates(tls, TimeProvider.System, services.GetRequiredService<ILoggerFactory>().CreateLogger<TlsCertificates>());
+        listen.UseHttps(https =>
+        {
+            https.ServerCertificateSelector = (_, _) => certificates.Current();
+            https.ClientCertificateMode = tls.ClientCertificates switch
+            {
+                ClientCertificates.Require => ClientCertificateMode.RequireCertificate,
+                ClientCertificates.Allow => ClientCertificateMode.AllowCertificate,
+                _ => ClientCertificateMode.NoCertificate,
+            };
+            if (tls.ClientCertificates != ClientCertificates.None)
+            {
+                https.ClientCertificateValidation = (certificate, _, errors) => certificates.ValidateClient(certificate, errors);
+            }
+        });
     }
 
     private static ServerOptions UnvalidatedServerOptions(ConfigurationManager configuration)
