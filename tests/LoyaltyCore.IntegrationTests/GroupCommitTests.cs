@@ -1,3 +1,4 @@
+using Grpc.Core;
 using LoyaltyCore.Contracts.V1;
 using LoyaltyCore.IntegrationTests.Infrastructure;
 
@@ -86,6 +87,65 @@ public sealed class SnapshotTests
         var after = await MetricSamples.ScrapeAsync(server);
         Assert.Equal(1, after.Since(before, ApplyCalls));
         Assert.Equal(0, after.Since(before, Conflicts));
+    }
+
+    [Fact]
+    public async Task A_member_whose_state_redis_lost_is_loaded_and_scored_on_the_loaded_snapshot()
+    {
+        var server = await ServerInstance.Shared;
+        var memberId = await IdempotencyTests.EnrolledMemberAsync(server);
+        await server.Scoring.ScoreAsync(Requests.Score(memberId));
+        await HotState.Database.KeyDeleteAsync($"lc:{{m:{memberId}}}:s");
+        var before = await MetricSamples.ScrapeAsync(server);
+
+        var response = await server.Scoring.ScoreAsync(Requests.Score(memberId));
+
+        // One call finds the state missing; one asks for the ledger check every call makes after a reload (records of
+        // earlier attempts may have gone with the state); the third applies on the snapshot the load left, with no
+        // call spent learning the state's version.
+        var after = await MetricSamples.ScrapeAsync(server);
+        Assert.Equal(3, after.Since(before, ApplyCalls));
+        Assert.Equal(0, after.Since(before, Conflicts));
+        Assert.Equal(90, response.Balance);
+    }
+
+    [Fact]
+    public async Task A_script_error_on_one_member_fails_only_that_members_call_and_its_batchmates_apply_once()
+    {
+        // One call in flight at a time: everything that arrives meanwhile shares the next call.
+        await using var server = await ServerInstance.StartAsync(s => s["HotState:MaxConcurrentApplies"] = "1");
+        var members = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => IdempotencyTests.EnrolledMemberAsync(server)));
+        await Task.WhenAll(members.Select(m => server.Scoring.ScoreAsync(Requests.Score(m)).ResponseAsync));
+        // A state the script cannot add to, behind an unchanged version: the apply fails inside the script.
+        // The last to be sent: by then every call slot is busy, so it waits in a batch with others.
+        var broken = members[^1];
+        await HotState.Database.HashSetAsync($"lc:{{m:{broken}}}:s", "b", "not-a-number");
+
+        var before = await MetricSamples.ScrapeAsync(server);
+        var calls = await Task.WhenAll(members.Select(async m =>
+        {
+            try
+            {
+                return (m, (await server.Scoring.ScoreAsync(Requests.Score(m))).Balance, (StatusCode?)null);
+            }
+            catch (RpcException ex)
+            {
+                return (m, 0L, ex.StatusCode);
+            }
+        }));
+        var after = await MetricSamples.ScrapeAsync(server);
+
+        // Calls carried several transactions (the broken one's among them: without the per-transaction resend its
+        // batchmates would fail with it).
+        Assert.True(after.Since(before, "loyalty_redis_apply_transactions_per_call_bucket{le=\"1\"}") < after.Since(before, "loyalty_redis_apply_transactions_per_call_count"), "no batch formed");
+        Assert.Equal(StatusCode.Unavailable, Assert.Single(calls, c => c.Item3 is not null).Item3);
+        Assert.Equal(broken, Assert.Single(calls, c => c.Item3 is not null).m);
+        foreach (var (memberId, balance, _) in calls.Where(c => c.Item3 is null))
+        {
+            Assert.Equal(90, balance);
+            Assert.Equal(2, await Ledger.CountAsync(memberId));
+            Assert.Equal(90, await HotState.BalanceAsync(memberId));
+        }
     }
 
     [Fact]

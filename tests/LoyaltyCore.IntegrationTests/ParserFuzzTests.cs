@@ -89,20 +89,22 @@ public sealed class ParserFuzzTests
         };
         var stored = entry.ToByteArray();
         var changes = entry.Changes.ToByteArray();
-        Gen.Select(Gen.Int[0, stored.Length - 1], Gen.Byte, Gen.Int[0, stored.Length]).Array[1, 4].Sample(edits =>
+        Corruptions(stored).Sample(corrupt => DecodesOrRefuses(() => LedgerEntry.Parser.ParseFrom(corrupt)), iter: Iterations);
+        Corruptions(changes).Sample(corrupt => DecodesOrRefuses(() => StateChanges.Parser.ParseFrom(corrupt)), iter: Iterations);
+    }
+
+    /// <summary>The blob with a few bytes overwritten and possibly cut short, as a torn or damaged write leaves it.</summary>
+    private static Gen<byte[]> Corruptions(byte[] blob) =>
+        Gen.Select(Gen.Int[0, blob.Length - 1], Gen.Byte).Array[1, 4].Select(Gen.Int[0, blob.Length], (edits, length) =>
         {
-            var corrupt = (byte[])stored.Clone();
-            var cut = corrupt.Length;
-            foreach (var (at, value, length) in edits)
+            var corrupt = (byte[])blob.Clone();
+            foreach (var (at, value) in edits)
             {
                 corrupt[at] = value;
-                cut = Math.Min(cut, length);
             }
 
-            DecodesOrRefuses(() => LedgerEntry.Parser.ParseFrom(corrupt.AsSpan(0, cut)));
-            DecodesOrRefuses(() => StateChanges.Parser.ParseFrom(corrupt.AsSpan(0, Math.Min(cut, changes.Length))));
-        }, iter: Iterations);
-    }
+            return corrupt[..length];
+        });
 
     private static void DecodesOrRefuses(Func<IMessage> decode)
     {

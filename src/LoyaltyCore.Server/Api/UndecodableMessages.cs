@@ -10,7 +10,8 @@ internal sealed partial class UndecodableMessages(TimeProvider time, ILogger<Und
 {
     private static readonly TimeSpan LogInterval = TimeSpan.FromMinutes(1);
     private readonly Lock _gate = new();
-    private long _lastLoggedTicks = long.MinValue;
+    // Ticks since year 1: zero means never, and the first refusal is reported at once.
+    private long _lastLoggedTicks;
     private long _sinceLastLog;
 
     public RpcException Refuse(string messageType, Exception failure)

@@ -53,8 +53,20 @@ internal sealed class ApplyBatcher(Func<List<PendingApply>, Task> send, int maxI
     {
         while (true)
         {
-            // Settles every apply of the batch (a failure included) and never throws.
-            await send(batch);
+            try
+            {
+                // Settles every apply of the batch, a failure included.
+                await send(batch);
+            }
+            catch (Exception ex)
+            {
+                // Never leave a caller waiting, nor this batch's slot taken, whatever went wrong building the call.
+                foreach (var pending in batch)
+                {
+                    pending.Fail(ex);
+                }
+            }
+
             lock (_gate)
             {
                 if (_queued.Count == 0)

@@ -203,6 +203,18 @@ internal sealed class HotStateStore
             _applyDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
             _applyBatchSize.Observe(call.Count);
         }
+        catch (RedisServerException) when (call.Count > 1)
+        {
+            // A script error stops the script where it happened, keeping what it applied before: resend each
+            // transaction alone, so the ones applied get their replay (and their pending entry committed) and only
+            // the one at fault fails.
+            foreach (var pending in call)
+            {
+                await SendCallAsync([pending]);
+            }
+
+            return;
+        }
         catch (Exception ex)
         {
             foreach (var pending in call)
@@ -220,9 +232,11 @@ internal sealed class HotStateStore
             {
                 reply = Parse((RedisResult[])replies[t]!);
             }
-            catch (Exception ex)
+            catch (Exception ex) when (ex is InvalidCastException or FormatException or InvalidOperationException or OverflowException)
             {
-                call[t].Fail(ex);
+                // A state hash this server cannot read (written by hand, by another version): the hot state is at
+                // fault, not the request, and the call is refused as when Redis fails.
+                call[t].Fail(new RedisException($"The hot state of member {call[t].Command.MemberId} is unreadable: {ex.Message}", ex));
                 continue;
             }
 

@@ -17,10 +17,31 @@ internal sealed class RedisConnection(IOptions<HotStateOptions> options) : IAsyn
     public IDatabase Database => Multiplexer.GetDatabase();
 
     /// <summary>
-    /// Whether one script may only touch keys of one hash slot (Redis Cluster). Assumed until a standalone server was
-    /// seen at connect: a batch split by slot is correct everywhere, only smaller.
+    /// Whether one script may only touch keys of one hash slot (Redis Cluster). Assumed until a connected server has
+    /// said what it is (Redis may be down at start): a batch split by slot is correct everywhere, only smaller.
     /// </summary>
-    public bool SlotsBoundScripts { get; private set; } = true;
+    public bool SlotsBoundScripts
+    {
+        get
+        {
+            if (_slotsBoundScripts is { } known)
+            {
+                return known;
+            }
+
+            var connected = Multiplexer.GetServers().Where(server => server.IsConnected).ToList();
+            if (connected.Count == 0)
+            {
+                return true;
+            }
+
+            var bound = !connected.Any(server => server.ServerType == ServerType.Standalone);
+            _slotsBoundScripts = bound;
+            return bound;
+        }
+    }
+
+    private bool? _slotsBoundScripts;
 
     public async Task ConnectAsync()
     {
@@ -43,7 +64,6 @@ internal sealed class RedisConnection(IOptions<HotStateOptions> options) : IAsyn
         // client's deadline; they go through again as soon as the multiplexer has reconnected by itself.
         redisOptions.BacklogPolicy = BacklogPolicy.FailFast;
         _multiplexer = await ConnectionMultiplexer.ConnectAsync(redisOptions);
-        SlotsBoundScripts = !_multiplexer.GetServers().Any(server => server.IsConnected && server.ServerType == ServerType.Standalone);
     }
 
     public async ValueTask DisposeAsync()

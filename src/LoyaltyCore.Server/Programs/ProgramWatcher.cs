@@ -26,14 +26,13 @@ internal sealed partial class ProgramWatcher(
     {
         var subscriber = redis.Multiplexer.GetSubscriber();
         provider.Published += version => subscriber.PublishAsync(Channel, version);
-        var subscribed = false;
+        // Once: the client keeps the subscription and makes it again on every reconnect, even when Redis is down now.
+        // Meanwhile the database poll alone carries new versions here, and the server keeps serving.
+        await TrySubscribeAsync(subscriber, stoppingToken);
 
         using var watcher = WatchFile();
         while (!stoppingToken.IsCancellationRequested)
         {
-            // Redis may be down at start or later: until the subscription holds, the database poll alone carries
-            // new versions here, and the server keeps serving (health says NOT_SERVING while Redis is away).
-            subscribed = subscribed || await TrySubscribeAsync(subscriber, stoppingToken);
             if (await _fileChanged.WaitAsync(PollInterval, stoppingToken))
             {
                 // Editors write in several steps: wait for the file to settle, then take every change at once.
@@ -52,17 +51,15 @@ internal sealed partial class ProgramWatcher(
         }
     }
 
-    private async Task<bool> TrySubscribeAsync(ISubscriber subscriber, CancellationToken stoppingToken)
+    private async Task TrySubscribeAsync(ISubscriber subscriber, CancellationToken stoppingToken)
     {
         try
         {
             await subscriber.SubscribeAsync(Channel, (_, _) => _ = RefreshAsync(stoppingToken));
-            return true;
         }
         catch (RedisException ex)
         {
             LogSubscribeFailed(logger, ex.Message);
-            return false;
         }
     }
 
@@ -131,7 +128,7 @@ internal sealed partial class ProgramWatcher(
     [LoggerMessage(Level = LogLevel.Error, Message = "Program file {Path} could not be published")]
     private static partial void LogFileFailed(ILogger logger, Exception exception, string path);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot subscribe to program publications yet ({Reason}); polling the ledger meanwhile")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot subscribe to program publications yet ({Reason}); subscribing again on reconnect, polling the ledger meanwhile")]
     private static partial void LogSubscribeFailed(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not check for a newly activated program version")]

@@ -177,6 +177,9 @@ internal sealed partial class TransactionPipeline(
                         throw RpcErrors.MemberNotFound(intent.MemberId);
                     }
 
+                    // The load left its snapshot (unless another call loaded the member first): apply on it directly.
+                    snapshot = snapshots.Get(intent.MemberId);
+
                     break;
 
                 case ApplyOutcome.CheckLedger:
