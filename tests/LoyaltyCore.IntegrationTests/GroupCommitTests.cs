@@ -121,6 +121,19 @@ public sealed class SnapshotTests
         var broken = members[^1];
         await HotState.Database.HashSetAsync($"lc:{{m:{broken}}}:s", "b", "not-a-number");
 
+        // Every call waits at the pipeline's door until all have arrived, then all go on at once, on one thread:
+        // the first apply is sent, and every later one queues into the next script call while it is in flight.
+        var gate = new TaskCompletionSource();
+        var arrived = 0;
+        server.Get<Server.Transactions.PipelineProbes>().BeforeApply = (_, _) =>
+        {
+            if (Interlocked.Increment(ref arrived) == members.Length)
+            {
+                gate.TrySetResult();
+            }
+
+            return gate.Task;
+        };
         var before = await MetricSamples.ScrapeAsync(server);
         var calls = await Task.WhenAll(members.Select(async m =>
         {

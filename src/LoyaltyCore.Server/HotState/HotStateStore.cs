@@ -198,10 +198,10 @@ internal sealed class HotStateStore
         RedisResult[] replies;
         try
         {
+            _applyBatchSize.Observe(call.Count);
             var started = Stopwatch.GetTimestamp();
             replies = (RedisResult[])(await EvaluateApplyAsync(keys, args))!;
             _applyDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
-            _applyBatchSize.Observe(call.Count);
         }
         catch (RedisServerException) when (call.Count > 1)
         {

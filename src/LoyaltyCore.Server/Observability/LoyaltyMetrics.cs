@@ -102,7 +102,7 @@ internal sealed class LoyaltyMetrics
 
     public Histogram RedisApplyBatchSize { get; } = Metrics.CreateHistogram(
         "loyalty_redis_apply_transactions_per_call",
-        "Transactions applied by one call of the apply script (concurrent transactions share a call).",
+        "Transactions sent in one call of the apply script (concurrent transactions share a call; a call that failed counts too).",
         new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(1, 2, 8) });
 
     public Gauge CampaignBudgetRemaining { get; } = Metrics.CreateGauge(
