@@ -23,6 +23,34 @@ public sealed partial class DocumentedProgramTests
         Assert.Equal("Europe/Paris", program.Calendar.TimeZone.Id);
     }
 
+    [Fact]
+    public void The_complete_example_scores_a_first_store_purchase_with_the_base_rate_and_the_welcome_bonus()
+    {
+        var program = ProgramParser.Parse(ExampleFromDocs());
+        var member = new Scoring.MemberState { Tier = "member", EnrolledAt = new DateTimeOffset(2025, 1, 10, 9, 0, 0, TimeSpan.Zero) };
+
+        // Tuesday 10 November 2026, noon in Paris, at a store outside the Black Friday window.
+        var outcome = program.Score(member, ProgramBuilder.BasketAt(new DateTimeOffset(2026, 11, 10, 11, 0, 0, TimeSpan.Zero), ProgramBuilder.Line(6_000)));
+
+        Assert.Equal([("base-earn", 60L), ("welcome", 200L)], outcome.Breakdown.Select(b => (b.RuleId, b.Points)));
+        Assert.Equal(260, outcome.PointsEarned);
+        Assert.Equal("member", outcome.TierAfter.Id);
+    }
+
+    [Fact]
+    public void The_complete_example_adds_its_multipliers_rather_than_compounding_them()
+    {
+        var program = ProgramParser.Parse(ExampleFromDocs());
+        var member = new Scoring.MemberState { Tier = "member", Purchases = 3, EnrolledAt = new DateTimeOffset(2025, 1, 10, 9, 0, 0, TimeSpan.Zero) };
+        var at = new DateTimeOffset(2026, 11, 10, 11, 0, 0, TimeSpan.Zero);
+
+        var outcome = program.Score(member, ProgramBuilder.BasketAt(at, Scoring.Channel.MobileApp, "web", ProgramBuilder.Line(6_000, brand: "acme")));
+
+        // 60 base, +60 for the app (x2), +30 for the brand (x1.5): 150, not 60 x 2 x 1.5 = 180.
+        Assert.Equal([("base-earn", 60L), ("app-orders", 60L), ("acme-brand", 30L)], outcome.Breakdown.Select(b => (b.RuleId, b.Points)));
+        Assert.Equal(150, outcome.PointsEarned);
+    }
+
     private static string ExampleFromDocs()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
