@@ -18,6 +18,24 @@ public sealed class ProgramServiceTests
     }
 
     [Fact]
+    public async Task The_active_program_is_the_published_version_with_its_document_and_activation_time()
+    {
+        await using var server = await ServerInstance.StartAsync(ownLedger: true);
+        var version = Programs.Version();
+        var document = Programs.Document(version);
+        var publishedAt = DateTimeOffset.UtcNow;
+
+        var published = await Programs.PublishAsync(server, document);
+        var active = await Programs.Admin(server).GetActiveProgramAsync(new GetActiveProgramRequest());
+
+        Assert.Equal(published, active);
+        Assert.Equal(version, active.Version);
+        Assert.Equal("test", active.ProgramId);
+        Assert.Equal(document, active.Document);
+        Assert.InRange(active.ActivatedAt.ToDateTimeOffset(), publishedAt.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(1));
+    }
+
+    [Fact]
     public async Task An_invalid_document_is_reported_by_path_and_never_activated()
     {
         await using var server = await ServerInstance.StartAsync(ownLedger: true);
