@@ -1,8 +1,7 @@
-using LoyaltyCore.Server.Transactions;
 using Grpc.Core;
 using LoyaltyCore.Contracts.V1;
 using LoyaltyCore.IntegrationTests.Infrastructure;
-using LoyaltyCore.Server.Members;
+using LoyaltyCore.Server.Transactions;
 
 namespace LoyaltyCore.IntegrationTests;
 

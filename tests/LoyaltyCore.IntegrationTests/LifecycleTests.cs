@@ -11,18 +11,9 @@ public sealed class LifecycleTests
     [Fact]
     public async Task A_deadline_that_expires_inside_the_server_before_the_apply_changes_nothing_and_the_retry_applies_once()
     {
-        await using var server = await ServerInstance.StartAsync();
-        var memberId = await IdempotencyTests.EnrolledMemberAsync(server);
-        var request = Requests.Score(memberId);
-        var probes = server.Get<PipelineProbes>();
-        var hold = new Hold(request.TransactionId);
-        probes.BeforeApply = hold.AtAsync;
-        probes.Finished = hold.Finish;
-
-        var call = server.Scoring.ScoreAsync(request, deadline: DateTime.UtcNow.AddMilliseconds(300));
-        await hold.Reached;
         // The call is held inside the server, before the apply, until the server has seen its deadline pass.
-        await RpcAssert.FailsWith(StatusCode.DeadlineExceeded, () => call.ResponseAsync);
+        await using var server = await ServerInstance.StartAsync();
+        var (memberId, request, hold) = await ExpireWhileHeldAsync(server, (probes, at) => probes.BeforeApply = at);
 
         Assert.IsAssignableFrom<OperationCanceledException>(await hold.Outcome);
         Assert.Equal(0, await Ledger.CountAsync(memberId));
@@ -37,19 +28,10 @@ public sealed class LifecycleTests
     [Fact]
     public async Task A_deadline_that_expires_while_the_commit_is_pending_still_commits_and_the_retry_replays_the_original_answer()
     {
-        await using var server = await ServerInstance.StartAsync();
-        var memberId = await IdempotencyTests.EnrolledMemberAsync(server);
-        var request = Requests.Score(memberId);
-        var probes = server.Get<PipelineProbes>();
-        var hold = new Hold(request.TransactionId);
-        probes.BeforeCommit = hold.AtAsync;
-        probes.Finished = hold.Finish;
-
-        var call = server.Scoring.ScoreAsync(request, deadline: DateTime.UtcNow.AddMilliseconds(300));
-        await hold.Reached;
         // Applied in Redis, held before its commit until the server has seen the deadline pass: past the point of
         // change, the transaction is carried through whatever the client does.
-        await RpcAssert.FailsWith(StatusCode.DeadlineExceeded, () => call.ResponseAsync);
+        await using var server = await ServerInstance.StartAsync();
+        var (memberId, request, hold) = await ExpireWhileHeldAsync(server, (probes, at) => probes.BeforeCommit = at);
 
         Assert.Null(await hold.Outcome);
         Assert.Equal(1, await Ledger.CountAsync(memberId, request.TransactionId));
@@ -128,6 +110,23 @@ public sealed class LifecycleTests
             Assert.Equal(member.Balance, await Ledger.SumPointsAsync(memberId));
             Assert.Equal(member.Balance, await HotState.BalanceAsync(memberId));
         }
+    }
+
+    /// <summary>Scores a purchase held at the probe <paramref name="place"/> sets until its deadline passed inside the server.</summary>
+    private static async Task<(string MemberId, ScoreRequest Request, Hold Hold)> ExpireWhileHeldAsync(
+        ServerInstance server, Action<PipelineProbes, Func<string, CancellationToken, Task>> place)
+    {
+        var memberId = await IdempotencyTests.EnrolledMemberAsync(server);
+        var request = Requests.Score(memberId);
+        var probes = server.Get<PipelineProbes>();
+        var hold = new Hold(request.TransactionId);
+        place(probes, hold.AtAsync);
+        probes.Finished = hold.Finish;
+
+        var call = server.Scoring.ScoreAsync(request, deadline: DateTime.UtcNow.AddMilliseconds(300));
+        await hold.Reached;
+        await RpcAssert.FailsWith(StatusCode.DeadlineExceeded, () => call.ResponseAsync);
+        return (memberId, request, hold);
     }
 
     /// <summary>

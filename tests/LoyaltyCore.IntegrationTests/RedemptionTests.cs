@@ -1,5 +1,4 @@
 using Grpc.Core;
-using LoyaltyCore.Contracts.V1;
 using LoyaltyCore.IntegrationTests.Infrastructure;
 
 namespace LoyaltyCore.IntegrationTests;

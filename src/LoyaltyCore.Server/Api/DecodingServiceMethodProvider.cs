@@ -1,7 +1,6 @@
 using System.Reflection;
 using Grpc.AspNetCore.Server.Model;
 using Grpc.Core;
-using Microsoft.AspNetCore.Routing;
 
 namespace LoyaltyCore.Server.Api;
 

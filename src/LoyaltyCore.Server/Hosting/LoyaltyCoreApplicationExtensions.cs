@@ -1,10 +1,10 @@
-using LoyaltyCore.Server.Transactions;
 using LoyaltyCore.Server.Configuration;
 using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Server.Ledger;
 using LoyaltyCore.Server.Members;
 using LoyaltyCore.Server.Programs;
 using LoyaltyCore.Server.Scoring;
+using LoyaltyCore.Server.Transactions;
 using Microsoft.Extensions.Options;
 using Prometheus;
 

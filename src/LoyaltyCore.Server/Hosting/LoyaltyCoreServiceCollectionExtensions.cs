@@ -1,19 +1,17 @@
-using LoyaltyCore.Server.Transactions;
-using LoyaltyCore.Server.Configuration;
+using System.Net;
+using Grpc.AspNetCore.Server.Model;
 using LoyaltyCore.Server.Api;
+using LoyaltyCore.Server.Configuration;
 using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Server.Ledger;
-using LoyaltyCore.Server.Members;
 using LoyaltyCore.Server.Observability;
 using LoyaltyCore.Server.Programs;
-using LoyaltyCore.Server.Scoring;
 using LoyaltyCore.Server.Security;
+using LoyaltyCore.Server.Transactions;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
-using System.Net;
-using Microsoft.Extensions.Options;
-using Grpc.AspNetCore.Server.Model;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace LoyaltyCore.Server.Hosting;
 

@@ -1,7 +1,6 @@
 using System.Reflection;
 using Dapper;
 using LoyaltyCore.Server.Configuration;
-using Microsoft.Extensions.Logging;
 
 namespace LoyaltyCore.Server.Ledger;
 

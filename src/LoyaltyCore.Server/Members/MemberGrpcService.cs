@@ -1,16 +1,15 @@
-using LoyaltyCore.Server.Transactions.Intents;
-using LoyaltyCore.Server.Transactions;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using LoyaltyCore.Contracts.V1;
 using LoyaltyCore.Engine.Programs;
 using LoyaltyCore.Server.Api;
 using LoyaltyCore.Server.Configuration;
-using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Server.Observability;
 using LoyaltyCore.Server.Programs;
 using LoyaltyCore.Server.Scoring;
 using LoyaltyCore.Server.Security;
+using LoyaltyCore.Server.Transactions;
+using LoyaltyCore.Server.Transactions.Intents;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 

@@ -1,4 +1,3 @@
-using LoyaltyCore.Server.Transactions;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using LoyaltyCore.Contracts.V1;
@@ -6,10 +5,9 @@ using LoyaltyCore.Engine.Programs;
 using LoyaltyCore.Engine.Scoring;
 using LoyaltyCore.Server.Api;
 using LoyaltyCore.Server.Configuration;
-using LoyaltyCore.Server.HotState;
-using LoyaltyCore.Server.Members;
 using LoyaltyCore.Server.Scoring;
 using LoyaltyCore.Server.Security;
+using LoyaltyCore.Server.Transactions;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 

@@ -1,9 +1,8 @@
-using LoyaltyCore.Server.Transactions;
 using LoyaltyCore.Engine.Programs;
 using LoyaltyCore.Server.Configuration;
-using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Server.Ledger;
 using LoyaltyCore.Server.Observability;
+using LoyaltyCore.Server.Transactions;
 using Microsoft.Extensions.Options;
 
 namespace LoyaltyCore.Server.Programs;

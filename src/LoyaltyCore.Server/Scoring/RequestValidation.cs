@@ -1,11 +1,10 @@
 using System.Buffers;
 using Google.Protobuf.WellKnownTypes;
-using Google.Rpc;
 using LoyaltyCore.Contracts.V1;
 using LoyaltyCore.Engine.Programs;
 using LoyaltyCore.Engine.Scoring;
-using LoyaltyCore.Server.Configuration;
 using LoyaltyCore.Server.Api;
+using LoyaltyCore.Server.Configuration;
 using FieldViolation = Google.Rpc.BadRequest.Types.FieldViolation;
 
 namespace LoyaltyCore.Server.Scoring;

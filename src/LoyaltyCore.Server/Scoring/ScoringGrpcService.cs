@@ -1,5 +1,3 @@
-using LoyaltyCore.Server.Transactions.Intents;
-using LoyaltyCore.Server.Transactions;
 using System.Threading.Channels;
 using Grpc.Core;
 using LoyaltyCore.Contracts.V1;
@@ -8,6 +6,8 @@ using LoyaltyCore.Server.Configuration;
 using LoyaltyCore.Server.Observability;
 using LoyaltyCore.Server.Programs;
 using LoyaltyCore.Server.Security;
+using LoyaltyCore.Server.Transactions;
+using LoyaltyCore.Server.Transactions.Intents;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 

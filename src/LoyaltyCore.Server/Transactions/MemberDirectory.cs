@@ -1,8 +1,8 @@
 using LoyaltyCore.Engine.Programs;
 using LoyaltyCore.Engine.Scoring;
-using LoyaltyCore.Server.Ledger.Contracts;
 using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Server.Ledger;
+using LoyaltyCore.Server.Ledger.Contracts;
 using LoyaltyCore.Server.Observability;
 
 namespace LoyaltyCore.Server.Transactions;

@@ -1,7 +1,6 @@
 using LoyaltyCore.Server.Configuration;
 using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Server.Programs;
-using LoyaltyCore.Server.Scoring;
 using Microsoft.Extensions.Options;
 
 namespace LoyaltyCore.Server.Transactions;

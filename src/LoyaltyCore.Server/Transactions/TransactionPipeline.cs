@@ -1,4 +1,3 @@
-using LoyaltyCore.Server.Transactions.Intents;
 using Google.Protobuf;
 using Grpc.Core;
 using LoyaltyCore.Engine.Programs;
@@ -7,6 +6,7 @@ using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Server.Ledger;
 using LoyaltyCore.Server.Ledger.Contracts;
 using LoyaltyCore.Server.Observability;
+using LoyaltyCore.Server.Transactions.Intents;
 
 namespace LoyaltyCore.Server.Transactions;
 

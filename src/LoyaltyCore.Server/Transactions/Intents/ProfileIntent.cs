@@ -1,16 +1,10 @@
-using LoyaltyCore.Server.Api;
-using LoyaltyCore.Server.Transactions;
 using System.Globalization;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using LoyaltyCore.Contracts.V1;
 using LoyaltyCore.Engine.Programs;
-using LoyaltyCore.Engine.Rules;
-using LoyaltyCore.Engine.Scoring;
 using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Server.Ledger.Contracts;
-using LoyaltyCore.Server.Observability;
-using LoyaltyCore.Server.Scoring;
 
 namespace LoyaltyCore.Server.Transactions.Intents;
 

@@ -1,11 +1,9 @@
-using LoyaltyCore.Server.Api;
-using LoyaltyCore.Server.Transactions;
 using System.Globalization;
 using Google.Protobuf;
 using LoyaltyCore.Contracts.V1;
 using LoyaltyCore.Engine.Programs;
 using LoyaltyCore.Engine.Scoring;
-using LoyaltyCore.Engine.Tiers;
+using LoyaltyCore.Server.Api;
 using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Server.Ledger.Contracts;
 using LoyaltyCore.Server.Observability;
