@@ -24,20 +24,20 @@ internal static class Programs
     public static string FiftyRules() => Document(
         """
         [
-          { "id": "m-grocery", "type": "multiplier", "factor": 2, "lines": { "categories": ["grocery"] } },
+          { "id": "m-grocery", "type": "multiplier", "factor": 2, "lines": { "categories": ["grocery"], "labels": { "origin": ["*"] } } },
           { "id": "m-beverages-weekday", "type": "multiplier", "factor": 1.5, "lines": { "categories": ["beverages"] },
             "when": { "daysOfWeek": ["monday", "tuesday", "wednesday", "thursday", "friday"] } },
           { "id": "m-electronics-big", "type": "multiplier", "factor": 1.25, "lines": { "categories": ["electronics"] },
             "when": { "basketTotalAtLeast": 20000 } },
           { "id": "m-garden", "type": "multiplier", "factor": 3, "lines": { "categories": ["garden", "outdoor"] } },
-          { "id": "m-toys", "type": "multiplier", "factor": 2, "lines": { "categories": ["toys"] } },
+          { "id": "m-toys", "type": "multiplier", "factor": 2, "lines": { "labels": { "season": ["summer"] } } },
           { "id": "m-brand-acme", "type": "multiplier", "factor": 1.5, "lines": { "brands": ["acme"] } },
           { "id": "m-brand-volt-gold", "type": "multiplier", "factor": 2, "lines": { "brands": ["volt", "ampere"] },
             "when": { "tiers": ["gold", "platinum"] } },
           { "id": "m-brand-glow-online", "type": "multiplier", "factor": 1.5, "lines": { "brands": ["glow"] },
             "when": { "channels": ["web", "mobile_app"] } },
           { "id": "m-sku-3003", "type": "multiplier", "factor": 1.1, "lines": { "skus": ["SKU-3003"] } },
-          { "id": "m-sku-promo", "type": "multiplier", "factor": 5, "lines": { "skus": ["SKU-9001", "SKU-9002", "SKU-9003"] } },
+          { "id": "m-sku-promo", "type": "multiplier", "factor": 5, "lines": { "labels": { "promo": ["BF24", "XMAS24"] }, "exceptLabels": { "clearance": ["*"] } } },
           { "id": "m-channel-app", "type": "multiplier", "factor": 1.2, "when": { "channels": ["mobile_app"] } },
           { "id": "m-channel-store", "type": "multiplier", "factor": 1.05, "when": { "channels": ["store"] } },
           { "id": "m-store-flagship", "type": "multiplier", "factor": 1.5, "when": { "stores": ["paris-01", "lyon-02"] } },
@@ -142,7 +142,7 @@ internal static class Programs
           "id": "benchmark", "version": "2026.11.1", "currency": "EUR", "currencyExponent": 2,
           "timeZone": "Europe/Paris",
           "earn": { "points": 1, "perMinor": 100, "rounding": "floor" },
-          "exclusions": { "categories": ["tobacco", "gift-cards"], "skus": ["SKU-DEPOSIT"] },
+          "exclusions": { "categories": ["tobacco", "gift-cards"], "skus": ["SKU-DEPOSIT"], "labels": { "promo": ["STAFF"] } },
           "caps": { "perTransaction": 5000, "perMemberPerDay": 3000 },
           "tiers": [
             { "id": "member", "name": "Member", "threshold": 0 },

@@ -13,13 +13,14 @@ internal static class Purchase
 
     public static Basket Basket()
     {
+        // Two labels per line, as a till sending colour, season, origin or promotion codes would.
         BasketLine[] lines =
         [
-            new("SKU-1001", "grocery", "acme", 3, 499),
-            new("SKU-2002", "beverages", "fizz", 6, 129),
-            new("SKU-3003", "electronics", "volt", 1, 8999),
-            new("SKU-4004", "tobacco", "smokeco", 1, 1050),
-            new("SKU-5005", "beauty", "glow", 2, 1599),
+            new("SKU-1001", "grocery", "acme", 3, 499, [new("origin", "fr"), new("promo", "SPRING24")]),
+            new("SKU-2002", "beverages", "fizz", 6, 129, [new("season", "winter"), new("promo", "SPRING24")]),
+            new("SKU-3003", "electronics", "volt", 1, 8999, [new("color", "black"), new("season", "winter")]),
+            new("SKU-4004", "tobacco", "smokeco", 1, 1050, [new("origin", "es"), new("clearance", "yes")]),
+            new("SKU-5005", "beauty", "glow", 2, 1599, [new("color", "red"), new("season", "winter")]),
         ];
         if (!Engine.Scoring.Basket.TryCreate(lines, Channel.Store, "paris-01", OccurredAt, out var basket, out var overflowing))
         {

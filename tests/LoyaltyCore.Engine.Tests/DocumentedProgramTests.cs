@@ -13,7 +13,7 @@ public sealed partial class DocumentedProgramTests
 
         Assert.Equal("maison", program.Id);
         Assert.Equal(3, program.Tiers.Tiers.Count);
-        Assert.Equal(14, program.Rules.Count); // 11 program rules, then 2 + 1 campaign rules
+        Assert.Equal(16, program.Rules.Count); // 13 program rules, then 2 + 1 campaign rules
         Assert.Equal(["black-friday", "military-thanks"], program.Campaigns.Select(c => c.Id));
         Assert.Equal(500_000, program.Campaigns[0].Budget);
         Assert.Single(program.Objectives);
@@ -49,6 +49,25 @@ public sealed partial class DocumentedProgramTests
         // 60 base, +60 for the app (x2), +30 for the brand (x1.5): 150, not 60 x 2 x 1.5 = 180.
         Assert.Equal([("base-earn", 60L), ("app-orders", 60L), ("acme-brand", 30L)], outcome.Breakdown.Select(b => (b.RuleId, b.Points)));
         Assert.Equal(150, outcome.PointsEarned);
+    }
+
+    [Fact]
+    public void The_complete_example_matches_line_labels_in_its_rules_and_exclusions()
+    {
+        var program = ProgramParser.Parse(ExampleFromDocs());
+        var member = new Scoring.MemberState { Tier = "member", Purchases = 3, EnrolledAt = new DateTimeOffset(2025, 1, 10, 9, 0, 0, TimeSpan.Zero) };
+        var at = new DateTimeOffset(2026, 11, 10, 11, 0, 0, TimeSpan.Zero);
+
+        var outcome = program.Score(member, ProgramBuilder.BasketAt(at,
+            ProgramBuilder.Labelled(3_000, "color=red", "season=summer"),
+            ProgramBuilder.Labelled(2_000, "promo=SPRING24") with { Brand = "acme" },
+            ProgramBuilder.Labelled(1_000, "clearance=last-pieces") with { Brand = "acme" },
+            ProgramBuilder.Labelled(5_000, "promo=STAFF")));
+
+        // Earning spend 60.00 (the STAFF line is excluded): base 60; red-summer x2 on its 30.00 line (its minimum);
+        // acme +50% on the SPRING24 line only (the clearance line is left out); the SPRING24 code bonus.
+        Assert.Equal([("base-earn", 60L), ("acme-brand", 10L), ("red-summer", 30L), ("spring-code", 75L)], outcome.Breakdown.Select(b => (b.RuleId, b.Points)));
+        Assert.Equal(11_000, outcome.SpendMinor);
     }
 
     private static string ExampleFromDocs()

@@ -71,6 +71,13 @@ internal static class ProgramBuilder
     public static BasketLine Line(long unitPriceMinor, string category = "grocery", string brand = "house", string sku = "sku-1", int quantity = 1) =>
         new(sku, category, brand, quantity, unitPriceMinor);
 
+    /// <summary>A line carrying labels given as <c>"key=value"</c>.</summary>
+    public static BasketLine Labelled(long unitPriceMinor, params string[] labels) =>
+        Line(unitPriceMinor) with
+        {
+            Labels = labels.Select(l => l.Split('=', 2)).Select(p => new LineLabel(p[0], p[1])).ToArray(),
+        };
+
     public static Basket BasketAt(DateTimeOffset occurredAt, params BasketLine[] lines) =>
         BasketAt(occurredAt, Channel.Store, "store-1", lines);
 

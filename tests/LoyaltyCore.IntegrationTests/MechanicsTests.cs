@@ -18,8 +18,13 @@ public sealed class MechanicsTests : IAsyncLifetime
             "memberships": [ { "id": "plus", "name": "Plus", "priceMinor": 4900, "durationDays": 365, "multiplier": 1.2 } ],
             "rules": [
               { "id": "students", "name": "Students x2", "type": "multiplier", "factor": 2, "when": { "segments": ["student"] } },
-              { "id": "plus-bonus", "name": "Plus bonus", "type": "bonus", "points": 10, "when": { "membership": "plus" } }
+              { "id": "plus-bonus", "name": "Plus bonus", "type": "bonus", "points": 10, "when": { "membership": "plus" } },
+              { "id": "red-summer", "name": "Red summer x3", "type": "multiplier", "factor": 3,
+                "lines": { "labels": { "color": ["red"], "season": ["summer"] } }, "minimumSpend": 1000 },
+              { "id": "spring-code", "name": "SPRING24", "type": "bonus", "points": 25,
+                "when": { "basketContains": { "labels": { "promo": ["SPRING24"] } } } }
             ],
+            "exclusions": { "labels": { "promo": ["STAFF"] } },
             "objectives": [ { "id": "ca-n1", "steps": [ { "percent": 100, "points": 1000 }, { "percent": 110, "points": 1500 } ] } ],
             "referral": { "referrerPoints": 500, "refereePoints": 200, "minimumSpend": 2000 }
             """));
@@ -42,6 +47,31 @@ public sealed class MechanicsTests : IAsyncLifetime
         // 3,000 a day: today had 2,000, whatever the upload from an earlier day did.
         Assert.Equal(1_000, second.PointsEarned);
         Assert.Equal(await Ledger.SumPointsAsync(memberId, _server.LedgerConnectionString), await HotState.BalanceAsync(memberId));
+    }
+
+    [Fact]
+    public async Task Line_labels_sent_by_the_till_select_lines_for_rules_and_exclusions()
+    {
+        var memberId = await IdempotencyTests.EnrolledMemberAsync(_server);
+        var red = Requests.Line("dress", 1, 2_000);
+        red.Labels.Add("color", "red");
+        red.Labels.Add("season", "summer");
+        var coded = Requests.Line("shirt", 1, 1_000);
+        coded.Labels.Add("promo", "SPRING24");
+        var staff = Requests.Line("coat", 1, 10_000);
+        staff.Labels.Add("promo", "STAFF");
+        var request = Requests.Score(memberId, lines: [red, coded, staff]);
+
+        var response = await _server.Scoring.ScoreAsync(request);
+        var retried = await _server.Scoring.ScoreAsync(request);
+
+        // Earning spend 30.00 (the STAFF line is excluded): 30 base, +40 for the red summer line (x3), 25 for the code.
+        Assert.Equal([("base-earn", 30L), ("red-summer", 40L), ("spring-code", 25L)], response.Breakdown.Select(b => (b.RuleId, b.Points)));
+        Assert.Equal(13_000, response.SpendMinor);
+        Assert.True(retried.Replayed);
+        Assert.Equal(response.PointsEarned, retried.PointsEarned);
+        Assert.Equal(95, await Ledger.SumPointsAsync(memberId, _server.LedgerConnectionString));
+        Assert.Equal(95, await HotState.BalanceAsync(memberId));
     }
 
     [Fact]

@@ -25,6 +25,11 @@ public sealed class ValidationTests
         { "too many lines", "lines" },
         { "overflowing total", "lines[1].unit_price_minor" },
         { "total above the limit", "lines" },
+        { "too many labels", "lines[0].labels" },
+        { "label key with a space", "lines[1].labels" },
+        { "empty label value", "lines[0].labels[color]" },
+        { "over-long label value", "lines[0].labels[color]" },
+        { "label value with a control character", "lines[1].labels[promo]" },
     };
 
     [Theory]
@@ -113,6 +118,17 @@ public sealed class ValidationTests
                 break;
             case "overflowing total": request.Lines[1].UnitPriceMinor = long.MaxValue / 2; request.Lines[1].Quantity = 3; break;
             case "total above the limit": request.Lines[1].UnitPriceMinor = 2_000_000_000_000; break;
+            case "too many labels":
+                for (var i = 0; i < 11; i++)
+                {
+                    request.Lines[0].Labels.Add($"k{i}", "v");
+                }
+
+                break;
+            case "label key with a space": request.Lines[1].Labels.Add("bad key", "v"); break;
+            case "empty label value": request.Lines[0].Labels.Add("color", string.Empty); break;
+            case "over-long label value": request.Lines[0].Labels.Add("color", new string('r', 65)); break;
+            case "label value with a control character": request.Lines[1].Labels.Add("promo", "SPRING\n24"); break;
             default: throw new ArgumentOutOfRangeException(nameof(mistake), mistake, null);
         }
     }

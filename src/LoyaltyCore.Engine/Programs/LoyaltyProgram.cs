@@ -16,8 +16,10 @@ internal sealed record ProgramParts(
     long EarnPoints,
     long EarnPerMinor,
     RoundingMode Rounding,
+    long EarnMinimumSpend,
     IReadOnlySet<string> ExcludedCategories,
     IReadOnlySet<string> ExcludedSkus,
+    LabelSelector? ExcludedLabels,
     Caps Caps,
     TierPolicy TierPolicy,
     IReadOnlyList<MembershipPlan> Memberships,
@@ -107,7 +109,8 @@ public sealed class LoyaltyProgram
     public Campaign? FindCampaign(string id) => _campaigns.GetValueOrDefault(id);
 
     public bool IsExcluded(in BasketLine line) =>
-        _parts.ExcludedCategories.Contains(line.Category) || _parts.ExcludedSkus.Contains(line.Sku);
+        _parts.ExcludedCategories.Contains(line.Category) || _parts.ExcludedSkus.Contains(line.Sku)
+        || (_parts.ExcludedLabels is { } labels && labels.MatchesAny(line));
 
     /// <summary>Points at the base rate: <c>round(spend x points / perMinor)</c>.</summary>
     public long BasePoints(long spendMinor) =>
@@ -142,16 +145,21 @@ public sealed class LoyaltyProgram
         var evaluation = new Evaluation(this, member, basket, local, tierBefore, budgetLimits);
         var eligible = evaluation.EligibleSpendMinor;
 
-        evaluation.Award(BaseEarnRuleId, BasePoints(eligible), _baseReason);
-        if (tierBefore.MultiplierBasisPoints != OneBasisPoints)
+        // Below the base rate's minimum spend there is no base to earn, so neither is there a tier or membership
+        // multiple of it; rules still run.
+        if (eligible >= _parts.EarnMinimumSpend)
         {
-            evaluation.Award(_tierRuleIds[tierBefore.Rank], ExtraPoints(eligible, tierBefore.MultiplierBasisPoints), _tierReasons[tierBefore.Rank]);
-        }
+            evaluation.Award(BaseEarnRuleId, BasePoints(eligible), _baseReason);
+            if (tierBefore.MultiplierBasisPoints != OneBasisPoints)
+            {
+                evaluation.Award(_tierRuleIds[tierBefore.Rank], ExtraPoints(eligible, tierBefore.MultiplierBasisPoints), _tierReasons[tierBefore.Rank]);
+            }
 
-        if (member.Membership is { } membershipId && _memberships.TryGetValue(membershipId, out var plan)
-            && member.HasMembershipAt(plan.Id, basket.OccurredAt) && plan.MultiplierBasisPoints != OneBasisPoints)
-        {
-            evaluation.Award(plan.RuleId, ExtraPoints(eligible, plan.MultiplierBasisPoints), plan.Reason);
+            if (member.Membership is { } membershipId && _memberships.TryGetValue(membershipId, out var plan)
+                && member.HasMembershipAt(plan.Id, basket.OccurredAt) && plan.MultiplierBasisPoints != OneBasisPoints)
+            {
+                evaluation.Award(plan.RuleId, ExtraPoints(eligible, plan.MultiplierBasisPoints), plan.Reason);
+            }
         }
 
         foreach (var rule in _rules)

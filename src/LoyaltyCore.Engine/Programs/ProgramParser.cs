@@ -80,23 +80,26 @@ public static partial class ProgramParser
             _timeZone = TimeZone(root, "timeZone", "timeZone") ?? TimeZoneInfo.Utc;
             var autoEnroll = Bool(root, "autoEnroll", "autoEnroll") ?? false;
 
-            long points = 1, perMinor = 100;
+            long points = 1, perMinor = 100, minimumSpend = 0;
             var rounding = RoundingMode.Floor;
             if (Object(root, "earn", "earn", required: true) is { } earn)
             {
-                Known(earn, "earn", "points", "perMinor", "rounding");
+                Known(earn, "earn", "points", "perMinor", "rounding", "minimumSpend");
                 points = Long(earn, "points", "earn.points", 0, 1_000_000, required: true) ?? 0;
                 perMinor = Long(earn, "perMinor", "earn.perMinor", 1, 1_000_000_000, required: true) ?? 1;
                 rounding = Rounding(earn, "rounding", "earn.rounding");
+                minimumSpend = Long(earn, "minimumSpend", "earn.minimumSpend", 0, long.MaxValue) ?? 0;
             }
 
             var excludedCategories = new HashSet<string>(StringComparer.Ordinal);
             var excludedSkus = new HashSet<string>(StringComparer.Ordinal);
+            LabelSelector? excludedLabels = null;
             if (Object(root, "exclusions", "exclusions") is { } exclusions)
             {
-                Known(exclusions, "exclusions", "categories", "skus");
+                Known(exclusions, "exclusions", "categories", "skus", "labels");
                 excludedCategories = Strings(exclusions, "categories", "exclusions.categories") ?? excludedCategories;
                 excludedSkus = Strings(exclusions, "skus", "exclusions.skus") ?? excludedSkus;
+                excludedLabels = Labels(exclusions, "labels", "exclusions.labels");
             }
 
             var caps = new Caps(null, null);
@@ -131,7 +134,8 @@ public static partial class ProgramParser
             }
 
             return new LoyaltyProgram(new ProgramParts(
-                id!, version!, currency!, exponent, _timeZone, autoEnroll, points, perMinor, rounding, excludedCategories, excludedSkus, caps,
+                id!, version!, currency!, exponent, _timeZone, autoEnroll, points, perMinor, rounding, minimumSpend, excludedCategories, excludedSkus,
+                excludedLabels, caps,
                 policy, memberships, rules, campaigns, objectives, referral, [.. _nthUnits.Order()]));
         }
 
@@ -355,7 +359,7 @@ public static partial class ProgramParser
                 return null;
             }
 
-            Known(element, path, "id", "name", "type", "factor", "points", "lines", "when", "window", "stop");
+            Known(element, path, "id", "name", "type", "factor", "points", "lines", "when", "window", "stop", "minimumSpend");
             var id = Id(element, "id", path + ".id");
             if (id is not null && (!_ruleIds.Add(id) || id.StartsWith("tier:", StringComparison.Ordinal) || id.StartsWith("membership:", StringComparison.Ordinal)))
             {
@@ -381,16 +385,21 @@ public static partial class ProgramParser
                 _ => new AllCondition([.. conditions]),
             };
             var stop = Bool(element, "stop", path + ".stop") ?? false;
+            var minimumSpend = Long(element, "minimumSpend", path + ".minimumSpend", 0, long.MaxValue) ?? 0;
             var type = String(element, "type", path + ".type", required: true);
             switch (type)
             {
                 case "multiplier":
                     var factor = BasisPoints(element, "factor", path + ".factor", required: true);
                     var lines = element.TryGetProperty("lines", out var linesElement) ? Filter(linesElement, path + ".lines") : null;
-                    return id is null || factor is null ? null : new MultiplierRule(id, name ?? $"x{Multiplier.Format(factor.Value)} bonus", combined, stop, factor.Value, lines);
+                    return id is null || factor is null
+                        ? null
+                        : new MultiplierRule(id, name ?? $"x{Multiplier.Format(factor.Value)} bonus", combined, stop, factor.Value, lines) { MinimumSpendMinor = minimumSpend };
                 case "bonus":
                     var points = Long(element, "points", path + ".points", 1, 100_000_000, required: true);
-                    return id is null || points is null ? null : new BonusRule(id, name ?? $"{points} bonus points", combined, stop, points.Value);
+                    return id is null || points is null
+                        ? null
+                        : new BonusRule(id, name ?? $"{points} bonus points", combined, stop, points.Value) { MinimumSpendMinor = minimumSpend };
                 case null:
                     return null;
                 default:
@@ -664,17 +673,59 @@ public static partial class ProgramParser
                 return null;
             }
 
-            Known(element, path, "categories", "brands", "skus");
+            Known(element, path, "categories", "brands", "skus", "labels", "exceptLabels");
             var categories = Strings(element, "categories", path + ".categories");
             var brands = Strings(element, "brands", path + ".brands");
             var skus = Strings(element, "skus", path + ".skus");
-            if (categories is null && brands is null && skus is null)
+            var labels = Labels(element, "labels", path + ".labels");
+            var exceptLabels = Labels(element, "exceptLabels", path + ".exceptLabels");
+            if (categories is null && brands is null && skus is null && labels is null && exceptLabels is null)
             {
-                Error(path, "name at least one of categories, brands, skus");
+                Error(path, "name at least one of categories, brands, skus, labels, exceptLabels");
                 return null;
             }
 
-            return new LineFilter(categories, brands, skus);
+            return new LineFilter(categories, brands, skus, labels, exceptLabels);
+        }
+
+        /// <summary>An object of label keys, each with a non-empty array of the values it accepts ("*": any value).</summary>
+        private LabelSelector? Labels(JsonElement owner, string name, string path)
+        {
+            if (Object(owner, name, path) is not { } element)
+            {
+                return null;
+            }
+
+            var wanted = new Dictionary<string, IReadOnlySet<string>>(StringComparer.Ordinal);
+            var valid = true;
+            foreach (var label in element.EnumerateObject())
+            {
+                if (!Identifier().IsMatch(label.Name))
+                {
+                    Error($"{path}.{label.Name}", "a label key is 1-64 characters of letters, digits, '.', '_', ':' or '-'");
+                    valid = false;
+                }
+                else if (Strings(element, label.Name, $"{path}.{label.Name}") is not { } values)
+                {
+                    valid = false;
+                }
+                else if (values.Count == 0)
+                {
+                    Error($"{path}.{label.Name}", "an array of at least one accepted value (\"*\" accepts any)");
+                    valid = false;
+                }
+                else
+                {
+                    wanted[label.Name] = values;
+                }
+            }
+
+            if (valid && wanted.Count == 0)
+            {
+                Error(path, "name at least one label key");
+            }
+
+            return valid && wanted.Count > 0 ? new LabelSelector(wanted) : null;
         }
 
         private PeriodUnit? Period(JsonElement owner, string name, string path) => String(owner, name, path, required: true) switch

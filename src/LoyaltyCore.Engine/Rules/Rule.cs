@@ -20,6 +20,12 @@ public abstract class Rule(string id, string reason, Condition? when, bool stop)
 
     public Campaign? Campaign { get; internal set; }
 
+    /// <summary>
+    /// Spend (minor units, exclusions removed) the rule needs before it awards anything: on its own lines for a
+    /// multiplier with a line filter, on the whole basket otherwise.
+    /// </summary>
+    public long MinimumSpendMinor { get; init; }
+
     /// <summary>The points this rule would award before caps; zero when it has nothing to act on.</summary>
     public abstract long Points(Evaluation evaluation);
 }
@@ -37,12 +43,16 @@ public sealed class MultiplierRule(string id, string reason, Condition? when, bo
     {
         ArgumentNullException.ThrowIfNull(evaluation);
         var spend = lines is null ? evaluation.EligibleSpendMinor : evaluation.EligibleSpendOf(lines);
-        return evaluation.Program.ExtraPoints(spend, FactorBasisPoints);
+        return spend < MinimumSpendMinor ? 0 : evaluation.Program.ExtraPoints(spend, FactorBasisPoints);
     }
 }
 
 /// <summary>A fixed number of points when the rule's condition holds (basket threshold, first or nth purchase...).</summary>
 public sealed class BonusRule(string id, string reason, Condition? when, bool stop, long points) : Rule(id, reason, when, stop)
 {
-    public override long Points(Evaluation evaluation) => points;
+    public override long Points(Evaluation evaluation)
+    {
+        ArgumentNullException.ThrowIfNull(evaluation);
+        return evaluation.EligibleSpendMinor < MinimumSpendMinor ? 0 : points;
+    }
 }

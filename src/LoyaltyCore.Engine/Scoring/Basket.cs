@@ -1,8 +1,26 @@
 namespace LoyaltyCore.Engine.Scoring;
 
-public readonly record struct BasketLine(string Sku, string Category, string Brand, int Quantity, long UnitPriceMinor)
+/// <param name="Labels">The line's key/value attributes, keys unique; null or empty when it has none.</param>
+public readonly record struct BasketLine(string Sku, string Category, string Brand, int Quantity, long UnitPriceMinor, IReadOnlyList<LineLabel>? Labels = null)
 {
     public long TotalMinor => checked(Quantity * UnitPriceMinor);
+
+    /// <summary>The value of the label <paramref name="key"/>, or null when the line does not carry it.</summary>
+    public string? Label(string key)
+    {
+        if (Labels is { } labels)
+        {
+            for (var i = 0; i < labels.Count; i++)
+            {
+                if (string.Equals(labels[i].Key, key, StringComparison.Ordinal))
+                {
+                    return labels[i].Value;
+                }
+            }
+        }
+
+        return null;
+    }
 }
 
 /// <summary>A purchase as the engine sees it: validated lines and their total in minor currency units.</summary>

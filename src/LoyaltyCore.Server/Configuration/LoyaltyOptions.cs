@@ -139,6 +139,14 @@ public sealed class ScoringOptions
     [Range(1, 10_000)]
     public int MaxLines { get; set; } = 200;
 
+    /// <summary>Labels one purchase line may carry.</summary>
+    [Range(0, 100)]
+    public int MaxLabelsPerLine { get; set; } = 10;
+
+    /// <summary>Longest label value, in characters (keys are identifiers of at most 64).</summary>
+    [Range(1, 1024)]
+    public int MaxLabelLength { get; set; } = 64;
+
     /// <summary>Oldest purchase accepted (offline tills upload late).</summary>
     public TimeSpan MaxBackdate { get; set; } = TimeSpan.FromDays(90);
 

@@ -77,7 +77,7 @@ internal static class RequestValidation
                 Add(ref violations, $"lines[{i}].unit_price_minor", "must not be negative");
             }
 
-            lines[i] = new BasketLine(line.Sku, line.Category, line.Brand, line.Quantity, line.UnitPriceMinor);
+            lines[i] = new BasketLine(line.Sku, line.Category, line.Brand, line.Quantity, line.UnitPriceMinor, Labels(line, i, limits, ref violations));
         }
 
         if (violations is not null)
@@ -96,6 +96,55 @@ internal static class RequestValidation
         }
 
         return basket;
+    }
+
+    private static LineLabel[]? Labels(Line line, int index, ScoringOptions limits, ref List<FieldViolation>? violations)
+    {
+        var count = line.Labels.Count;
+        if (count == 0)
+        {
+            return null;
+        }
+
+        if (count > limits.MaxLabelsPerLine)
+        {
+            Add(ref violations, $"lines[{index}].labels", $"at most {limits.MaxLabelsPerLine} labels per line");
+            return null;
+        }
+
+        var labels = new LineLabel[count];
+        var i = 0;
+        foreach (var (key, value) in line.Labels)
+        {
+            if (!IsId(key))
+            {
+                Add(ref violations, $"lines[{index}].labels", $"label key '{Printable(key)}': 1-64 characters of [A-Za-z0-9._:-]");
+            }
+            else if (value.Length == 0 || value.Length > limits.MaxLabelLength || HasControlCharacters(value))
+            {
+                Add(ref violations, $"lines[{index}].labels[{key}]", $"1-{limits.MaxLabelLength} characters, no control characters");
+            }
+
+            labels[i++] = new LineLabel(key, value);
+        }
+
+        return labels;
+    }
+
+    private static bool HasControlCharacters(string value) =>
+        value.AsSpan().ContainsAnyInRange('\0', '\u001f') || value.AsSpan().ContainsAnyInRange('\u007f', '\u009f');
+
+    // A bad key is echoed in the violation; cut and stripped of control characters so the message stays readable.
+    private static string Printable(string text)
+    {
+        var cut = text.Length > MaxIdLength ? text[..MaxIdLength] + "…" : text;
+        return string.Create(cut.Length, cut, static (span, source) =>
+        {
+            for (var i = 0; i < span.Length; i++)
+            {
+                span[i] = char.IsControl(source[i]) ? '?' : source[i];
+            }
+        });
     }
 
     public static void Validate(RedeemRequest request, ScoringOptions limits, DateTimeOffset now, TimeSpan clockSkew)

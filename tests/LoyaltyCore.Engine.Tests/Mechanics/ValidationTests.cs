@@ -200,7 +200,7 @@ public sealed class ValidationTests
             [
                 "rules[0].factor: a number between 1 and 100 with at most 4 decimals",
                 "rules[1].points: a whole number from 1 to 100000000",
-                "rules[2].lines: name at least one of categories, brands, skus",
+                "rules[2].lines: name at least one of categories, brands, skus, labels, exceptLabels",
                 "rules[3].factr: unknown field",
             ],
             errors);
