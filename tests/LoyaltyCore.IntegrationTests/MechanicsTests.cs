@@ -15,7 +15,8 @@ public sealed class MechanicsTests : IAsyncLifetime
         _server = await ServerInstance.StartAsync(ownLedger: true);
         await Programs.PublishAsync(_server, Programs.Document(Programs.Version(), """
             "caps": { "perMemberPerDay": 3000 },
-            "memberships": [ { "id": "plus", "name": "Plus", "priceMinor": 4900, "durationDays": 365, "multiplier": 1.2 } ],
+            "memberships": [ { "id": "plus", "name": "Plus", "priceMinor": 4900, "durationDays": 365, "multiplier": 1.2,
+                               "segmentPrices": [ { "segment": "student", "priceMinor": 2900 } ] } ],
             "rules": [
               { "id": "students", "name": "Students x2", "type": "multiplier", "factor": 2, "when": { "segments": ["student"] } },
               { "id": "plus-bonus", "name": "Plus bonus", "type": "bonus", "points": 10, "when": { "membership": "plus" } },
@@ -72,6 +73,29 @@ public sealed class MechanicsTests : IAsyncLifetime
         Assert.Equal(response.PointsEarned, retried.PointsEarned);
         Assert.Equal(95, await Ledger.SumPointsAsync(memberId, _server.LedgerConnectionString));
         Assert.Equal(95, await HotState.BalanceAsync(memberId));
+    }
+
+    [Fact]
+    public async Task A_student_buys_the_membership_at_the_student_price_and_a_retry_keeps_it()
+    {
+        var student = await IdempotencyTests.EnrolledMemberAsync(_server);
+        var other = await IdempotencyTests.EnrolledMemberAsync(_server);
+        await _server.Members.UpdateMemberAsync(new UpdateMemberRequest { MemberId = student, Segments = new SegmentList { Values = { "newsletter", "student" } } });
+        PurchaseMembershipRequest Purchase(string memberId) => new()
+        {
+            TransactionId = Ids.Transaction(), MemberId = memberId, MembershipId = "plus", OccurredAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+        };
+        var studentPurchase = Purchase(student);
+
+        var discounted = await _server.Members.PurchaseMembershipAsync(studentPurchase);
+        await _server.Members.UpdateMemberAsync(new UpdateMemberRequest { MemberId = student, Segments = new SegmentList() });
+        var retried = await _server.Members.PurchaseMembershipAsync(studentPurchase);
+        var standard = await _server.Members.PurchaseMembershipAsync(Purchase(other));
+
+        Assert.Equal((2900L, "student"), (discounted.PriceMinor, discounted.PriceSegment));
+        Assert.True(retried.Replayed);
+        Assert.Equal((2900L, "student"), (retried.PriceMinor, retried.PriceSegment));
+        Assert.Equal((4900L, ""), (standard.PriceMinor, standard.PriceSegment));
     }
 
     [Fact]

@@ -261,7 +261,7 @@ public static partial class ProgramParser
                     continue;
                 }
 
-                Known(element, path, "id", "name", "priceMinor", "durationDays", "multiplier");
+                Known(element, path, "id", "name", "priceMinor", "durationDays", "multiplier", "segmentPrices");
                 var id = Id(element, "id", path + ".id");
                 if (id is not null && !_membershipIds.Add(id))
                 {
@@ -271,13 +271,52 @@ public static partial class ProgramParser
                 var price = Long(element, "priceMinor", path + ".priceMinor", 0, long.MaxValue, required: true);
                 var days = Long(element, "durationDays", path + ".durationDays", 1, 3660, required: true);
                 var multiplier = BasisPoints(element, "multiplier", path + ".multiplier") ?? 10_000;
+                var segmentPrices = SegmentPrices(element, path + ".segmentPrices");
                 if (id is not null && price is not null && days is not null)
                 {
-                    plans.Add(new MembershipPlan(id, String(element, "name", path + ".name") ?? id, price.Value, (int)days.Value, multiplier));
+                    plans.Add(new MembershipPlan(id, String(element, "name", path + ".name") ?? id, price.Value, (int)days.Value, multiplier)
+                    {
+                        SegmentPrices = segmentPrices,
+                    });
                 }
             }
 
             return plans;
+        }
+
+        private List<SegmentPrice> SegmentPrices(JsonElement plan, string path)
+        {
+            var prices = new List<SegmentPrice>();
+            if (Array(plan, "segmentPrices", path) is not { } array)
+            {
+                return prices;
+            }
+
+            var segments = new HashSet<string>(StringComparer.Ordinal);
+            var index = 0;
+            foreach (var element in array.EnumerateArray())
+            {
+                var at = $"{path}[{index++}]";
+                if (!IsObject(element, at))
+                {
+                    continue;
+                }
+
+                Known(element, at, "segment", "priceMinor");
+                var segment = String(element, "segment", at + ".segment", required: true);
+                if (segment is not null && !segments.Add(segment))
+                {
+                    Error(at + ".segment", $"'{segment}' already has a price");
+                }
+
+                var price = Long(element, "priceMinor", at + ".priceMinor", 0, long.MaxValue, required: true);
+                if (segment is not null && price is not null)
+                {
+                    prices.Add(new SegmentPrice(segment, price.Value));
+                }
+            }
+
+            return prices;
         }
 
         private List<Campaign> Campaigns(JsonElement root, List<Rule> rules)

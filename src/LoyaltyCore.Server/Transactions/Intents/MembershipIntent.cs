@@ -22,13 +22,15 @@ internal sealed class MembershipIntent(PurchaseMembershipRequest request, Member
         var occurredAt = DateTimeOffset.FromUnixTimeMilliseconds(OccurredAtMs);
         var start = state.HasMembershipAt(plan.Id, occurredAt) ? state.MembershipExpiresAt : occurredAt;
         var expiresAt = start.AddDays(plan.DurationDays);
+        var (price, segment) = plan.PriceFor(state.Segments);
         var response = new PurchaseMembershipResponse
         {
             TransactionId = TransactionId,
             MembershipId = plan.Id,
             ExpiresAt = Timestamp.FromDateTimeOffset(expiresAt),
-            PriceMinor = plan.PriceMinor,
+            PriceMinor = price,
             ProgramVersion = Program.Version,
+            PriceSegment = segment ?? string.Empty,
         };
         var expires = expiresAt.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
         List<KeyValuePair<string, string>> sets = [new(MemberFields.Membership, plan.Id), new(MemberFields.MembershipExpiresAt, expires)];
