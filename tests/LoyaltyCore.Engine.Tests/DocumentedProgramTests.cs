@@ -13,7 +13,7 @@ public sealed partial class DocumentedProgramTests
 
         Assert.Equal("maison", program.Id);
         Assert.Equal(3, program.Tiers.Tiers.Count);
-        Assert.Equal(16, program.Rules.Count); // 13 program rules, then 2 + 1 campaign rules
+        Assert.Equal(19, program.Rules.Count); // 13 purchase and 3 event rules, then 2 + 1 campaign rules
         Assert.Equal(["black-friday", "military-thanks"], program.Campaigns.Select(c => c.Id));
         Assert.Equal(500_000, program.Campaigns[0].Budget);
         Assert.Single(program.Objectives);
@@ -68,6 +68,28 @@ public sealed partial class DocumentedProgramTests
         // acme +50% on the SPRING24 line only (the clearance line is left out); the SPRING24 code bonus.
         Assert.Equal([("base-earn", 60L), ("acme-brand", 10L), ("red-summer", 30L), ("spring-code", 75L)], outcome.Breakdown.Select(b => (b.RuleId, b.Points)));
         Assert.Equal(11_000, outcome.SpendMinor);
+    }
+
+    [Fact]
+    public void The_complete_example_rewards_its_events_within_their_limits()
+    {
+        var program = ProgramParser.Parse(ExampleFromDocs());
+        var at = new DateTimeOffset(2026, 11, 10, 11, 0, 0, TimeSpan.Zero);
+        // Reviewed on 1 January, so the gold tier holds until the next review.
+        var gold = new Scoring.MemberState
+        {
+            Tier = "gold",
+            EnrolledAt = new DateTimeOffset(2025, 1, 10, 9, 0, 0, TimeSpan.Zero),
+            Counters = new Dictionary<string, long>(StringComparer.Ordinal) { [Scoring.CounterKeys.TierReview] = 20260101 },
+        };
+        var staff = new Scoring.MemberState { Tier = "member", Segments = ["staff"] };
+
+        Assert.Equal(100, program.RecordEvent(gold, "newsletter_subscribed", at).PointsEarned);
+        Assert.Equal(20, program.RecordEvent(gold, "review_posted", at).PointsEarned);
+        Assert.Equal(0, program.RecordEvent(staff, "review_posted", at).PointsEarned);
+        Assert.Equal(10, program.RecordEvent(gold, "store_checkin", at).PointsEarned);
+        Assert.Equal(0, program.RecordEvent(staff, "store_checkin", at).PointsEarned);
+        Assert.True(program.IsRecordableEvent("store_checkin"));
     }
 
     private static string ExampleFromDocs()

@@ -27,7 +27,8 @@ internal sealed record ProgramParts(
     IReadOnlyList<Campaign> Campaigns,
     IReadOnlyList<Objective> Objectives,
     ReferralPolicy? Referral,
-    IReadOnlyList<PeriodUnit> NthPurchaseUnits);
+    IReadOnlyList<PeriodUnit> NthPurchaseUnits,
+    IReadOnlySet<string> DeclaredEvents);
 
 /// <summary>
 /// An activated, immutable program version: every rule compiled once, evaluated per purchase without parsing or
@@ -47,6 +48,8 @@ public sealed class LoyaltyProgram
 
     private readonly ProgramParts _parts;
     private readonly Rule[] _rules;
+    private readonly Rule[] _purchaseRules;
+    private readonly Dictionary<string, EventRule[]> _eventRules;
     private readonly Campaign[] _campaignList;
     private readonly PeriodUnit[] _nthUnits;
     private readonly string[] _campaignCounterKeys;
@@ -65,6 +68,9 @@ public sealed class LoyaltyProgram
     {
         _parts = parts;
         _rules = [.. parts.Rules];
+        _purchaseRules = [.. parts.Rules.Where(r => r is not EventRule)];
+        _eventRules = parts.Rules.OfType<EventRule>().GroupBy(r => r.EventName, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
         _campaignList = [.. parts.Campaigns];
         _nthUnits = [.. parts.NthPurchaseUnits];
         _campaignCounterKeys = parts.Campaigns.Select(c => CounterKeys.CampaignPoints(c.Id)).ToArray();
@@ -95,6 +101,12 @@ public sealed class LoyaltyProgram
     public Caps Caps => _parts.Caps;
 
     public IReadOnlyList<Rule> Rules => _rules;
+
+    /// <summary>Custom event names the program declares (<c>events</c>), beyond <see cref="EventNames.Standard"/>.</summary>
+    public IReadOnlySet<string> DeclaredEvents => _parts.DeclaredEvents;
+
+    /// <summary>Whether <c>RecordEvent</c> accepts this name: a standard event or one the program declares.</summary>
+    public bool IsRecordableEvent(string name) => EventNames.Standard.Contains(name) || _parts.DeclaredEvents.Contains(name);
 
     public IReadOnlyList<Campaign> Campaigns => _parts.Campaigns;
 
@@ -162,7 +174,7 @@ public sealed class LoyaltyProgram
             }
         }
 
-        foreach (var rule in _rules)
+        foreach (var rule in _purchaseRules)
         {
             if (evaluation.Stopped)
             {
@@ -195,7 +207,72 @@ public sealed class LoyaltyProgram
         var qualifyingAfter = checked(TierPolicy.QualifyingValue(member, local) + (TierPolicy.Metric == QualificationMetric.Spend ? spend : points));
         var tierAfter = TierLadder.Higher(tierBefore, Tiers.ForValue(qualifyingAfter));
 
-        CountPurchase(local, evaluation, spend, points, counters);
+        CountPoints(evaluation, spend, points, counters, purchase: true);
+        return Complete(member, evaluation, scratch, reviewApplied, spend, qualifyingAfter, tierAfter, referrerReward);
+    }
+
+    /// <summary>
+    /// What a member event earns (<see cref="IsRecordableEvent"/> names one): the program's event rules for it, in
+    /// document order, each inside its campaign, window, condition and limit, with the caps a purchase has. Points
+    /// earned count for the daily cap, campaign caps and budgets, and the tier when it qualifies on points.
+    /// </summary>
+    public ScoreOutcome RecordEvent(MemberState member, string eventName, DateTimeOffset occurredAt, IReadOnlyDictionary<string, long>? budgetLimits = null)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        ArgumentNullException.ThrowIfNull(eventName);
+        // An event is a basket of nothing: purchase conditions (basket, channel, store) never hold for it.
+        Basket.TryCreate([], Channel.Unspecified, string.Empty, occurredAt, out var nothing, out _);
+        var local = Calendar.LocalTime(occurredAt);
+        var (tierBefore, reviewApplied) = TierPolicy.Current(member, local);
+        var evaluation = new Evaluation(this, member, nothing!, local, tierBefore, budgetLimits);
+        var scratch = t_scratch ?? new Scratch();
+        t_scratch = null;
+        var counters = scratch.Counters;
+        foreach (var rule in _eventRules.GetValueOrDefault(eventName) ?? [])
+        {
+            if (evaluation.Stopped)
+            {
+                break;
+            }
+
+            if ((rule.Campaign is { } campaign && !campaign.IsLive(evaluation)) || (rule.When is { } when && !when.Matches(evaluation)))
+            {
+                continue;
+            }
+
+            if (rule.Limit is { } limit)
+            {
+                var firings = CounterKeys.EventFirings(rule.Id, limit.Period, local);
+                if (member.Counter(firings) >= limit.Count)
+                {
+                    continue;
+                }
+
+                counters.Add(new(firings, 1));
+            }
+
+            evaluation.Award(rule.Id, rule.Points(evaluation), rule.Reason, rule.Campaign);
+            evaluation.Stopped = rule.Stop;
+        }
+
+        var points = evaluation.TotalPoints;
+        var qualifyingAfter = checked(TierPolicy.QualifyingValue(member, local) + (TierPolicy.Metric == QualificationMetric.Points ? points : 0));
+        var tierAfter = TierLadder.Higher(tierBefore, Tiers.ForValue(qualifyingAfter));
+        CountPoints(evaluation, 0, points, counters, purchase: false);
+        return Complete(member, evaluation, scratch, reviewApplied, 0, qualifyingAfter, tierAfter, null);
+    }
+
+    private ScoreOutcome Complete(
+        MemberState member,
+        Evaluation evaluation,
+        Scratch scratch,
+        int? reviewApplied,
+        long spend,
+        long qualifyingAfter,
+        Tier tierAfter,
+        ReferrerReward? referrerReward)
+    {
+        var counters = scratch.Counters;
         IReadOnlyList<KeyValuePair<string, long>> sets = reviewApplied is { } review ? [new(CounterKeys.TierReview, review)] : [];
         var stale = scratch.Stale;
         if (member.Counters is Dictionary<string, long> dictionary)
@@ -236,6 +313,7 @@ public sealed class LoyaltyProgram
             }
         }
 
+        var (points, eligible, tierBefore) = (evaluation.TotalPoints, evaluation.EligibleSpendMinor, evaluation.TierBefore);
         var breakdown = evaluation.Complete();
         KeyValuePair<string, long>[] deltas = [.. counters];
         string[] staleKeys = stale.Count == 0 ? [] : [.. stale];
@@ -307,7 +385,11 @@ public sealed class LoyaltyProgram
         return referral.ReferrerPoints > 0 ? new ReferrerReward(member.ReferredBy, referral.ReferrerPoints) : null;
     }
 
-    private void CountPurchase(DateTime local, Evaluation evaluation, long spend, long points, List<KeyValuePair<string, long>> counters)
+    /// <summary>
+    /// The counters points and spend move, whatever earned them (daily and campaign points, the tier's metric), and
+    /// for a purchase the purchase counts of its periods.
+    /// </summary>
+    private void CountPoints(Evaluation evaluation, long spend, long points, List<KeyValuePair<string, long>> counters, bool purchase)
     {
         var keys = evaluation.Keys;
         if (points > 0 && keys.DailyPoints is { } daily)
@@ -324,9 +406,12 @@ public sealed class LoyaltyProgram
             }
         }
 
-        foreach (var unit in _nthUnits)
+        if (purchase)
         {
-            counters.Add(new(keys.Purchases(unit), 1));
+            foreach (var unit in _nthUnits)
+            {
+                counters.Add(new(keys.Purchases(unit), 1));
+            }
         }
 
         var metric = TierPolicy.Metric == QualificationMetric.Spend ? spend : points;

@@ -56,6 +56,13 @@ public static partial class ProgramParser
         private TimeZoneInfo _timeZone = TimeZoneInfo.Utc;
         private readonly HashSet<string> _tierIds = new(StringComparer.Ordinal);
         private readonly HashSet<string> _membershipIds = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _declaredEvents = new(StringComparer.Ordinal);
+        private static readonly HashSet<string> PurchaseConditions = new(StringComparer.Ordinal)
+        {
+            "channels", "stores", "basketTotalAtLeast", "basketContains", "firstPurchase", "nthPurchase",
+        };
+
+        private bool _eventConditions;
 
         public List<string> Errors { get; } = [];
 
@@ -67,7 +74,7 @@ public static partial class ProgramParser
             }
 
             Known(root, "$", "id", "version", "currency", "currencyExponent", "timeZone", "autoEnroll", "earn", "exclusions", "caps",
-                "tiers", "tierQualification", "memberships", "rules", "campaigns", "objectives", "referral");
+                "tiers", "tierQualification", "memberships", "events", "rules", "campaigns", "objectives", "referral");
             var id = Id(root, "id", "id");
             var version = Id(root, "version", "version");
             var currency = String(root, "currency", "currency", required: true);
@@ -112,6 +119,7 @@ public static partial class ProgramParser
             var ladder = Tiers(root);
             var policy = ladder is null ? null : Qualification(root, ladder);
             var memberships = Memberships(root);
+            Events(root);
             var rules = new List<Rule>();
             if (Array(root, "rules", "rules") is { } ruleArray)
             {
@@ -136,7 +144,7 @@ public static partial class ProgramParser
             return new LoyaltyProgram(new ProgramParts(
                 id!, version!, currency!, exponent, _timeZone, autoEnroll, points, perMinor, rounding, minimumSpend, excludedCategories, excludedSkus,
                 excludedLabels, caps,
-                policy, memberships, rules, campaigns, objectives, referral, [.. _nthUnits.Order()]));
+                policy, memberships, rules, campaigns, objectives, referral, [.. _nthUnits.Order()], _declaredEvents));
         }
 
         private TierLadder? Tiers(JsonElement root)
@@ -398,7 +406,7 @@ public static partial class ProgramParser
                 return null;
             }
 
-            Known(element, path, "id", "name", "type", "factor", "points", "lines", "when", "window", "stop", "minimumSpend");
+            Known(element, path, "id", "name", "type", "factor", "points", "lines", "when", "window", "stop", "minimumSpend", "event", "limit");
             var id = Id(element, "id", path + ".id");
             if (id is not null && (!_ruleIds.Add(id) || id.StartsWith("tier:", StringComparison.Ordinal) || id.StartsWith("membership:", StringComparison.Ordinal)))
             {
@@ -412,10 +420,15 @@ public static partial class ProgramParser
                 conditions.Add(window);
             }
 
+            // An event has no basket, channel or store: conditions on them would silently never hold, so they are refused.
+            _eventConditions = element.TryGetProperty("type", out var typeElement) && typeElement.ValueKind == JsonValueKind.String
+                && typeElement.GetString() == "event";
             if (element.TryGetProperty("when", out var when) && Condition(when, path + ".when") is { } condition)
             {
                 conditions.Add(condition);
             }
+
+            _eventConditions = false;
 
             var combined = conditions.Count switch
             {
@@ -439,12 +452,73 @@ public static partial class ProgramParser
                     return id is null || points is null
                         ? null
                         : new BonusRule(id, name ?? $"{points} bonus points", combined, stop, points.Value) { MinimumSpendMinor = minimumSpend };
+                case "event":
+                    return EventRule(element, path, id, name, combined, stop);
                 case null:
                     return null;
                 default:
-                    Error(path + ".type", "one of multiplier, bonus");
+                    Error(path + ".type", "one of multiplier, bonus, event");
                     return null;
             }
+        }
+
+        private void Events(JsonElement root)
+        {
+            if (Array(root, "events", "events") is not { } array)
+            {
+                return;
+            }
+
+            var index = 0;
+            foreach (var element in array.EnumerateArray())
+            {
+                var path = $"events[{index++}]";
+                var name = element.ValueKind == JsonValueKind.String ? element.GetString() : null;
+                if (name is null || !Identifier().IsMatch(name))
+                {
+                    Error(path, "an event name: 1-64 characters of letters, digits, '.', '_', ':' or '-'");
+                }
+                else if (EventNames.Standard.Contains(name))
+                {
+                    Error(path, $"'{name}' is a standard event and needs no declaration");
+                }
+                else if (!_declaredEvents.Add(name))
+                {
+                    Error(path, $"'{name}' is declared twice");
+                }
+            }
+        }
+
+        private EventRule? EventRule(JsonElement element, string path, string? id, string? name, Condition? when, bool stop)
+        {
+            foreach (var purchaseOnly in (string[])["factor", "lines", "minimumSpend"])
+            {
+                if (element.TryGetProperty(purchaseOnly, out _))
+                {
+                    Error($"{path}.{purchaseOnly}", "not used by event rules");
+                }
+            }
+
+            var eventName = String(element, "event", path + ".event", required: true);
+            if (eventName is not null && !EventNames.Standard.Contains(eventName) && !_declaredEvents.Contains(eventName))
+            {
+                Error(path + ".event", $"'{eventName}' is neither a standard event ({string.Join(", ", EventNames.Standard.Order(StringComparer.Ordinal))}) nor declared in events");
+                eventName = null;
+            }
+
+            var points = Long(element, "points", path + ".points", 1, 100_000_000, required: true);
+            EventLimit? limit = null;
+            if (Object(element, "limit", path + ".limit") is { } limitElement)
+            {
+                Known(limitElement, path + ".limit", "count", "period");
+                var count = Long(limitElement, "count", path + ".limit.count", 1, 1_000_000, required: true);
+                PeriodUnit? period = limitElement.TryGetProperty("period", out _) ? Period(limitElement, "period", path + ".limit.period") : null;
+                limit = count is null ? null : new EventLimit((int)count.Value, period);
+            }
+
+            return id is null || eventName is null || points is null
+                ? null
+                : new EventRule(id, name ?? $"{points} points for {eventName}", when, stop, eventName, points.Value, limit);
         }
 
         private List<Objective> Objectives(JsonElement root)
@@ -574,6 +648,12 @@ public static partial class ProgramParser
             var property = properties[0];
             var value = property.Value;
             var at = $"{path}.{property.Name}";
+            if (_eventConditions && PurchaseConditions.Contains(property.Name))
+            {
+                Error(at, "a condition on the purchase, which event rules do not have");
+                return null;
+            }
+
             switch (property.Name)
             {
                 case "all":

@@ -1,3 +1,4 @@
+using LoyaltyCore.Engine.Calendar;
 using LoyaltyCore.Engine.Scoring;
 
 namespace LoyaltyCore.Engine.Rules;
@@ -55,4 +56,30 @@ public sealed class BonusRule(string id, string reason, Condition? when, bool st
         ArgumentNullException.ThrowIfNull(evaluation);
         return evaluation.EligibleSpendMinor < MinimumSpendMinor ? 0 : points;
     }
+}
+
+/// <summary>
+/// Points when a member event happens (<c>newsletter_subscribed</c>, <c>review_posted</c>...), at most
+/// <see cref="Limit"/> times. Never evaluated on a purchase, as purchase rules are never evaluated on an event.
+/// </summary>
+public sealed class EventRule(string id, string reason, Condition? when, bool stop, string eventName, long points, EventLimit? limit)
+    : Rule(id, reason, when, stop)
+{
+    public string EventName { get; } = eventName;
+
+    public EventLimit? Limit { get; } = limit;
+
+    public override long Points(Evaluation evaluation) => points;
+}
+
+/// <summary>How often an event rule may fire for one member: <see cref="Count"/> times in all, or per local period.</summary>
+public sealed record EventLimit(int Count, PeriodUnit? Period);
+
+/// <summary>The member events every program knows; a program may declare more in its <c>events</c> list.</summary>
+public static class EventNames
+{
+    public static readonly IReadOnlySet<string> Standard = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "newsletter_subscribed", "app_installed", "review_posted", "profile_completed", "birthday",
+    };
 }

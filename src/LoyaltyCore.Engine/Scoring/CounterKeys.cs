@@ -55,6 +55,16 @@ public static class CounterKeys
     public static string ObjectiveStep(string objectiveId, int year, int percent) =>
         string.Create(CultureInfo.InvariantCulture, $"k.o:{objectiveId}:{year}:{percent}");
 
+    /// <summary>Times an event rule fired for the member, in all (<paramref name="unit"/> null) or in one local period.</summary>
+    public static string EventFirings(string ruleId, PeriodUnit? unit, DateTime local) => unit switch
+    {
+        null => "k.e:" + ruleId,
+        PeriodUnit.Day => string.Create(CultureInfo.InvariantCulture, $"k.ed:{ProgramCalendar.PeriodKey(local, PeriodUnit.Day)}:{ruleId}"),
+        PeriodUnit.Week => string.Create(CultureInfo.InvariantCulture, $"k.ew:{ProgramCalendar.PeriodKey(local, PeriodUnit.Week)}:{ruleId}"),
+        PeriodUnit.Month => string.Create(CultureInfo.InvariantCulture, $"k.em:{ProgramCalendar.PeriodKey(local, PeriodUnit.Month)}:{ruleId}"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"k.ey:{local.Year}:{ruleId}"),
+    };
+
     /// <summary>Set once the member's referral has been rewarded.</summary>
     public const string ReferralRewarded = "k.rr";
 
@@ -109,10 +119,10 @@ public static class CounterStaleness
         // late (offline tills, streams) is dated in an earlier period and must leave the current period's counters be.
         return kind switch
         {
-            "k.d" or "k.nd" => value < day,
-            "k.nw" => value < week,
-            "k.nm" => value < month,
-            "k.ny" => value < year,
+            "k.d" or "k.nd" or "k.ed" => value < day,
+            "k.nw" or "k.ew" => value < week,
+            "k.nm" or "k.em" => value < month,
+            "k.ny" or "k.ey" => value < year,
             "k.q" => value < oldestMonth,
             "k.y" => value < year - 1,
             _ => false,

@@ -98,6 +98,13 @@ internal sealed class MemberGrpcService(
         return await processor.ProcessAsync(new MembershipIntent(request, plan, program, metrics), context.CancellationToken);
     }
 
+    public override async Task<RecordEventResponse> RecordEvent(RecordEventRequest request, ServerCallContext context)
+    {
+        var program = programs.Current;
+        RequestValidation.Validate(request, program, scoring.Value, time.GetUtcNow(), hotState.Value.ClockSkew);
+        return await processor.ProcessAsync(new EventIntent(request, program, metrics), context.CancellationToken);
+    }
+
     private async Task<Member> GetAsync(string memberId, LoyaltyProgram program, CancellationToken cancellationToken)
     {
         var snapshot = await members.GetAsync(memberId, program, cancellationToken) ?? throw RpcErrors.MemberNotFound(memberId);

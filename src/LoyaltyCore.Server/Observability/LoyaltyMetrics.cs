@@ -125,6 +125,16 @@ internal sealed class LoyaltyMetrics
         "Paid memberships bought or extended, by membership.",
         new CounterConfiguration { LabelNames = ["membership"] });
 
+    public Counter EventsRecorded { get; } = Metrics.CreateCounter(
+        "loyalty_events_recorded_total",
+        "Member events recorded (replays excluded), by event name: the standard ones and those the program declares.",
+        new CounterConfiguration { LabelNames = ["event"] });
+
+    public Counter EventPointsIssued { get; } = Metrics.CreateCounter(
+        "loyalty_event_points_issued_total",
+        "Points earned by member events, by event name.",
+        new CounterConfiguration { LabelNames = ["event"] });
+
     public Counter ReferralsRewarded { get; } = Metrics.CreateCounter(
         "loyalty_referrals_rewarded_total",
         "Referred members whose first qualifying purchase rewarded them and their referrer.");

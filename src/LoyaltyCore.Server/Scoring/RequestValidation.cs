@@ -2,6 +2,7 @@ using System.Buffers;
 using Google.Protobuf.WellKnownTypes;
 using LoyaltyCore.Contracts.V1;
 using LoyaltyCore.Engine.Programs;
+using LoyaltyCore.Engine.Rules;
 using LoyaltyCore.Engine.Scoring;
 using LoyaltyCore.Server.Api;
 using LoyaltyCore.Server.Configuration;
@@ -158,6 +159,46 @@ internal static class RequestValidation
         if (request.Points <= 0 || request.Points > limits.MaxRedeemPoints)
         {
             Add(ref violations, "points", $"must be between 1 and {limits.MaxRedeemPoints}");
+        }
+
+        if (violations is not null)
+        {
+            throw RpcErrors.InvalidArgument(violations);
+        }
+    }
+
+    public const int MaxEventAttributes = 10;
+    public const int MaxEventAttributeLength = 256;
+
+    public static void Validate(RecordEventRequest request, LoyaltyProgram program, ScoringOptions limits, DateTimeOffset now, TimeSpan clockSkew)
+    {
+        List<FieldViolation>? violations = null;
+        CheckId(request.TransactionId, "transaction_id", ref violations);
+        CheckId(request.MemberId, "member_id", ref violations);
+        CheckOccurredAt(request.OccurredAt, "occurred_at", limits, now, clockSkew, ref violations);
+        if (!program.IsRecordableEvent(request.Event))
+        {
+            var known = EventNames.Standard.Concat(program.DeclaredEvents).Order(StringComparer.Ordinal);
+            Add(ref violations, "event", $"'{Printable(request.Event)}' is not an event of the program; one of {string.Join(", ", known)}");
+        }
+
+        if (request.Attributes.Count > MaxEventAttributes)
+        {
+            Add(ref violations, "attributes", $"at most {MaxEventAttributes} attributes");
+        }
+        else
+        {
+            foreach (var (key, value) in request.Attributes)
+            {
+                if (!IsId(key))
+                {
+                    Add(ref violations, "attributes", $"attribute key '{Printable(key)}': 1-64 characters of [A-Za-z0-9._:-]");
+                }
+                else if (value.Length is 0 or > MaxEventAttributeLength || HasControlCharacters(value))
+                {
+                    Add(ref violations, $"attributes[{key}]", $"1-{MaxEventAttributeLength} characters, no control characters");
+                }
+            }
         }
 
         if (violations is not null)

@@ -43,7 +43,7 @@ public sealed class ValidationTests
 
     [Fact]
     public void An_unknown_rule_type_inside_a_campaign_names_both_indexes() =>
-        Assert.Equal("campaigns[0].rules[1].type: one of multiplier, bonus", OnlyError("""
+        Assert.Equal("campaigns[0].rules[1].type: one of multiplier, bonus, event", OnlyError("""
             "campaigns": [ { "id": "c", "rules": [
               { "id": "r1", "type": "bonus", "points": 1 },
               { "id": "r2", "type": "points", "points": 1 } ] } ]
@@ -251,7 +251,7 @@ public sealed class ValidationTests
                 "timeZone: unknown time zone 'Nowhere/City' (use an IANA name such as Europe/Paris)",
                 "rules[0].when.tiers: unknown tier 'platinum'",
                 $"rules[1].id: 'r' is already used {Reserved}",
-                "rules[1].type: one of multiplier, bonus",
+                "rules[1].type: one of multiplier, bonus, event",
             ],
             errors);
     }

@@ -96,4 +96,11 @@ internal static class HotState
 
     public static Task SetBalanceAsync(string memberId, long balance) =>
         Database.HashSetAsync($"lc:{{m:{memberId}}}:s", "b", balance);
+
+    /// <summary>The member's balance, tier and engine counters as Redis holds them, in key order.</summary>
+    public static async Task<IReadOnlyList<(string Field, string Value)>> StateAsync(string memberId) =>
+        [.. (await Database.HashGetAllAsync($"lc:{{m:{memberId}}}:s"))
+            .Where(e => e.Name == "b" || e.Name == "t" || e.Name.ToString().StartsWith("k.", StringComparison.Ordinal))
+            .Select(e => (e.Name.ToString(), e.Value.ToString()))
+            .OrderBy(e => e.Item1, StringComparer.Ordinal)];
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Google.Protobuf;
 using LoyaltyCore.Contracts.V1;
 using LoyaltyCore.Engine.Programs;
@@ -33,58 +32,19 @@ internal sealed class ScoreIntent(ScoreRequest request, Basket basket, LoyaltyPr
             TierProgress = Progress.ToMessage(Program, outcome.Progress),
         };
 
-        var ruleIds = new string[outcome.Breakdown.Count];
-        for (var i = 0; i < outcome.Breakdown.Count; i++)
-        {
-            var line = outcome.Breakdown[i];
-            response.Breakdown.Add(new BreakdownEntry { RuleId = line.RuleId, Points = line.Points, Reason = line.Reason });
-            ruleIds[i] = line.RuleId;
-        }
-
-        var changes = new StateChanges();
-        var increments = new List<KeyValuePair<string, long>>(outcome.CounterDeltas.Count + 2)
-        {
-            new(MemberFields.LifetimeSpend, outcome.SpendMinor),
-            new(MemberFields.Purchases, 1),
-        };
-        foreach (var (key, delta) in outcome.CounterDeltas)
-        {
-            increments.Add(new(key, delta));
-            changes.Increments[key] = changes.Increments.GetValueOrDefault(key) + delta;
-        }
-
-        var sets = new List<KeyValuePair<string, string>>(1 + outcome.CounterSets.Count) { new(MemberFields.Tier, outcome.TierAfter.Id) };
-        changes.Sets[MemberFields.Tier] = outcome.TierAfter.Id;
-        foreach (var (key, value) in outcome.CounterSets)
-        {
-            var text = value.ToString(CultureInfo.InvariantCulture);
-            sets.Add(new(key, text));
-            changes.Sets[key] = text;
-        }
-
+        OutcomeChanges.AddBreakdown(outcome, response.Breakdown);
         var entry = NewEntry(outcome.PointsEarned, recordedAtMs, outcome.TierAfter.Id, balance);
         entry.SpendMinor = outcome.SpendMinor;
         entry.StoreId = request.StoreId;
         entry.Channel = (int)request.Channel;
-        entry.RuleIds = string.Join(',', ruleIds);
-        entry.Changes = changes;
-        List<CampaignAward>? draws = null;
-        foreach (var award in outcome.CampaignAwards)
-        {
-            entry.CampaignDraws.Add(new CampaignDraw { CampaignId = award.CampaignId, Points = award.Points });
-            if (Program.FindCampaign(award.CampaignId)?.Budget is not null)
-            {
-                (draws ??= []).Add(award);
-            }
-        }
-
+        var changes = OutcomeChanges.Of(outcome, Program, entry, [new(MemberFields.LifetimeSpend, outcome.SpendMinor), new(MemberFields.Purchases, 1)]);
         if (outcome.ReferrerReward is { } reward)
         {
             entry.ReferrerId = reward.ReferrerId;
             entry.ReferrerPoints = reward.Points;
         }
 
-        return Complete(response, entry, outcome.PointsEarned, increments, sets, outcome.StaleCounters, draws);
+        return Complete(response, entry, outcome.PointsEarned, changes.Increments, changes.Sets, outcome.StaleCounters, changes.Draws);
     }
 
     public override void MarkReplayed(ScoreResponse response) => response.Replayed = true;
