@@ -729,7 +729,9 @@ public static partial class ProgramParser
                     Known(range, at, "from", "to");
                     var from = Time(range, "from", at + ".from");
                     var to = Time(range, "to", at + ".to");
-                    return from is null || to is null ? null : new TimeOfDayCondition(from.Value, to.Value);
+                    return from is null || to is null ? null
+                        : from == to ? Invalid<Condition?>(at, "from and to must differ (leave the condition out for the whole day)", null)
+                        : new TimeOfDayCondition(from.Value, to.Value);
                 case "enrolledWithinDays":
                     return Long(element, "enrolledWithinDays", at, 1, 36_500, required: true) is { } within ? new EnrolledWithinDaysCondition((int)within) : null;
                 case "enrolledBefore":
@@ -984,7 +986,17 @@ public static partial class ProgramParser
                 return null;
             }
 
-            return value.EnumerateArray().Select(v => v.GetString()!).ToHashSet(StringComparer.Ordinal);
+            var set = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var item in value.EnumerateArray())
+            {
+                // A repeated entry is almost always a typo for another one; saying so beats merging it silently.
+                if (!set.Add(item.GetString()!))
+                {
+                    Error(path, $"'{item.GetString()}' is listed twice");
+                }
+            }
+
+            return set;
         }
 
         private long? Long(JsonElement owner, string name, string path, long min, long max, bool required = false)

@@ -48,8 +48,9 @@ public sealed class CapTests
         Assert.Equal(100, outcome.PointsEarned);
         Assert.Equal(new BreakdownLine("base-earn", 80, BaseReason), outcome.Breakdown[0]);
         Assert.Equal(new BreakdownLine("tier:gold", 20, "Gold tier x1.5 (limited by the per-transaction cap)"), outcome.Breakdown[1]);
-        Assert.DoesNotContain(outcome.Breakdown, b => b.RuleId == "late" && b.Points > 0);
-        Assert.Equal(outcome.PointsEarned, outcome.Breakdown.Sum(b => b.Points));
+        // The rule the cap left nothing for still shows, with 0 points and the cap that cut it.
+        Assert.Equal(new BreakdownLine("late", 0, "50 bonus points (limited by the per-transaction cap)"), outcome.Breakdown[2]);
+        Assert.Equal(3, outcome.Breakdown.Count);
     }
 
     [Fact]
