@@ -89,6 +89,23 @@ public sealed partial class DocumentedProgramTests
         Assert.Equal(0, program.RecordEvent(staff, "review_posted", at).PointsEarned);
         Assert.Equal(10, program.RecordEvent(gold, "store_checkin", at).PointsEarned);
         Assert.Equal(0, program.RecordEvent(staff, "store_checkin", at).PointsEarned);
+        // At their limits: the newsletter once per member, three reviews a month, one gold check-in a day.
+        var limited = new Scoring.MemberState
+        {
+            Tier = "gold",
+            EnrolledAt = gold.EnrolledAt,
+            Counters = new Dictionary<string, long>(StringComparer.Ordinal)
+            {
+                [Scoring.CounterKeys.TierReview] = 20260101,
+                ["k.e:newsletter"] = 1,
+                ["k.em:202611:reviews"] = 3,
+                ["k.ed:20261110:gold-checkin"] = 1,
+            },
+        };
+        Assert.Equal(0, program.RecordEvent(limited, "newsletter_subscribed", at).PointsEarned);
+        Assert.Equal(0, program.RecordEvent(limited, "review_posted", at).PointsEarned);
+        Assert.Equal(0, program.RecordEvent(limited, "store_checkin", at).PointsEarned);
+        Assert.Equal(10, program.RecordEvent(limited, "store_checkin", at.AddDays(1)).PointsEarned);
         Assert.True(program.IsRecordableEvent("store_checkin"));
     }
 

@@ -7,6 +7,25 @@ namespace LoyaltyCore.IntegrationTests;
 public sealed class ProgramServiceTests
 {
     [Fact]
+    public async Task A_version_stored_before_the_repeated_entry_check_still_activates_but_cannot_be_published_anew()
+    {
+        await using var server = await ServerInstance.StartAsync(ownLedger: true);
+        var version = Programs.Version();
+        var document = Programs.Document(version, """
+            "rules": [ { "id": "web-visit", "type": "bonus", "points": 7, "when": { "channels": ["web", "web"] } } ]
+            """);
+
+        var refused = await RpcAssert.FailsWith(StatusCode.InvalidArgument, () => Programs.Admin(server).PublishProgramAsync(new PublishProgramRequest { Document = document }).ResponseAsync);
+        // As a server of an earlier release would have stored it.
+        await server.Get<Server.Ledger.LedgerStore>().PublishProgramAsync("test", version, document, CancellationToken.None);
+        await server.Get<Server.Programs.ProgramProvider>().RefreshAsync(CancellationToken.None);
+        var active = await Programs.Admin(server).GetActiveProgramAsync(new GetActiveProgramRequest());
+
+        Assert.Contains("'web' is listed twice", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(version, active.Version);
+    }
+
+    [Fact]
     public async Task Only_admins_may_administer_programs()
     {
         var server = await ServerInstance.Shared;

@@ -16,7 +16,14 @@ public static partial class ProgramParser
 {
     private static readonly JsonDocumentOptions DocumentOptions = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
 
-    public static LoyaltyProgram Parse(string json)
+    public static LoyaltyProgram Parse(string json) => Parse(json, stored: false);
+
+    /// <param name="stored">
+    /// The document of a version published earlier. The checks added since versions were first stored (an entry listed
+    /// twice, a time-of-day range from a time to itself) do not apply to it, so a stored version, whose meaning was
+    /// already defined, keeps loading on a server of a later release; new publications get every check.
+    /// </param>
+    public static LoyaltyProgram Parse(string json, bool stored)
     {
         JsonDocument document;
         try
@@ -30,7 +37,7 @@ public static partial class ProgramParser
 
         using (document)
         {
-            var reader = new Reader();
+            var reader = new Reader(lint: !stored);
             var program = reader.Program(document.RootElement);
             if (reader.Errors.Count > 0 || program is null)
             {
@@ -41,13 +48,14 @@ public static partial class ProgramParser
         }
     }
 
-    [GeneratedRegex("^[A-Za-z0-9._:-]{1,64}$")]
+    // \z rather than $: $ also matches before a final newline, and "id\n" must not pass for "id".
+    [GeneratedRegex("^[A-Za-z0-9._:-]{1,64}\\z")]
     private static partial Regex Identifier();
 
     [GeneratedRegex("^[A-Z]{3}$")]
     private static partial Regex CurrencyCode();
 
-    private sealed class Reader
+    private sealed class Reader(bool lint)
     {
         private static readonly string[] DayNames = Enum.GetNames<DayOfWeek>();
         private static readonly string[] ChannelNames = ["unspecified", "store", "web", "mobile_app", "partner", "call_center"];
@@ -439,6 +447,17 @@ public static partial class ProgramParser
             var stop = Bool(element, "stop", path + ".stop") ?? false;
             var minimumSpend = Long(element, "minimumSpend", path + ".minimumSpend", 0, long.MaxValue) ?? 0;
             var type = String(element, "type", path + ".type", required: true);
+            if (type is "multiplier" or "bonus")
+            {
+                foreach (var eventOnly in (string[])["event", "limit"])
+                {
+                    if (element.TryGetProperty(eventOnly, out _))
+                    {
+                        Error($"{path}.{eventOnly}", "only for event rules");
+                    }
+                }
+            }
+
             switch (type)
             {
                 case "multiplier":
@@ -706,7 +725,11 @@ public static partial class ProgramParser
                     {
                         // Exact names only: Enum.TryParse would also take "monday,tuesday" or "2".
                         var index = System.Array.FindIndex(DayNames, name => string.Equals(name, day, StringComparison.OrdinalIgnoreCase));
-                        if (index >= 0)
+                        if (index >= 0 && (days & (1 << index)) != 0 && lint)
+                        {
+                            Error(at, $"'{day}' is listed twice");
+                        }
+                        else if (index >= 0)
                         {
                             days |= 1 << index;
                         }
@@ -730,7 +753,7 @@ public static partial class ProgramParser
                     var from = Time(range, "from", at + ".from");
                     var to = Time(range, "to", at + ".to");
                     return from is null || to is null ? null
-                        : from == to ? Invalid<Condition?>(at, "from and to must differ (leave the condition out for the whole day)", null)
+                        : from == to && lint ? Invalid<Condition?>(at, "from and to must differ (leave the condition out for the whole day)", null)
                         : new TimeOfDayCondition(from.Value, to.Value);
                 case "enrolledWithinDays":
                     return Long(element, "enrolledWithinDays", at, 1, 36_500, required: true) is { } within ? new EnrolledWithinDaysCondition((int)within) : null;
@@ -990,7 +1013,7 @@ public static partial class ProgramParser
             foreach (var item in value.EnumerateArray())
             {
                 // A repeated entry is almost always a typo for another one; saying so beats merging it silently.
-                if (!set.Add(item.GetString()!))
+                if (!set.Add(item.GetString()!) && lint)
                 {
                     Error(path, $"'{item.GetString()}' is listed twice");
                 }

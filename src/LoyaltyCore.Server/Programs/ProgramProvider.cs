@@ -59,7 +59,8 @@ internal sealed partial class ProgramProvider(
     public async Task LoadAsync(CancellationToken cancellationToken)
     {
         var document = await File.ReadAllTextAsync(FilePath, cancellationToken);
-        var fromFile = ProgramParser.Parse(document);
+        // Read as stored: a file whose version is new is published below, which applies every check.
+        var fromFile = ProgramParser.Parse(document, stored: true);
         try
         {
             var stored = await ledger.ProgramAsync(fromFile.Version, cancellationToken);
@@ -122,7 +123,7 @@ internal sealed partial class ProgramProvider(
             return;
         }
 
-        var program = ProgramParser.Parse(stored.Document);
+        var program = ProgramParser.Parse(stored.Document, stored: true);
         await budgets.InitializeAsync(program, cancellationToken);
         Activate(program, stored.Document, DateTimeOffset.FromUnixTimeMilliseconds(stored.ActivatedAtMs));
         LogActivated(logger, program.Id, program.Version);

@@ -51,6 +51,7 @@ public sealed class CapTests
         // The rule the cap left nothing for still shows, with 0 points and the cap that cut it.
         Assert.Equal(new BreakdownLine("late", 0, "50 bonus points (limited by the per-transaction cap)"), outcome.Breakdown[2]);
         Assert.Equal(3, outcome.Breakdown.Count);
+        Assert.Equal(outcome.PointsEarned, outcome.Breakdown.Sum(b => b.Points));
     }
 
     [Fact]

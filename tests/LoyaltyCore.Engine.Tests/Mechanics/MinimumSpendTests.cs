@@ -1,4 +1,5 @@
 using LoyaltyCore.Engine.Programs;
+using LoyaltyCore.Engine.Scoring;
 using static LoyaltyCore.Engine.Tests.ProgramBuilder;
 
 namespace LoyaltyCore.Engine.Tests.Mechanics;
@@ -21,14 +22,20 @@ public sealed class MinimumSpendTests
         Assert.Equal(points, outcome.PointsEarned);
     }
 
-    [Fact]
-    public void Below_the_base_minimum_there_is_no_tier_multiple_either_but_rules_still_fire()
+    [Theory]
+    [InlineData(900, new[] { "visit" })]
+    [InlineData(1_000, new[] { "base-earn", "tier:gold", "membership:plus", "visit" })]
+    public void Below_the_base_minimum_there_is_no_tier_or_membership_multiple_either_but_rules_still_fire(long spend, string[] rules)
     {
-        var program = WithBaseMinimum(1_000, """[ { "id": "visit", "type": "bonus", "points": 5 } ]""");
+        var program = ProgramParser.Parse(Json("""
+            "memberships": [ { "id": "plus", "priceMinor": 4900, "durationDays": 365, "multiplier": 1.2 } ],
+            "rules": [ { "id": "visit", "type": "bonus", "points": 5 } ]
+            """).Replace("\"rounding\": \"floor\" }", "\"rounding\": \"floor\", \"minimumSpend\": 1000 }", StringComparison.Ordinal));
+        var member = new MemberState { Tier = "gold", Membership = "plus", MembershipExpiresAt = At.AddDays(30) };
 
-        var outcome = program.Score(Member(tier: "gold"), BasketAt(At, Line(900)));
+        var outcome = program.Score(member, BasketAt(At, Line(spend)));
 
-        Assert.Equal([("visit", 5L)], outcome.Lines());
+        Assert.Equal(rules, outcome.Breakdown.Select(b => b.RuleId));
     }
 
     [Fact]

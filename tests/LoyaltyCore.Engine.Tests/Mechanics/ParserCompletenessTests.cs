@@ -103,6 +103,60 @@ public sealed class ParserCompletenessTests
     }
 
     [Fact]
+    public void A_day_given_twice_in_another_case_is_reported()
+    {
+        Assert.Contains("rules[0].when.daysOfWeek: 'Monday' is listed twice", Errors(Json("""
+            "rules": [ { "id": "r", "type": "bonus", "points": 1, "when": { "daysOfWeek": ["monday", "Monday"] } } ]
+            """)));
+    }
+
+    [Fact]
+    public void A_stored_version_with_a_repeated_entry_or_an_empty_range_still_loads_with_its_old_meaning()
+    {
+        var document = Json("""
+            "rules": [
+              { "id": "twice", "type": "bonus", "points": 1, "when": { "channels": ["store", "store"] } },
+              { "id": "never", "type": "bonus", "points": 1, "when": { "timeOfDay": { "from": "08:00", "to": "08:00" } } }
+            ]
+            """);
+
+        Assert.Equal(2, Errors(document).Count);
+        var stored = ProgramParser.Parse(document, stored: true);
+        var outcome = stored.Score(Member(), BasketAt(Utc(2026, 3, 10, 8, 0), Line(1_000)));
+
+        // The repeated channel counts once; the empty range never holds, as before these checks existed.
+        Assert.Equal([("base-earn", 10L), ("twice", 1L)], outcome.Lines());
+    }
+
+    [Fact]
+    public void A_stored_version_still_gets_every_other_check()
+    {
+        var errors = Assert.Throws<ProgramValidationException>(() => ProgramParser.Parse(Json("""
+            "rules": [ { "id": "r", "type": "bonus", "points": 0 } ]
+            """), stored: true)).Errors;
+
+        Assert.Equal(["rules[0].points: a whole number from 1 to 100000000"], errors);
+    }
+
+    [Theory]
+    [InlineData("""{ "id": "r", "type": "bonus", "points": 1, "event": "review_posted" }""", "rules[0].event: only for event rules")]
+    [InlineData("""{ "id": "r", "type": "multiplier", "factor": 2, "limit": { "count": 1 } }""", "rules[0].limit: only for event rules")]
+    public void Purchase_rules_refuse_the_fields_of_event_rules(string rule, string error)
+    {
+        Assert.Contains(error, Errors(Json($$"""
+            "rules": [ {{rule}} ]
+            """)));
+    }
+
+    [Fact]
+    public void An_id_with_a_trailing_newline_is_not_an_id()
+    {
+        Assert.Contains("rules[0].id: 1-64 characters of letters, digits, '.', '_', ':' or '-'", Errors(Json("""
+            "rules": [ { "id": "r\n", "type": "bonus", "points": 1 } ]
+            """)));
+    }
+
+    [Fact]
     public void A_time_of_day_range_from_a_time_to_itself_is_invalid()
     {
         Assert.Contains("rules[0].when.timeOfDay: from and to must differ (leave the condition out for the whole day)", Errors(Json("""

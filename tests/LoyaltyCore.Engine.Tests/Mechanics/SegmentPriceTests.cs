@@ -37,6 +37,8 @@ public sealed class SegmentPriceTests
     public void On_a_tie_the_earlier_segment_price_wins_whatever_the_member_order()
     {
         Assert.Equal((2900L, "student"), Plus.PriceFor(["teacher", "student"]));
+        Assert.Equal((2900L, "student"), Plus.PriceFor(["student", "teacher"]));
+        Assert.Equal((2900L, "teacher"), Plus.PriceFor(["teacher"]));
     }
 
     [Fact]
