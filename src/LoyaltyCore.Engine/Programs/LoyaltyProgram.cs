@@ -105,6 +105,9 @@ public sealed class LoyaltyProgram
     /// <summary>Custom event names the program declares (<c>events</c>), beyond <see cref="EventNames.Standard"/>.</summary>
     public IReadOnlySet<string> DeclaredEvents => _parts.DeclaredEvents;
 
+    /// <summary>Whether any rule of the program gives points for this event.</summary>
+    public bool HasEventRules(string eventName) => _eventRules.ContainsKey(eventName);
+
     /// <summary>Whether <c>RecordEvent</c> accepts this name: a standard event or one the program declares.</summary>
     public bool IsRecordableEvent(string name) => EventNames.Standard.Contains(name) || _parts.DeclaredEvents.Contains(name);
 
@@ -206,8 +209,9 @@ public sealed class LoyaltyProgram
         var spend = basket.TotalMinor;
         var qualifyingAfter = checked(TierPolicy.QualifyingValue(member, local) + (TierPolicy.Metric == QualificationMetric.Spend ? spend : points));
         var tierAfter = TierLadder.Higher(tierBefore, Tiers.ForValue(qualifyingAfter));
+        AwardTierReached(member, evaluation, tierAfter, local, counters);
 
-        CountPoints(evaluation, spend, points, counters, purchase: true);
+        CountPoints(evaluation, spend, evaluation.TotalPoints, counters, purchase: true);
         return Complete(member, evaluation, scratch, reviewApplied, spend, qualifyingAfter, tierAfter, referrerReward);
     }
 
@@ -228,14 +232,35 @@ public sealed class LoyaltyProgram
         var scratch = t_scratch ?? new Scratch();
         t_scratch = null;
         var counters = scratch.Counters;
-        foreach (var rule in _eventRules.GetValueOrDefault(eventName) ?? [])
-        {
-            if (evaluation.Stopped)
-            {
-                break;
-            }
+        FireEventRules(_eventRules.GetValueOrDefault(eventName) ?? [], member, evaluation, local, counters, reached: null);
 
-            if ((rule.Campaign is { } campaign && !campaign.IsLive(evaluation)) || (rule.When is { } when && !when.Matches(evaluation)))
+        var points = evaluation.TotalPoints;
+        var qualifyingAfter = checked(TierPolicy.QualifyingValue(member, local) + (TierPolicy.Metric == QualificationMetric.Points ? points : 0));
+        var tierAfter = TierLadder.Higher(tierBefore, Tiers.ForValue(qualifyingAfter));
+        AwardTierReached(member, evaluation, tierAfter, local, counters);
+        CountPoints(evaluation, 0, evaluation.TotalPoints, counters, purchase: false);
+        return Complete(member, evaluation, scratch, reviewApplied, 0, qualifyingAfter, tierAfter, null);
+    }
+
+    /// <summary>
+    /// The <c>tier_reached</c> rules, when the transaction moved the member up: after everything else, outside any
+    /// <c>stop</c>, through the caps. Their points do not count towards the upgrade that fired them.
+    /// </summary>
+    private void AwardTierReached(MemberState member, Evaluation evaluation, Tier tierAfter, DateTime local, List<KeyValuePair<string, long>> counters)
+    {
+        if (tierAfter.Rank > evaluation.TierBefore.Rank && _eventRules.TryGetValue(EventNames.TierReached, out var rules))
+        {
+            FireEventRules(rules, member, evaluation, local, counters, tierAfter);
+        }
+    }
+
+    /// <param name="reached">For tier_reached rules, the tier reached; rules naming other tiers in <c>reached</c> do not fire.</param>
+    private static void FireEventRules(EventRule[] rules, MemberState member, Evaluation evaluation, DateTime local, List<KeyValuePair<string, long>> counters, Tier? reached)
+    {
+        foreach (var rule in rules)
+        {
+            if ((rule.Campaign is { } campaign && !campaign.IsLive(evaluation)) || (rule.When is { } when && !when.Matches(evaluation))
+                || (reached is not null && rule.Reached.Count > 0 && !rule.Reached.Contains(reached.Id)))
             {
                 continue;
             }
@@ -252,14 +277,11 @@ public sealed class LoyaltyProgram
             }
 
             evaluation.Award(rule.Id, rule.Points(evaluation), rule.Reason, rule.Campaign);
-            evaluation.Stopped = rule.Stop;
+            if (rule.Stop)
+            {
+                break;
+            }
         }
-
-        var points = evaluation.TotalPoints;
-        var qualifyingAfter = checked(TierPolicy.QualifyingValue(member, local) + (TierPolicy.Metric == QualificationMetric.Points ? points : 0));
-        var tierAfter = TierLadder.Higher(tierBefore, Tiers.ForValue(qualifyingAfter));
-        CountPoints(evaluation, 0, points, counters, purchase: false);
-        return Complete(member, evaluation, scratch, reviewApplied, 0, qualifyingAfter, tierAfter, null);
     }
 
     private ScoreOutcome Complete(

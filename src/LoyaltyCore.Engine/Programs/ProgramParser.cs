@@ -414,7 +414,7 @@ public static partial class ProgramParser
                 return null;
             }
 
-            Known(element, path, "id", "name", "type", "factor", "points", "lines", "when", "window", "stop", "minimumSpend", "event", "limit");
+            Known(element, path, "id", "name", "type", "factor", "points", "lines", "when", "window", "stop", "minimumSpend", "event", "limit", "reached");
             var id = Id(element, "id", path + ".id");
             if (id is not null && (!_ruleIds.Add(id) || id.StartsWith("tier:", StringComparison.Ordinal) || id.StartsWith("membership:", StringComparison.Ordinal)))
             {
@@ -449,7 +449,7 @@ public static partial class ProgramParser
             var type = String(element, "type", path + ".type", required: true);
             if (type is "multiplier" or "bonus")
             {
-                foreach (var eventOnly in (string[])["event", "limit"])
+                foreach (var eventOnly in (string[])["event", "limit", "reached"])
                 {
                     if (element.TryGetProperty(eventOnly, out _))
                     {
@@ -497,7 +497,7 @@ public static partial class ProgramParser
                 {
                     Error(path, "an event name: 1-64 characters of letters, digits, '.', '_', ':' or '-'");
                 }
-                else if (EventNames.Standard.Contains(name))
+                else if (EventNames.Standard.Contains(name) || EventNames.BuiltIn.Contains(name))
                 {
                     Error(path, $"'{name}' is a standard event and needs no declaration");
                 }
@@ -519,10 +519,30 @@ public static partial class ProgramParser
             }
 
             var eventName = String(element, "event", path + ".event", required: true);
-            if (eventName is not null && !EventNames.Standard.Contains(eventName) && !_declaredEvents.Contains(eventName))
+            if (eventName is not null && !EventNames.Standard.Contains(eventName) && !EventNames.BuiltIn.Contains(eventName) && !_declaredEvents.Contains(eventName))
             {
-                Error(path + ".event", $"'{eventName}' is neither a standard event ({string.Join(", ", EventNames.Standard.Order(StringComparer.Ordinal))}) nor declared in events");
+                var known = EventNames.Standard.Concat(EventNames.BuiltIn).Order(StringComparer.Ordinal);
+                Error(path + ".event", $"'{eventName}' is neither a standard event ({string.Join(", ", known)}) nor declared in events");
                 eventName = null;
+            }
+
+            var reached = new HashSet<string>(StringComparer.Ordinal);
+            if (element.TryGetProperty("reached", out _))
+            {
+                if (eventName != EventNames.TierReached)
+                {
+                    Error(path + ".reached", "only for tier_reached rules");
+                }
+
+                foreach (var tier in Strings(element, "reached", path + ".reached") ?? [])
+                {
+                    if (!_tierIds.Contains(tier))
+                    {
+                        Error(path + ".reached", $"unknown tier '{tier}'");
+                    }
+
+                    reached.Add(tier);
+                }
             }
 
             var points = Long(element, "points", path + ".points", 1, 100_000_000, required: true);
@@ -537,7 +557,7 @@ public static partial class ProgramParser
 
             return id is null || eventName is null || points is null
                 ? null
-                : new EventRule(id, name ?? $"{points} points for {eventName}", when, stop, eventName, points.Value, limit);
+                : new EventRule(id, name ?? $"{points} points for {eventName}", when, stop, eventName, points.Value, limit) { Reached = reached };
         }
 
         private List<Objective> Objectives(JsonElement root)
@@ -660,7 +680,7 @@ public static partial class ProgramParser
             var properties = element.EnumerateObject().ToList();
             if (properties.Count != 1)
             {
-                Error(path, "a condition has exactly one key (all, any, not, channels, stores, tiers, segments, membership, basketTotalAtLeast, basketContains, daysOfWeek, timeOfDay, enrolledWithinDays, enrolledBefore, lifetimeSpendAtLeast, firstPurchase, nthPurchase)");
+                Error(path, "a condition has exactly one key (all, any, not, channels, stores, tiers, segments, membership, basketTotalAtLeast, basketContains, daysOfWeek, timeOfDay, enrolledWithinDays, enrolledBefore, referred, lifetimeSpendAtLeast, firstPurchase, nthPurchase)");
                 return null;
             }
 
@@ -759,6 +779,8 @@ public static partial class ProgramParser
                     return Long(element, "enrolledWithinDays", at, 1, 36_500, required: true) is { } within ? new EnrolledWithinDaysCondition((int)within) : null;
                 case "enrolledBefore":
                     return LocalDateTime(element, "enrolledBefore", at, required: true) is { } before ? new EnrolledBeforeCondition(new ProgramCalendar(_timeZone).Instant(before)) : null;
+                case "referred":
+                    return Bool(element, "referred", at) is { } referred ? new ReferredCondition(referred) : null;
                 case "lifetimeSpendAtLeast":
                     return Long(element, "lifetimeSpendAtLeast", at, 0, long.MaxValue, required: true) is { } spend ? new LifetimeSpendCondition(spend) : null;
                 case "firstPurchase":

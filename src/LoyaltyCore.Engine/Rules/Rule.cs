@@ -69,6 +69,9 @@ public sealed class EventRule(string id, string reason, Condition? when, bool st
 
     public EventLimit? Limit { get; } = limit;
 
+    /// <summary>For <see cref="EventNames.TierReached"/>: the tiers whose reaching fires the rule; empty for any.</summary>
+    public IReadOnlySet<string> Reached { get; init; } = new HashSet<string>();
+
     public override long Points(Evaluation evaluation) => points;
 }
 
@@ -78,8 +81,18 @@ public sealed record EventLimit(int Count, PeriodUnit? Period);
 /// <summary>The member events every program knows; a program may declare more in its <c>events</c> list.</summary>
 public static class EventNames
 {
+    /// <summary>Fired by the server when a member enrols.</summary>
+    public const string Enrolled = "enrolled";
+
+    /// <summary>Fired by the engine inside the transaction that moves a member up a tier.</summary>
+    public const string TierReached = "tier_reached";
+
+    /// <summary>Events a client records with RecordEvent.</summary>
     public static readonly IReadOnlySet<string> Standard = new HashSet<string>(StringComparer.Ordinal)
     {
         "newsletter_subscribed", "app_installed", "review_posted", "profile_completed", "birthday",
     };
+
+    /// <summary>Events the server fires itself; RecordEvent refuses them.</summary>
+    public static readonly IReadOnlySet<string> BuiltIn = new HashSet<string>(StringComparer.Ordinal) { Enrolled, TierReached };
 }

@@ -155,3 +155,9 @@ internal sealed class NthPurchaseCondition(int n, Calendar.PeriodUnit unit) : Co
     public override bool Matches(Evaluation evaluation) =>
         evaluation.Member.Counter(evaluation.Keys.Purchases(Unit)) + 1 == n;
 }
+
+/// <summary>The member joined through a referral (true) or not (false).</summary>
+internal sealed class ReferredCondition(bool referred) : Condition
+{
+    public override bool Matches(Evaluation evaluation) => (evaluation.Member.ReferredBy is not null) == referred;
+}

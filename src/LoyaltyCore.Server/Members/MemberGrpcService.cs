@@ -47,8 +47,9 @@ internal sealed class MemberGrpcService(
 
         var program = programs.Current;
         var created = await members.EnrollAsync(request.MemberId, referrer, program, context.CancellationToken);
+        var reward = created ? await processor.RewardEnrolmentAsync(request.MemberId, program) : null;
         var member = await GetAsync(request.MemberId, program, context.CancellationToken);
-        return new EnrollResponse { Member = member, Created = created };
+        return new EnrollResponse { Member = member, Created = created, PointsEarned = reward?.PointsEarned ?? 0 };
     }
 
     public override Task<Member> GetMember(GetMemberRequest request, ServerCallContext context)

@@ -176,7 +176,11 @@ internal static class RequestValidation
         CheckId(request.TransactionId, "transaction_id", ref violations);
         CheckId(request.MemberId, "member_id", ref violations);
         CheckOccurredAt(request.OccurredAt, "occurred_at", limits, now, clockSkew, ref violations);
-        if (!program.IsRecordableEvent(request.Event))
+        if (EventNames.BuiltIn.Contains(request.Event))
+        {
+            Add(ref violations, "event", $"'{request.Event}' is fired by the server itself and cannot be recorded");
+        }
+        else if (!program.IsRecordableEvent(request.Event))
         {
             var known = EventNames.Standard.Concat(program.DeclaredEvents).Order(StringComparer.Ordinal);
             Add(ref violations, "event", $"'{Printable(request.Event)}' is not an event of the program; one of {string.Join(", ", known)}");

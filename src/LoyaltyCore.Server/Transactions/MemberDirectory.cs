@@ -35,13 +35,23 @@ internal sealed partial class MemberDirectory(
         return created;
     }
 
+    /// <summary>What <see cref="EnsureLoadedAsync"/> found.</summary>
+    public enum Load
+    {
+        NotEnrolled,
+        Loaded,
+
+        /// <summary>The member was unknown and this call enrolled them.</summary>
+        EnrolledNow,
+    }
+
     public async Task<bool> ExistsAsync(string memberId, CancellationToken cancellationToken) =>
         await ledger.MemberAsync(memberId, cancellationToken) is not null;
 
     /// <summary>Makes Redis hold the member's state, computed from the ledger when absent.</summary>
-    /// <returns>False when the member is not enrolled (and was not enrolled by this call).</returns>
-    public async Task<bool> EnsureLoadedAsync(string memberId, LoyaltyProgram program, bool enrollIfMissing, CancellationToken cancellationToken)
+    public async Task<Load> EnsureLoadedAsync(string memberId, LoyaltyProgram program, bool enrollIfMissing, CancellationToken cancellationToken)
     {
+        var result = Load.Loaded;
         // Changes Redis applied but the ledger may not hold yet would otherwise be missing from the state loaded.
         await RecoverPendingAsync(memberId, TimeSpan.Zero);
         var load = await FromLedgerAsync(memberId, program, cancellationToken);
@@ -49,12 +59,13 @@ internal sealed partial class MemberDirectory(
         {
             if (!enrollIfMissing)
             {
-                return false;
+                return Load.NotEnrolled;
             }
 
             if (await ledger.InsertMemberAsync(memberId, time.GetUtcNow().ToUnixTimeMilliseconds(), null, cancellationToken))
             {
                 metrics.MembersEnrolled.Inc();
+                result = Load.EnrolledNow;
             }
 
             load = await FromLedgerAsync(memberId, program, cancellationToken)
@@ -67,13 +78,13 @@ internal sealed partial class MemberDirectory(
             snapshots.Set(memberId, loaded);
         }
 
-        return true;
+        return result;
     }
 
     public async Task<MemberSnapshot?> GetAsync(string memberId, LoyaltyProgram program, CancellationToken cancellationToken)
     {
         var stored = await hotState.ReadAsync(memberId);
-        if (stored is null && await EnsureLoadedAsync(memberId, program, enrollIfMissing: false, cancellationToken))
+        if (stored is null && await EnsureLoadedAsync(memberId, program, enrollIfMissing: false, cancellationToken) == Load.Loaded)
         {
             stored = await hotState.ReadAsync(memberId);
         }

@@ -1,6 +1,9 @@
 using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using LoyaltyCore.Contracts.V1;
 using LoyaltyCore.Engine.Programs;
+using LoyaltyCore.Engine.Rules;
 using LoyaltyCore.Server.Api;
 using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Server.Ledger;
@@ -93,6 +96,10 @@ internal sealed partial class TransactionPipeline(
             }
 
             await RewardReferrerAsync(entry, intent.Program);
+            if (decision.EnrolledMember)
+            {
+                await RewardEnrolmentAsync(intent.MemberId, intent.Program);
+            }
         }
 
         if (decision.Applied is not null)
@@ -122,11 +129,43 @@ internal sealed partial class TransactionPipeline(
         }
     }
 
+    /// <summary>
+    /// Fires the program's <c>enrolled</c> rules for a member this server just enrolled, as a transaction of its own
+    /// (id <c>enrolled:&lt;member&gt;</c>, so at most once per member).
+    /// </summary>
+    /// <returns>What the enrolment earned; null when the program gives nothing for it or the reward failed.</returns>
+    public async Task<RecordEventResponse?> RewardEnrolmentAsync(string memberId, LoyaltyProgram program)
+    {
+        if (!program.HasEventRules(EventNames.Enrolled))
+        {
+            return null;
+        }
+
+        var request = new RecordEventRequest
+        {
+            TransactionId = "enrolled:" + memberId,
+            MemberId = memberId,
+            Event = EventNames.Enrolled,
+            OccurredAt = Timestamp.FromDateTimeOffset(time.GetUtcNow()),
+        };
+        try
+        {
+            return await ProcessAsync(new EventIntent(request, program, metrics), CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The enrolment stands; its bonus is lost to this failure (logged), as a referral reward can be.
+            LogEnrolmentRewardFailed(logger, ex, memberId);
+            return null;
+        }
+    }
+
     private async Task<Decision<TResponse>> DecideAsync<TResponse>(TransactionIntent<TResponse> intent, CancellationToken cancellationToken)
         where TResponse : class, IMessage<TResponse>
     {
         var snapshot = snapshots.Get(intent.MemberId);
         var ledgerChecked = false;
+        var enrolledNow = false;
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
             // Cancellation is honoured up to the point of change.
@@ -152,7 +191,7 @@ internal sealed partial class TransactionPipeline(
             {
                 case ApplyOutcome.Applied:
                     snapshots.Set(intent.MemberId, MemberStateChanges.Apply(snapshot!, reply.Version!, prepared!.BalanceDelta, prepared.Increments, prepared.Sets, prepared.Deletes));
-                    return new Decision<TResponse>(prepared.Response, prepared.Entry, prepared);
+                    return new Decision<TResponse>(prepared.Response, prepared.Entry, prepared, enrolledNow);
 
                 case ApplyOutcome.Replay:
                     // The first attempt may still be committing (or died before it could): answer once it is durable.
@@ -172,10 +211,13 @@ internal sealed partial class TransactionPipeline(
                 case ApplyOutcome.Missing:
                     snapshots.Remove(intent.MemberId);
                     snapshot = null;
-                    if (!await members.EnsureLoadedAsync(intent.MemberId, intent.Program, intent.EnrollsUnknownMember, cancellationToken))
+                    var load = await members.EnsureLoadedAsync(intent.MemberId, intent.Program, intent.EnrollsUnknownMember, cancellationToken);
+                    if (load == MemberDirectory.Load.NotEnrolled)
                     {
                         throw RpcErrors.MemberNotFound(intent.MemberId);
                     }
+
+                    enrolledNow |= load == MemberDirectory.Load.EnrolledNow;
 
                     // The load left its snapshot (unless another call loaded the member first): apply on it directly.
                     snapshot = snapshots.Get(intent.MemberId);
@@ -205,6 +247,9 @@ internal sealed partial class TransactionPipeline(
 
         throw new RpcException(RpcErrors.Contention);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Enrolment reward for {MemberId} failed; the member is enrolled without it")]
+    private static partial void LogEnrolmentRewardFailed(ILogger logger, Exception exception, string memberId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Referral reward for {ReferrerId} (referred {RefereeId}) failed; it is retried with the purchase's retry or recovery")]
     private static partial void LogReferralFailed(ILogger logger, Exception exception, string referrerId, string refereeId);
@@ -277,4 +322,5 @@ internal sealed partial class TransactionPipeline(
 
 /// <param name="EntryToCommit">The ledger row to wait for before answering (none when the ledger already has it).</param>
 /// <param name="Applied">Set when this call changed the state (not a replay), for the KPIs.</param>
-internal sealed record Decision<TResponse>(TResponse Response, LedgerEntry? EntryToCommit, PreparedTransaction<TResponse>? Applied);
+/// <param name="EnrolledMember">The transaction enrolled the member it was for (auto-enrolment).</param>
+internal sealed record Decision<TResponse>(TResponse Response, LedgerEntry? EntryToCommit, PreparedTransaction<TResponse>? Applied, bool EnrolledMember = false);

@@ -215,7 +215,7 @@ public sealed class EventTests
                 "events[0]: 'newsletter_subscribed' is a standard event and needs no declaration",
                 "events[2]: 'checkin' is declared twice",
                 "events[3]: an event name: 1-64 characters of letters, digits, '.', '_', ':' or '-'",
-                "rules[0].event: 'unknown_event' is neither a standard event (app_installed, birthday, newsletter_subscribed, profile_completed, review_posted) nor declared in events",
+                "rules[0].event: 'unknown_event' is neither a standard event (app_installed, birthday, enrolled, newsletter_subscribed, profile_completed, review_posted, tier_reached) nor declared in events",
                 "rules[1].factor: not used by event rules",
                 "rules[1].points: a whole number from 1 to 100000000",
                 "rules[2].limit.count: required",
