@@ -13,7 +13,7 @@ public sealed partial class DocumentedProgramTests
 
         Assert.Equal("maison", program.Id);
         Assert.Equal(3, program.Tiers.Tiers.Count);
-        Assert.Equal(21, program.Rules.Count); // 13 purchase and 5 event rules, then 2 + 1 campaign rules
+        Assert.Equal(22, program.Rules.Count); // 13 purchase and 6 event rules, then 2 + 1 campaign rules
         Assert.Equal(["black-friday", "military-thanks"], program.Campaigns.Select(c => c.Id));
         Assert.Equal(500_000, program.Campaigns[0].Budget);
         Assert.Single(program.Objectives);

@@ -18,7 +18,8 @@ public sealed class BuiltInEventTests : IAsyncLifetime
               { "id": "welcome", "name": "Welcome", "type": "event", "event": "enrolled", "points": 100, "when": { "referred": false } },
               { "id": "welcome-referred", "type": "event", "event": "enrolled", "points": 150, "when": { "referred": true } },
               { "id": "silver-bonus", "name": "Welcome to Silver", "type": "event", "event": "tier_reached", "points": 250,
-                "reached": ["silver"], "limit": { "count": 1 } }
+                "reached": ["silver"], "limit": { "count": 1 } },
+              { "id": "birthday-gift", "name": "Happy birthday", "type": "event", "event": "birthday", "points": 300 }
             ]
             """));
     }
@@ -76,6 +77,69 @@ public sealed class BuiltInEventTests : IAsyncLifetime
         Assert.Equal(before, after);
         Assert.Contains(("k.e:silver-bonus", "1"), after);
         Assert.Equal(950, await Ledger.SumPointsAsync(memberId, _server.LedgerConnectionString));
+    }
+
+    [Fact]
+    public async Task The_birthday_run_rewards_each_member_once_a_year_however_many_runs_go_at_once()
+    {
+        var members = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => EnrolledWithBirthdayAsync("07-14")));
+        var otherDay = await EnrolledWithBirthdayAsync("07-15");
+        var run = _server.Get<BirthdayRun>();
+        var bastilleDay = new DateTimeOffset(2026, 7, 14, 10, 0, 0, TimeSpan.Zero);
+
+        var concurrent = await Task.WhenAll(run.RunAsync(bastilleDay, CancellationToken.None), run.RunAsync(bastilleDay.AddHours(5), CancellationToken.None));
+        var rerun = await run.RunAsync(bastilleDay.AddHours(6), CancellationToken.None);
+        var nextYear = await run.RunAsync(bastilleDay.AddYears(1), CancellationToken.None);
+
+        Assert.Equal(3, concurrent.Sum());
+        Assert.Equal(0, rerun);
+        Assert.Equal(3, nextYear);
+        foreach (var memberId in members)
+        {
+            Assert.Equal(100 + 600, await HotState.BalanceAsync(memberId));
+            Assert.Equal(700, await Ledger.SumPointsAsync(memberId, _server.LedgerConnectionString));
+            Assert.Equal(1, await Ledger.CountAsync(memberId, "birthday:2026", _server.LedgerConnectionString));
+        }
+
+        Assert.Equal(100, await HotState.BalanceAsync(otherDay));
+    }
+
+    [Theory]
+    [InlineData(2027, true)]
+    [InlineData(2028, false)]
+    public async Task A_member_born_on_29_february_celebrates_on_the_28th_in_other_years(int year, bool rewarded)
+    {
+        var memberId = await EnrolledWithBirthdayAsync("02-29");
+
+        await _server.Get<BirthdayRun>().RunAsync(new DateTimeOffset(year, 2, 28, 12, 0, 0, TimeSpan.Zero), CancellationToken.None);
+
+        Assert.Equal(rewarded ? 400 : 100, await HotState.BalanceAsync(memberId));
+    }
+
+    [Fact]
+    public async Task A_birthday_is_shown_validated_and_cleared()
+    {
+        var memberId = await EnrolledWithBirthdayAsync("12-31");
+
+        var shown = await _server.Members.GetMemberAsync(new GetMemberRequest { MemberId = memberId });
+        await RpcAssert.RejectsField("birthday", () => _server.Members.UpdateMemberAsync(new UpdateMemberRequest { MemberId = memberId, Birthday = "02-30" }).ResponseAsync);
+        await RpcAssert.RejectsField("birthday", () => _server.Members.UpdateMemberAsync(new UpdateMemberRequest { MemberId = memberId, Birthday = "1990-12-31" }).ResponseAsync);
+        var cleared = await _server.Members.UpdateMemberAsync(new UpdateMemberRequest { MemberId = memberId, Birthday = string.Empty });
+        var rewarded = await _server.Get<BirthdayRun>().RunAsync(new DateTimeOffset(2026, 12, 31, 12, 0, 0, TimeSpan.Zero), CancellationToken.None);
+
+        Assert.Equal("12-31", shown.Birthday);
+        Assert.Equal(string.Empty, cleared.Birthday);
+        Assert.Equal(0, rewarded);
+        Assert.Equal(100, await HotState.BalanceAsync(memberId));
+    }
+
+    private async Task<string> EnrolledWithBirthdayAsync(string birthday)
+    {
+        var memberId = Ids.Member();
+        await _server.Members.EnrollAsync(new EnrollRequest { MemberId = memberId });
+        var updated = await _server.Members.UpdateMemberAsync(new UpdateMemberRequest { MemberId = memberId, Birthday = birthday });
+        Assert.Equal(birthday, updated.Birthday);
+        return memberId;
     }
 
     [Fact]

@@ -87,12 +87,15 @@ public static class EventNames
     /// <summary>Fired by the engine inside the transaction that moves a member up a tier.</summary>
     public const string TierReached = "tier_reached";
 
+    /// <summary>Fired by the server's birthday run on the member's birthday.</summary>
+    public const string Birthday = "birthday";
+
     /// <summary>Events a client records with RecordEvent.</summary>
     public static readonly IReadOnlySet<string> Standard = new HashSet<string>(StringComparer.Ordinal)
     {
-        "newsletter_subscribed", "app_installed", "review_posted", "profile_completed", "birthday",
+        "newsletter_subscribed", "app_installed", "review_posted", "profile_completed",
     };
 
     /// <summary>Events the server fires itself; RecordEvent refuses them.</summary>
-    public static readonly IReadOnlySet<string> BuiltIn = new HashSet<string>(StringComparer.Ordinal) { Enrolled, TierReached };
+    public static readonly IReadOnlySet<string> BuiltIn = new HashSet<string>(StringComparer.Ordinal) { Enrolled, TierReached, Birthday };
 }

@@ -30,6 +30,9 @@ public sealed class MemberState
     /// <summary>The reference revenue objectives are measured against (for example last year's), in minor units.</summary>
     public long ReferenceRevenueMinor { get; init; }
 
+    /// <summary>The member's birthday as <c>MM-DD</c> (the year is not kept), or null.</summary>
+    public string? Birthday { get; init; }
+
     /// <summary>The member who referred this one, if any.</summary>
     public string? ReferredBy { get; init; }
 

@@ -123,6 +123,18 @@ public sealed class LedgerOptions
     public int QueueCapacity { get; set; } = 16_384;
 }
 
+public sealed class EventOptions
+{
+    public const string Section = "Events";
+
+    /// <summary>Whether this server runs the birthday run; every server may, the run is exactly-once per member and year.</summary>
+    public bool BirthdayRunEnabled { get; set; } = true;
+
+    /// <summary>How often the birthday run looks for members whose birthday is today (program time zone).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan BirthdayRunInterval { get; set; } = TimeSpan.FromHours(1);
+}
+
 public sealed class ProgramOptions
 {
     public const string Section = "Program";

@@ -46,6 +46,7 @@ public static class LoyaltyCoreServiceCollectionExtensions
         Bind<LedgerOptions>(LedgerOptions.Section).ValidateOnStart();
         Bind<ProgramOptions>(ProgramOptions.Section).ValidateOnStart();
         Bind<ScoringOptions>(ScoringOptions.Section).ValidateOnStart();
+        Bind<EventOptions>(EventOptions.Section).ValidateOnStart();
         Bind<BenchmarkOptions>(BenchmarkOptions.Section);
         Bind<SecurityOptions>(SecurityOptions.Section)
             .Validate(o => o.Clients.All(c => c.Key.Length >= 16 && c.Roles.Count > 0), "Every Security:Clients entry needs a key of 16+ characters and a role.")
@@ -69,6 +70,8 @@ public static class LoyaltyCoreServiceCollectionExtensions
         services.AddSingleton<MemberDirectory>();
         services.AddSingleton<PendingRecoveryService>();
         services.AddHostedService(sp => sp.GetRequiredService<PendingRecoveryService>());
+        services.AddSingleton<BirthdayRun>();
+        services.AddHostedService(sp => sp.GetRequiredService<BirthdayRun>());
         services.AddSingleton<MemberLocks>();
         services.AddSingleton<Admission>();
         services.AddSingleton<PipelineProbes>();

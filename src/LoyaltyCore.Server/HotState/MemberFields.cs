@@ -24,13 +24,14 @@ internal static class MemberFields
     public const string MembershipExpiresAt = "mx";
     public const string ReferenceRevenue = "rv";
     public const string ReferredBy = "rb";
+    public const string Birthday = "bd";
 
     public static MemberSnapshot Parse(IEnumerable<KeyValuePair<string, RedisValue>> fields)
     {
         var version = string.Empty;
         long balance = 0, spend = 0, purchases = 0, enrolledAt = 0, membershipExpiresAt = 0, referenceRevenue = 0;
         string tier = string.Empty;
-        string? membership = null, referredBy = null;
+        string? membership = null, referredBy = null, birthday = null;
         string[] segments = [];
         Dictionary<string, long>? counters = null;
         foreach (var (name, value) in fields)
@@ -48,6 +49,7 @@ internal static class MemberFields
                 case MembershipExpiresAt: membershipExpiresAt = (long)value; break;
                 case ReferenceRevenue: referenceRevenue = (long)value; break;
                 case ReferredBy: referredBy = value.IsNullOrEmpty ? null : (string?)value; break;
+                case Birthday: birthday = value.IsNullOrEmpty ? null : (string?)value; break;
                 default:
                     if (name.StartsWith(CounterKeys.Prefix, StringComparison.Ordinal))
                     {
@@ -70,6 +72,7 @@ internal static class MemberFields
             MembershipExpiresAt = DateTimeOffset.FromUnixTimeMilliseconds(membershipExpiresAt),
             ReferenceRevenueMinor = referenceRevenue,
             ReferredBy = referredBy,
+            Birthday = birthday,
             Counters = counters ?? new Dictionary<string, long>(),
         });
     }
@@ -90,6 +93,7 @@ internal static class MemberFields
             MembershipExpiresAt, state.MembershipExpiresAt.ToUnixTimeMilliseconds(),
             ReferenceRevenue, state.ReferenceRevenueMinor,
             ReferredBy, state.ReferredBy ?? string.Empty,
+            Birthday, state.Birthday ?? string.Empty,
         };
         foreach (var (name, value) in state.Counters)
         {
@@ -117,6 +121,7 @@ internal static class MemberStateChanges
         var tier = state.Tier;
         var membership = state.Membership;
         var segments = state.Segments;
+        var birthday = state.Birthday;
         Dictionary<string, long>? counters = null;
         foreach (var (name, delta) in increments)
         {
@@ -140,6 +145,7 @@ internal static class MemberStateChanges
                 case MemberFields.Membership: membership = value.Length == 0 ? null : value; break;
                 case MemberFields.MembershipExpiresAt: expires = long.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
                 case MemberFields.ReferenceRevenue: revenue = long.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
+                case MemberFields.Birthday: birthday = value.Length == 0 ? null : value; break;
                 default:
                     counters ??= new Dictionary<string, long>(state.Counters, StringComparer.Ordinal);
                     counters[name] = long.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
@@ -168,6 +174,7 @@ internal static class MemberStateChanges
             MembershipExpiresAt = DateTimeOffset.FromUnixTimeMilliseconds(expires),
             ReferenceRevenueMinor = revenue,
             ReferredBy = state.ReferredBy,
+            Birthday = birthday,
             Counters = counters ?? state.Counters,
         });
     }

@@ -33,6 +33,15 @@ internal sealed record LedgerSql(
         SELECT member_id FROM members WHERE member_id > @After ORDER BY member_id LIMIT @Limit
         """;
 
+    public const string SetBirthday = """
+        UPDATE members SET birthday = @Birthday WHERE member_id = @MemberId
+        """;
+
+    public const string BirthdayMemberIdsAfter = """
+        SELECT member_id FROM members WHERE birthday >= @From AND birthday <= @To AND member_id > @After
+        ORDER BY member_id LIMIT @Limit
+        """;
+
     public const string CampaignDrawn = """
         SELECT COALESCE(SUM(points), 0) FROM campaign_draws WHERE campaign_id = @CampaignId
         """;

@@ -57,6 +57,22 @@ internal sealed class LedgerStore(LedgerDatabase database)
         return inserted == 1;
     }
 
+    /// <param name="birthday">Month * 100 + day, or null to clear it.</param>
+    public async Task SetBirthdayAsync(string memberId, int? birthday, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(LedgerSql.SetBirthday, new { MemberId = memberId, Birthday = birthday }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>A page of the members whose birthday (month * 100 + day) is in [from, to], after a member id.</summary>
+    public async Task<IReadOnlyList<string>> BirthdayMemberIdsAfterAsync(int from, int to, string after, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var ids = await connection.QueryAsync<string>(new CommandDefinition(
+            LedgerSql.BirthdayMemberIdsAfter, new { From = from, To = to, After = after, Limit = limit }, cancellationToken: cancellationToken));
+        return ids.AsList();
+    }
+
     public async Task<IReadOnlyList<string>> MemberIdsAfterAsync(string after, int limit, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);

@@ -61,9 +61,15 @@ internal sealed class MemberGrpcService(
     public override async Task<Member> UpdateMember(UpdateMemberRequest request, ServerCallContext context)
     {
         RequestValidation.ValidateMemberId(request.MemberId);
-        if (request.Segments is null && !request.HasReferenceRevenueMinor)
+        if (request.Segments is null && !request.HasReferenceRevenueMinor && !request.HasBirthday)
         {
-            throw RpcErrors.InvalidArgument("segments", "nothing to update: set segments and/or reference_revenue_minor");
+            throw RpcErrors.InvalidArgument("segments", "nothing to update: set segments, reference_revenue_minor and/or birthday");
+        }
+
+        int? birthday = null;
+        if (request.HasBirthday && request.Birthday.Length > 0 && (birthday = BirthdayRun.Parse(request.Birthday)) is null)
+        {
+            throw RpcErrors.InvalidArgument("birthday", "a day of the year as MM-DD (01-01 to 12-31, 02-29 allowed), or empty to clear it");
         }
 
         if (request.Segments is { } segments)
@@ -86,6 +92,17 @@ internal sealed class MemberGrpcService(
 
         var program = programs.Current;
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (request.HasBirthday)
+        {
+            if (!await members.ExistsAsync(request.MemberId, context.CancellationToken))
+            {
+                throw RpcErrors.MemberNotFound(request.MemberId);
+            }
+
+            // The day the birthday run looks for first, then the state: a retry of the call repairs either one.
+            await members.SetBirthdayAsync(request.MemberId, birthday, context.CancellationToken);
+        }
+
         await processor.ProcessAsync(new ProfileIntent(request, "profile:" + Guid.NewGuid().ToString("N"), now, program), context.CancellationToken);
         return await GetAsync(request.MemberId, program, context.CancellationToken);
     }
@@ -123,6 +140,7 @@ internal sealed class MemberGrpcService(
             TierProgress = Progress.ToMessage(program, program.Tiers.ProgressFrom(tier, program.TierPolicy.QualifyingValue(state, local))),
             ReferenceRevenueMinor = state.ReferenceRevenueMinor,
             ReferredBy = state.ReferredBy ?? string.Empty,
+            Birthday = state.Birthday ?? string.Empty,
         };
         member.Segments.AddRange(state.Segments);
         if (state.Membership is { } membership && state.HasMembershipAt(membership, now))

@@ -45,6 +45,10 @@ internal sealed partial class MemberDirectory(
         EnrolledNow,
     }
 
+    /// <summary>Where the birthday run finds the member: month * 100 + day, or null to clear it.</summary>
+    public Task SetBirthdayAsync(string memberId, int? birthday, CancellationToken cancellationToken) =>
+        ledger.SetBirthdayAsync(memberId, birthday, cancellationToken);
+
     public async Task<bool> ExistsAsync(string memberId, CancellationToken cancellationToken) =>
         await ledger.MemberAsync(memberId, cancellationToken) is not null;
 

@@ -185,12 +185,12 @@ public sealed class EventTests
     }
 
     [Fact]
-    public void Standard_and_declared_events_are_recordable_and_others_are_not()
+    public void Standard_and_declared_events_are_recordable_and_built_in_or_other_names_are_not()
     {
         var program = WithEvents("[]");
 
         Assert.True(program.IsRecordableEvent("newsletter_subscribed"));
-        Assert.True(program.IsRecordableEvent("birthday"));
+        Assert.False(program.IsRecordableEvent("birthday"));
         Assert.True(program.IsRecordableEvent("store_visit_checked_in"));
         Assert.False(program.IsRecordableEvent("store_visit"));
         Assert.False(program.IsRecordableEvent("Newsletter_subscribed"));

@@ -16,7 +16,7 @@ internal sealed class ProfileIntent(UpdateMemberRequest request, string transact
 
     public override PreparedTransaction<Empty> Prepare(MemberSnapshot snapshot, long recordedAtMs, IReadOnlyDictionary<string, long>? budgetLimits)
     {
-        var sets = new List<KeyValuePair<string, string>>(2);
+        var sets = new List<KeyValuePair<string, string>>(3);
         var changes = new StateChanges();
         if (request.Segments is { } segments)
         {
@@ -30,6 +30,12 @@ internal sealed class ProfileIntent(UpdateMemberRequest request, string transact
             var revenue = request.ReferenceRevenueMinor.ToString(CultureInfo.InvariantCulture);
             sets.Add(new(MemberFields.ReferenceRevenue, revenue));
             changes.Sets[MemberFields.ReferenceRevenue] = revenue;
+        }
+
+        if (request.HasBirthday)
+        {
+            sets.Add(new(MemberFields.Birthday, request.Birthday));
+            changes.Sets[MemberFields.Birthday] = request.Birthday;
         }
 
         var entry = NewEntry(0, recordedAtMs, snapshot.State.Tier, snapshot.State.Balance);

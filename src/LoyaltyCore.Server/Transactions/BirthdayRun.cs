@@ -1,0 +1,122 @@
+using System.Globalization;
+using Google.Protobuf.WellKnownTypes;
+using LoyaltyCore.Contracts.V1;
+using LoyaltyCore.Engine.Rules;
+using LoyaltyCore.Server.Configuration;
+using LoyaltyCore.Server.Ledger;
+using LoyaltyCore.Server.Observability;
+using LoyaltyCore.Server.Programs;
+using LoyaltyCore.Server.Transactions.Intents;
+using Microsoft.Extensions.Options;
+
+namespace LoyaltyCore.Server.Transactions;
+
+/// <summary>
+/// Fires the program's <c>birthday</c> rules for every member whose birthday is today on the program's clock. Each
+/// award is an event transaction with id <c>birthday:&lt;year&gt;</c>, so however many servers run it, however often,
+/// and whatever crashed in between, a member is rewarded at most once a year: a rerun replays what was done.
+/// </summary>
+internal sealed partial class BirthdayRun(
+    LedgerStore ledger,
+    TransactionPipeline processor,
+    ProgramProvider programs,
+    LoyaltyMetrics metrics,
+    TimeProvider time,
+    IOptions<EventOptions> options,
+    ILogger<BirthdayRun> logger) : BackgroundService
+{
+    private const int PageSize = 500;
+
+    /// <summary>Month * 100 + day of an <c>MM-DD</c> text (02-29 included), or null when it is not a day of the year.</summary>
+    public static int? Parse(string text) =>
+        text.Length == 5 && text[2] == '-'
+        && DateTime.TryParseExact("2000-" + text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)
+            ? (day.Month * 100) + day.Day
+            : null;
+
+    /// <summary>Rewards the members whose birthday is the local day of <paramref name="now"/>.</summary>
+    /// <returns>Members whose birthday transaction was applied by this run (not replayed).</returns>
+    public async Task<int> RunAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var program = programs.Current;
+        if (!program.HasEventRules(EventNames.Birthday))
+        {
+            return 0;
+        }
+
+        var today = program.Calendar.LocalTime(now).Date;
+        var from = (today.Month * 100) + today.Day;
+        // Without a 29 February this year, those born on it celebrate on the 28th.
+        var to = today is { Month: 2, Day: 28 } && !DateTime.IsLeapYear(today.Year) ? 229 : from;
+        var transactionId = string.Create(CultureInfo.InvariantCulture, $"birthday:{today.Year}");
+        var occurredAt = Timestamp.FromDateTimeOffset(program.Calendar.Instant(today));
+        var rewarded = 0;
+        var seen = 0;
+        var after = string.Empty;
+        while (true)
+        {
+            var page = await ledger.BirthdayMemberIdsAfterAsync(from, to, after, PageSize, cancellationToken);
+            foreach (var memberId in page)
+            {
+                var request = new RecordEventRequest
+                {
+                    TransactionId = transactionId,
+                    MemberId = memberId,
+                    Event = EventNames.Birthday,
+                    // The same for every run of the day, so that a rerun is a retry of the same request.
+                    OccurredAt = occurredAt,
+                };
+                var answer = await processor.ProcessAsync(new EventIntent(request, program, metrics), cancellationToken);
+                rewarded += answer.Replayed ? 0 : 1;
+            }
+
+            seen += page.Count;
+            if (page.Count < PageSize)
+            {
+                break;
+            }
+
+            after = page[^1];
+            LogProgress(logger, seen, today);
+        }
+
+        if (seen > 0)
+        {
+            LogDone(logger, today, seen, rewarded);
+        }
+
+        return rewarded;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.BirthdayRunEnabled)
+        {
+            return;
+        }
+
+        using var timer = new PeriodicTimer(options.Value.BirthdayRunInterval, time);
+        do
+        {
+            try
+            {
+                await RunAsync(time.GetUtcNow(), stoppingToken);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                // Whatever was applied stays applied; the next run replays it and goes on with the rest.
+                LogRunFailed(logger, ex);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Birthday run for {Day:yyyy-MM-dd}: {Seen} members so far")]
+    private static partial void LogProgress(ILogger logger, int seen, DateTime day);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Birthday run for {Day:yyyy-MM-dd}: {Seen} members with a birthday, {Rewarded} rewarded by this run")]
+    private static partial void LogDone(ILogger logger, DateTime day, int seen, int rewarded);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Birthday run failed; it is retried at the next interval")]
+    private static partial void LogRunFailed(ILogger logger, Exception exception);
+}
