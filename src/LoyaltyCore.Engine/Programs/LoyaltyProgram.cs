@@ -207,11 +207,11 @@ public sealed class LoyaltyProgram
 
         var points = evaluation.TotalPoints;
         var spend = basket.TotalMinor;
-        var qualifyingAfter = checked(TierPolicy.QualifyingValue(member, local) + (TierPolicy.Metric == QualificationMetric.Spend ? spend : points));
-        var tierAfter = TierLadder.Higher(tierBefore, Tiers.ForValue(qualifyingAfter));
+        var qualifyingAfter = checked(TierPolicy.QualifyingValue(member, local) + TierPolicy.MetricOf(spend, points));
+        var tierAfter = TierPolicy.After(member, local, tierBefore, qualifyingAfter);
         AwardTierReached(member, evaluation, tierAfter, local, counters);
 
-        CountPoints(evaluation, spend, evaluation.TotalPoints, counters, purchase: true);
+        CountPoints(member, evaluation, spend, evaluation.TotalPoints, tierAfter, counters, purchase: true);
         return Complete(member, evaluation, scratch, reviewApplied, spend, qualifyingAfter, tierAfter, referrerReward);
     }
 
@@ -235,10 +235,10 @@ public sealed class LoyaltyProgram
         FireEventRules(_eventRules.GetValueOrDefault(eventName) ?? [], member, evaluation, local, counters, reached: null);
 
         var points = evaluation.TotalPoints;
-        var qualifyingAfter = checked(TierPolicy.QualifyingValue(member, local) + (TierPolicy.Metric == QualificationMetric.Points ? points : 0));
-        var tierAfter = TierLadder.Higher(tierBefore, Tiers.ForValue(qualifyingAfter));
+        var qualifyingAfter = checked(TierPolicy.QualifyingValue(member, local) + TierPolicy.MetricOf(0, points));
+        var tierAfter = TierPolicy.After(member, local, tierBefore, qualifyingAfter);
         AwardTierReached(member, evaluation, tierAfter, local, counters);
-        CountPoints(evaluation, 0, evaluation.TotalPoints, counters, purchase: false);
+        CountPoints(member, evaluation, 0, evaluation.TotalPoints, tierAfter, counters, purchase: false);
         return Complete(member, evaluation, scratch, reviewApplied, 0, qualifyingAfter, tierAfter, null);
     }
 
@@ -284,6 +284,10 @@ public sealed class LoyaltyProgram
         }
     }
 
+    /// <summary>With qualification since the last tier change, a transaction that changes the tier restarts the count.</summary>
+    private bool RestartsQualification(MemberState member, Tier tierAfter) =>
+        TierPolicy.Period == QualificationPeriod.SinceLastTierChange && !string.Equals(tierAfter.Id, member.Tier, StringComparison.Ordinal);
+
     private ScoreOutcome Complete(
         MemberState member,
         Evaluation evaluation,
@@ -295,7 +299,14 @@ public sealed class LoyaltyProgram
         ReferrerReward? referrerReward)
     {
         var counters = scratch.Counters;
-        IReadOnlyList<KeyValuePair<string, long>> sets = reviewApplied is { } review ? [new(CounterKeys.TierReview, review)] : [];
+        var restart = RestartsQualification(member, tierAfter);
+        IReadOnlyList<KeyValuePair<string, long>> sets = (reviewApplied, restart) switch
+        {
+            (null, false) => [],
+            ({ } review, false) => [new(CounterKeys.TierReview, review)],
+            (null, true) => [new(CounterKeys.QualifyingSinceTierChange, 0)],
+            ({ } review, true) => [new(CounterKeys.TierReview, review), new(CounterKeys.QualifyingSinceTierChange, 0)],
+        };
         var stale = scratch.Stale;
         if (member.Counters is Dictionary<string, long> dictionary)
         {
@@ -350,7 +361,7 @@ public sealed class LoyaltyProgram
             eligible,
             tierBefore,
             tierAfter,
-            Tiers.ProgressFrom(tierAfter, qualifyingAfter),
+            Tiers.ProgressFrom(tierAfter, restart ? 0 : qualifyingAfter),
             deltas,
             sets,
             staleKeys,
@@ -411,7 +422,7 @@ public sealed class LoyaltyProgram
     /// The counters points and spend move, whatever earned them (daily and campaign points, the tier's metric), and
     /// for a purchase the purchase counts of its periods.
     /// </summary>
-    private void CountPoints(Evaluation evaluation, long spend, long points, List<KeyValuePair<string, long>> counters, bool purchase)
+    private void CountPoints(MemberState member, Evaluation evaluation, long spend, long points, Tier tierAfter, List<KeyValuePair<string, long>> counters, bool purchase)
     {
         var keys = evaluation.Keys;
         if (points > 0 && keys.DailyPoints is { } daily)
@@ -436,10 +447,18 @@ public sealed class LoyaltyProgram
             }
         }
 
-        var metric = TierPolicy.Metric == QualificationMetric.Spend ? spend : points;
+        var metric = TierPolicy.MetricOf(spend, points);
         if (TierPolicy.UsesMonthlyBuckets && metric > 0)
         {
             counters.Add(new(CounterKeys.QualifyingMonth(keys.MonthKey), metric));
+        }
+        else if (TierPolicy.Period == QualificationPeriod.SinceLastTierChange)
+        {
+            // A tier change restarts the count at zero (a set, in Complete) rather than adding to it.
+            if (metric > 0 && !RestartsQualification(member, tierAfter))
+            {
+                counters.Add(new(CounterKeys.QualifyingSinceTierChange, metric));
+            }
         }
         else if (TierPolicy.Metric == QualificationMetric.Points && points > 0)
         {

@@ -221,23 +221,46 @@ public static partial class ProgramParser
             var period = QualificationPeriod.Lifetime;
             var months = 12;
             (int, int)? review = null;
+            var downgrade = DowngradePolicy.AtReview;
             if (Object(root, "tierQualification", "tierQualification") is { } element)
             {
                 const string path = "tierQualification";
-                Known(element, path, "metric", "period", "months", "review");
+                Known(element, path, "metric", "period", "months", "review", "downgrade");
                 metric = String(element, "metric", path + ".metric") switch
                 {
                     null or "spend" => QualificationMetric.Spend,
                     "points" => QualificationMetric.Points,
-                    _ => Invalid(path + ".metric", "one of spend, points", QualificationMetric.Spend),
+                    "balance" => QualificationMetric.Balance,
+                    _ => Invalid(path + ".metric", "one of spend, points, balance", QualificationMetric.Spend),
                 };
                 period = String(element, "period", path + ".period") switch
                 {
                     null or "lifetime" => QualificationPeriod.Lifetime,
                     "rolling" => QualificationPeriod.Rolling,
                     "calendarYear" => QualificationPeriod.CalendarYear,
-                    _ => Invalid(path + ".period", "one of lifetime, rolling, calendarYear", QualificationPeriod.Lifetime),
+                    "sinceLastTierChange" => QualificationPeriod.SinceLastTierChange,
+                    _ => Invalid(path + ".period", "one of lifetime, rolling, calendarYear, sinceLastTierChange", QualificationPeriod.Lifetime),
                 };
+                downgrade = String(element, "downgrade", path + ".downgrade") switch
+                {
+                    null or "review" => DowngradePolicy.AtReview,
+                    "immediate" => DowngradePolicy.Immediate,
+                    _ => Invalid(path + ".downgrade", "one of review, immediate", DowngradePolicy.AtReview),
+                };
+                if (metric == QualificationMetric.Balance && element.TryGetProperty("period", out _) && period != QualificationPeriod.Lifetime)
+                {
+                    Error(path + ".period", "the balance is a value at a point in time: leave period out");
+                }
+
+                if (downgrade == DowngradePolicy.Immediate && period == QualificationPeriod.SinceLastTierChange)
+                {
+                    Error(path + ".downgrade", "immediate downgrades cannot go with sinceLastTierChange, which restarts at zero at every change");
+                }
+                else if (downgrade == DowngradePolicy.Immediate && period == QualificationPeriod.Lifetime && metric != QualificationMetric.Balance)
+                {
+                    Error(path + ".downgrade", "lifetime spend and points never go down: immediate needs a rolling or calendarYear period, or the balance metric");
+                }
+
                 months = (int)(Long(element, "months", path + ".months", 1, 24) ?? 12);
                 if (String(element, "review", path + ".review") is { } text)
                 {
@@ -251,13 +274,18 @@ public static partial class ProgramParser
                     }
                 }
 
-                if (review is not null && period == QualificationPeriod.Lifetime)
+                if (review is not null && period == QualificationPeriod.Lifetime && metric != QualificationMetric.Balance)
                 {
-                    Error(path + ".review", "a review needs a rolling or calendarYear period (lifetime values never go down)");
+                    Error(path + ".review", "a review needs a rolling, calendarYear or sinceLastTierChange period, or the balance metric (lifetime values never go down)");
+                }
+
+                if (review is not null && downgrade == DowngradePolicy.Immediate)
+                {
+                    Error(path + ".review", "with immediate downgrades there is nothing for a review to do: leave review out");
                 }
             }
 
-            return new TierPolicy(ladder, metric, period, months, review);
+            return new TierPolicy(ladder, metric, period, months, review, downgrade);
         }
 
         private List<MembershipPlan> Memberships(JsonElement root)

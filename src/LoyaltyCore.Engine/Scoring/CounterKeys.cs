@@ -45,6 +45,9 @@ public static class CounterKeys
     private const int CachedYears = 200;
     private static readonly string?[] QualifyingMonths = new string?[CachedYears * 12];
 
+    /// <summary>The qualification metric since the member's tier last changed (period <c>sinceLastTierChange</c>).</summary>
+    public const string QualifyingSinceTierChange = "k.qc";
+
     /// <summary>Points earned over the member's lifetime (tier qualification on lifetime points).</summary>
     public const string LifetimePoints = "k.pl";
 

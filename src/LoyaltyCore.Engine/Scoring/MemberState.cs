@@ -30,6 +30,12 @@ public sealed class MemberState
     /// <summary>The reference revenue objectives are measured against (for example last year's), in minor units.</summary>
     public long ReferenceRevenueMinor { get; init; }
 
+    /// <summary>A tier set by hand: the member is never below it up to <see cref="TierFloorUntil"/>.</summary>
+    public string? TierFloor { get; init; }
+
+    /// <summary>The last local day (yyyymmdd) the floor holds.</summary>
+    public int TierFloorUntil { get; init; }
+
     /// <summary>The member's birthday as <c>MM-DD</c> (the year is not kept), or null.</summary>
     public string? Birthday { get; init; }
 

@@ -7,6 +7,9 @@ public enum QualificationMetric
 {
     Spend,
     Points,
+
+    /// <summary>The points balance at the time: it goes down with redemptions.</summary>
+    Balance,
 }
 
 public enum QualificationPeriod
@@ -14,14 +17,33 @@ public enum QualificationPeriod
     Lifetime,
     Rolling,
     CalendarYear,
+
+    /// <summary>Accumulated since the member's tier last changed (counter <c>k.qc</c>, restarted at every change).</summary>
+    SinceLastTierChange,
+}
+
+public enum DowngradePolicy
+{
+    /// <summary>Tiers go down only at the review date.</summary>
+    AtReview,
+
+    /// <summary>The tier follows the qualifying value both ways, at every transaction.</summary>
+    Immediate,
 }
 
 /// <summary>
-/// How members qualify for tiers: on spend or points earned, over their lifetime, a rolling number of months or the
-/// calendar year. Upgrades happen on the purchase that qualifies; downgrades only at the yearly review date, when the
-/// tier is recomputed from the period that ended there.
+/// How members qualify for tiers: on spend, points earned or the balance, over their lifetime, a rolling number of
+/// months, the calendar year or since their last tier change. Upgrades happen on the transaction that qualifies;
+/// downgrades at the yearly review date (when the tier is recomputed from the period that ended there) or, with
+/// <see cref="DowngradePolicy.Immediate"/>, as soon as the value falls. A manual tier floor holds until its date.
 /// </summary>
-public sealed class TierPolicy(TierLadder ladder, QualificationMetric metric, QualificationPeriod period, int rollingMonths, (int Month, int Day)? review)
+public sealed class TierPolicy(
+    TierLadder ladder,
+    QualificationMetric metric,
+    QualificationPeriod period,
+    int rollingMonths,
+    (int Month, int Day)? review,
+    DowngradePolicy downgrade = DowngradePolicy.AtReview)
 {
     // Monthly buckets kept for a qualification period plus the one before it, so a review can look back.
     public const int MonthsKept = 25;
@@ -36,14 +58,43 @@ public sealed class TierPolicy(TierLadder ladder, QualificationMetric metric, Qu
 
     public (int Month, int Day)? Review { get; } = review;
 
-    public bool UsesMonthlyBuckets => Period != QualificationPeriod.Lifetime;
+    public DowngradePolicy Downgrade { get; } = downgrade;
+
+    public bool UsesMonthlyBuckets => Period is QualificationPeriod.Rolling or QualificationPeriod.CalendarYear;
+
+    /// <summary>The manual floor that holds on <paramref name="local"/>'s date, if any.</summary>
+    public Tier? FloorAt(MemberState member, DateTime local)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        return member.TierFloor is { } floor && member.TierFloorUntil >= ProgramCalendar.PeriodKey(local, PeriodUnit.Day) ? Ladder.Find(floor) : null;
+    }
+
+    /// <summary>
+    /// The tier after a transaction that brings the qualifying value to <paramref name="qualifyingAfter"/>: never
+    /// below the tier held (unless downgrades are immediate) nor below a floor that holds.
+    /// </summary>
+    public Tier After(MemberState member, DateTime local, Tier tierBefore, long qualifyingAfter)
+    {
+        var byValue = Ladder.ForValue(qualifyingAfter);
+        var tier = Downgrade == DowngradePolicy.Immediate ? byValue : TierLadder.Higher(tierBefore, byValue);
+        return FloorAt(member, local) is { } floor ? TierLadder.Higher(tier, floor) : tier;
+    }
+
+    /// <summary>What a transaction adds to the qualifying value: its spend, or the points it earned.</summary>
+    public long MetricOf(long spend, long points) => Metric == QualificationMetric.Spend ? spend : points;
 
     /// <summary>The tier held at <paramref name="local"/>, after any review that fell due; and that review's day key.</summary>
     public (Tier Tier, int? ReviewApplied) Current(MemberState member, DateTime local)
     {
         var held = Ladder.Find(member.Tier);
         var byValue = Ladder.ForValue(QualifyingValue(member, local));
-        var tier = held is null ? byValue : TierLadder.Higher(held, byValue);
+        var tier = held is null || Downgrade == DowngradePolicy.Immediate ? byValue : TierLadder.Higher(held, byValue);
+        var floor = FloorAt(member, local);
+        if (floor is not null)
+        {
+            tier = TierLadder.Higher(tier, floor);
+        }
+
         if (Review is not { } review)
         {
             return (tier, null);
@@ -56,17 +107,24 @@ public sealed class TierPolicy(TierLadder ladder, QualificationMetric metric, Qu
             return (tier, null);
         }
 
-        // The review sets the tier from the period that ended at the review, up or down.
-        var reviewed = Ladder.ForValue(QualifyingValue(member, reviewDate.AddDays(-1)));
-        return (TierLadder.Higher(reviewed, Ladder.ForValue(QualifyingValue(member, local))), reviewKey);
+        // The review sets the tier from the period that ended at the review, up or down, but not below a floor.
+        var reviewed = TierLadder.Higher(Ladder.ForValue(QualifyingValue(member, reviewDate.AddDays(-1))), Ladder.ForValue(QualifyingValue(member, local)));
+        return (floor is null ? reviewed : TierLadder.Higher(reviewed, floor), reviewKey);
     }
 
     /// <summary>The qualifying value of the period containing <paramref name="local"/>, from the member's counters.</summary>
     public long QualifyingValue(MemberState member, DateTime local)
     {
         ArgumentNullException.ThrowIfNull(member);
+        if (Metric == QualificationMetric.Balance)
+        {
+            return member.Balance;
+        }
+
         switch (Period)
         {
+            case QualificationPeriod.SinceLastTierChange:
+                return member.Counter(CounterKeys.QualifyingSinceTierChange);
             case QualificationPeriod.Lifetime:
                 return Metric == QualificationMetric.Spend ? member.LifetimeSpendMinor : member.Counter(CounterKeys.LifetimePoints);
             case QualificationPeriod.CalendarYear:

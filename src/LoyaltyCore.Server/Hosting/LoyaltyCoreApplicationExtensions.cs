@@ -21,6 +21,7 @@ public static partial class LoyaltyCoreApplicationExtensions
         app.MapGrpcService<ScoringGrpcService>();
         app.MapGrpcService<MemberGrpcService>();
         app.MapGrpcService<ProgramGrpcService>();
+        app.MapGrpcService<SupportGrpcService>();
         if (app.Services.GetRequiredService<IOptions<BenchmarkOptions>>().Value.EnableEcho)
         {
             app.MapGrpcService<EchoGrpcService>();

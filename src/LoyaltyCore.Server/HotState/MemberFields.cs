@@ -25,13 +25,16 @@ internal static class MemberFields
     public const string ReferenceRevenue = "rv";
     public const string ReferredBy = "rb";
     public const string Birthday = "bd";
+    public const string TierFloor = "tf";
+    public const string TierFloorUntil = "tfu";
 
     public static MemberSnapshot Parse(IEnumerable<KeyValuePair<string, RedisValue>> fields)
     {
         var version = string.Empty;
         long balance = 0, spend = 0, purchases = 0, enrolledAt = 0, membershipExpiresAt = 0, referenceRevenue = 0;
         string tier = string.Empty;
-        string? membership = null, referredBy = null, birthday = null;
+        string? membership = null, referredBy = null, birthday = null, tierFloor = null;
+        var tierFloorUntil = 0;
         string[] segments = [];
         Dictionary<string, long>? counters = null;
         foreach (var (name, value) in fields)
@@ -50,6 +53,8 @@ internal static class MemberFields
                 case ReferenceRevenue: referenceRevenue = (long)value; break;
                 case ReferredBy: referredBy = value.IsNullOrEmpty ? null : (string?)value; break;
                 case Birthday: birthday = value.IsNullOrEmpty ? null : (string?)value; break;
+                case TierFloor: tierFloor = value.IsNullOrEmpty ? null : (string?)value; break;
+                case TierFloorUntil: tierFloorUntil = (int)value; break;
                 default:
                     if (name.StartsWith(CounterKeys.Prefix, StringComparison.Ordinal))
                     {
@@ -73,6 +78,8 @@ internal static class MemberFields
             ReferenceRevenueMinor = referenceRevenue,
             ReferredBy = referredBy,
             Birthday = birthday,
+            TierFloor = tierFloor,
+            TierFloorUntil = tierFloorUntil,
             Counters = counters ?? new Dictionary<string, long>(),
         });
     }
@@ -94,6 +101,8 @@ internal static class MemberFields
             ReferenceRevenue, state.ReferenceRevenueMinor,
             ReferredBy, state.ReferredBy ?? string.Empty,
             Birthday, state.Birthday ?? string.Empty,
+            TierFloor, state.TierFloor ?? string.Empty,
+            TierFloorUntil, state.TierFloorUntil,
         };
         foreach (var (name, value) in state.Counters)
         {
@@ -122,6 +131,8 @@ internal static class MemberStateChanges
         var membership = state.Membership;
         var segments = state.Segments;
         var birthday = state.Birthday;
+        var tierFloor = state.TierFloor;
+        var tierFloorUntil = state.TierFloorUntil;
         Dictionary<string, long>? counters = null;
         foreach (var (name, delta) in increments)
         {
@@ -146,6 +157,8 @@ internal static class MemberStateChanges
                 case MemberFields.MembershipExpiresAt: expires = long.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
                 case MemberFields.ReferenceRevenue: revenue = long.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
                 case MemberFields.Birthday: birthday = value.Length == 0 ? null : value; break;
+                case MemberFields.TierFloor: tierFloor = value.Length == 0 ? null : value; break;
+                case MemberFields.TierFloorUntil: tierFloorUntil = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
                 default:
                     counters ??= new Dictionary<string, long>(state.Counters, StringComparer.Ordinal);
                     counters[name] = long.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
@@ -175,6 +188,8 @@ internal static class MemberStateChanges
             ReferenceRevenueMinor = revenue,
             ReferredBy = state.ReferredBy,
             Birthday = birthday,
+            TierFloor = tierFloor,
+            TierFloorUntil = tierFloorUntil,
             Counters = counters ?? state.Counters,
         });
     }

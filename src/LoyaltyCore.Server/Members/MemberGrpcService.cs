@@ -1,3 +1,4 @@
+using System.Globalization;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using LoyaltyCore.Contracts.V1;
@@ -143,6 +144,13 @@ internal sealed class MemberGrpcService(
             Birthday = state.Birthday ?? string.Empty,
         };
         member.Segments.AddRange(state.Segments);
+        if (program.TierPolicy.FloorAt(state, local) is { } floor)
+        {
+            member.TierFloor = floor.Id;
+            member.TierFloorUntil = DateTime.ParseExact(state.TierFloorUntil.ToString(CultureInfo.InvariantCulture), "yyyyMMdd", CultureInfo.InvariantCulture)
+                .ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        }
+
         if (state.Membership is { } membership && state.HasMembershipAt(membership, now))
         {
             member.Membership = membership;

@@ -52,5 +52,6 @@ internal static class HealthServiceNames
         "loyalty.v1.ScoringService",
         "loyalty.v1.MemberService",
         "loyalty.v1.ProgramService",
+        "loyalty.v1.SupportService",
     ];
 }

@@ -1,9 +1,12 @@
 using System.Buffers;
+using System.Globalization;
 using Google.Protobuf.WellKnownTypes;
 using LoyaltyCore.Contracts.V1;
+using LoyaltyCore.Engine.Calendar;
 using LoyaltyCore.Engine.Programs;
 using LoyaltyCore.Engine.Rules;
 using LoyaltyCore.Engine.Scoring;
+using LoyaltyCore.Engine.Tiers;
 using LoyaltyCore.Server.Api;
 using LoyaltyCore.Server.Configuration;
 using FieldViolation = Google.Rpc.BadRequest.Types.FieldViolation;
@@ -209,6 +212,50 @@ internal static class RequestValidation
         {
             throw RpcErrors.InvalidArgument(violations);
         }
+    }
+
+    public const int MaxReasonLength = 256;
+
+    /// <returns>The floor (null to remove the member's floor) and its last local day as yyyymmdd (0 without a floor).</returns>
+    public static (Tier? Floor, int UntilDay) Validate(SetTierRequest request, LoyaltyProgram program, DateTime today)
+    {
+        List<FieldViolation>? violations = null;
+        CheckId(request.TransactionId, "transaction_id", ref violations);
+        CheckId(request.MemberId, "member_id", ref violations);
+        var floor = request.Tier.Length == 0 ? null : program.Tiers.Find(request.Tier);
+        if (request.Tier.Length > 0 && floor is null)
+        {
+            Add(ref violations, "tier", $"the program has no tier '{Printable(request.Tier)}' ({string.Join(", ", program.Tiers.Tiers.Select(t => t.Id))})");
+        }
+
+        var untilDay = 0;
+        if (request.Tier.Length > 0 || request.ValidUntil.Length > 0)
+        {
+            if (!DateTime.TryParseExact(request.ValidUntil, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var until))
+            {
+                Add(ref violations, "valid_until", "the floor's last day, YYYY-MM-DD on the program's clock");
+            }
+            else if (until < today.Date)
+            {
+                Add(ref violations, "valid_until", $"in the past: today is {today:yyyy-MM-dd} on the program's clock");
+            }
+            else
+            {
+                untilDay = ProgramCalendar.PeriodKey(until, PeriodUnit.Day);
+            }
+        }
+
+        if (request.Reason.Trim().Length == 0 || request.Reason.Length > MaxReasonLength || HasControlCharacters(request.Reason))
+        {
+            Add(ref violations, "reason", $"required, 1-{MaxReasonLength} characters without control characters");
+        }
+
+        if (violations is not null)
+        {
+            throw RpcErrors.InvalidArgument(violations);
+        }
+
+        return (floor, floor is null ? 0 : untilDay);
     }
 
     public static void ValidateMemberId(string memberId, string field = "member_id")

@@ -15,6 +15,9 @@ internal static class ClientRoles
 
     /// <summary>Program administration.</summary>
     public const string Admin = "admin";
+
+    /// <summary>Customer support: corrections to a member's standing (a tier set by hand).</summary>
+    public const string Support = "support";
 }
 
 public sealed class SecurityOptions

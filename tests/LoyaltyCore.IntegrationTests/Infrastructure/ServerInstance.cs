@@ -20,6 +20,7 @@ public sealed class ServerInstance : IAsyncDisposable
 {
     public const string PosKey = "test-pos-key-0123456789";
     public const string AdminKey = "test-admin-key-0123456789";
+    public const string SupportKey = "test-support-key-0123456789";
 
     private static readonly Lazy<Task<ServerInstance>> SharedInstance = new(() => StartAsync());
 
@@ -75,6 +76,9 @@ public sealed class ServerInstance : IAsyncDisposable
             ["Security:Clients:1:Id"] = "admin-test",
             ["Security:Clients:1:Key"] = AdminKey,
             ["Security:Clients:1:Roles:0"] = "admin",
+            ["Security:Clients:2:Id"] = "support-test",
+            ["Security:Clients:2:Key"] = SupportKey,
+            ["Security:Clients:2:Roles:0"] = "support",
         };
         configure?.Invoke(settings);
 
