@@ -207,12 +207,13 @@ public sealed class LoyaltyProgram
 
         var points = evaluation.TotalPoints;
         var spend = basket.TotalMinor;
-        var qualifyingAfter = checked(TierPolicy.QualifyingValue(member, local) + TierPolicy.MetricOf(spend, points));
+        var reset = TierPolicy.PointsResetBy(member, reviewApplied);
+        var qualifyingAfter = checked(QualifyingBefore(member, local, reset) + TierPolicy.MetricOf(spend, points));
         var tierAfter = TierPolicy.After(member, local, tierBefore, qualifyingAfter);
         AwardTierReached(member, evaluation, tierAfter, local, counters);
 
         CountPoints(member, evaluation, spend, evaluation.TotalPoints, tierAfter, counters, purchase: true);
-        return Complete(member, evaluation, scratch, reviewApplied, spend, qualifyingAfter, tierAfter, referrerReward);
+        return Complete(member, evaluation, scratch, reviewApplied, spend, qualifyingAfter, tierAfter, referrerReward, reset);
     }
 
     /// <summary>
@@ -235,11 +236,12 @@ public sealed class LoyaltyProgram
         FireEventRules(_eventRules.GetValueOrDefault(eventName) ?? [], member, evaluation, local, counters, reached: null);
 
         var points = evaluation.TotalPoints;
-        var qualifyingAfter = checked(TierPolicy.QualifyingValue(member, local) + TierPolicy.MetricOf(0, points));
+        var reset = TierPolicy.PointsResetBy(member, reviewApplied);
+        var qualifyingAfter = checked(QualifyingBefore(member, local, reset) + TierPolicy.MetricOf(0, points));
         var tierAfter = TierPolicy.After(member, local, tierBefore, qualifyingAfter);
         AwardTierReached(member, evaluation, tierAfter, local, counters);
         CountPoints(member, evaluation, 0, evaluation.TotalPoints, tierAfter, counters, purchase: false);
-        return Complete(member, evaluation, scratch, reviewApplied, 0, qualifyingAfter, tierAfter, null);
+        return Complete(member, evaluation, scratch, reviewApplied, 0, qualifyingAfter, tierAfter, null, reset);
     }
 
     /// <summary>
@@ -296,7 +298,8 @@ public sealed class LoyaltyProgram
         long spend,
         long qualifyingAfter,
         Tier tierAfter,
-        ReferrerReward? referrerReward)
+        ReferrerReward? referrerReward,
+        long pointsReset)
     {
         var counters = scratch.Counters;
         var restart = RestartsQualification(member, tierAfter);
@@ -366,8 +369,13 @@ public sealed class LoyaltyProgram
             sets,
             staleKeys,
             awards,
-            referrerReward);
+            referrerReward,
+            pointsReset);
     }
+
+    /// <summary>The qualifying value before the transaction's own; on the balance, after what a review reset took.</summary>
+    private long QualifyingBefore(MemberState member, DateTime local, long reset) =>
+        TierPolicy.QualifyingValue(member, local) - (TierPolicy.Metric == QualificationMetric.Balance ? reset : 0);
 
     private void AwardObjectives(MemberState member, Basket basket, DateTime local, Evaluation evaluation, List<KeyValuePair<string, long>> counters)
     {

@@ -222,10 +222,12 @@ public static partial class ProgramParser
             var months = 12;
             (int, int)? review = null;
             var downgrade = DowngradePolicy.AtReview;
+            var reset = ReviewReset.None;
+            long carryOver = 0;
             if (Object(root, "tierQualification", "tierQualification") is { } element)
             {
                 const string path = "tierQualification";
-                Known(element, path, "metric", "period", "months", "review", "downgrade");
+                Known(element, path, "metric", "period", "months", "review", "downgrade", "reviewReset", "carryOver");
                 metric = String(element, "metric", path + ".metric") switch
                 {
                     null or "spend" => QualificationMetric.Spend,
@@ -283,9 +285,27 @@ public static partial class ProgramParser
                 {
                     Error(path + ".review", "with immediate downgrades there is nothing for a review to do: leave review out");
                 }
+
+                reset = String(element, "reviewReset", path + ".reviewReset") switch
+                {
+                    null or "none" => ReviewReset.None,
+                    "all" => ReviewReset.All,
+                    "aboveCarryOver" => ReviewReset.AboveCarryOver,
+                    _ => Invalid(path + ".reviewReset", "one of none, all, aboveCarryOver", ReviewReset.None),
+                };
+                if (reset != ReviewReset.None && review is null)
+                {
+                    Error(path + ".reviewReset", "a reset happens at a review: set review");
+                }
+
+                carryOver = Long(element, "carryOver", path + ".carryOver", 0, long.MaxValue, required: reset == ReviewReset.AboveCarryOver) ?? 0;
+                if (reset != ReviewReset.AboveCarryOver && element.TryGetProperty("carryOver", out _))
+                {
+                    Error(path + ".carryOver", "only with reviewReset aboveCarryOver");
+                }
             }
 
-            return new TierPolicy(ladder, metric, period, months, review, downgrade);
+            return new TierPolicy(ladder, metric, period, months, review, downgrade, reset, carryOver);
         }
 
         private List<MembershipPlan> Memberships(JsonElement root)

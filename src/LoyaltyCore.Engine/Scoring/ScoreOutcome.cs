@@ -10,7 +10,8 @@ public readonly record struct CampaignAward(string CampaignId, long Points);
 public readonly record struct ReferrerReward(string ReferrerId, long Points);
 
 /// <summary>
-/// What a purchase earns and what it changes. Counter deltas and sets are what the hot state must apply atomically
+/// What a purchase earns and what it changes (<see cref="PointsReset"/>: points a tier review applied by this
+/// transaction took from the balance before it). Counter deltas and sets are what the hot state must apply atomically
 /// with the points; <see cref="CampaignAwards"/> is what must be drawn from campaign budgets.
 /// </summary>
 public sealed record ScoreOutcome(
@@ -25,7 +26,11 @@ public sealed record ScoreOutcome(
     IReadOnlyList<KeyValuePair<string, long>> CounterSets,
     IReadOnlyList<string> StaleCounters,
     IReadOnlyList<CampaignAward> CampaignAwards,
-    ReferrerReward? ReferrerReward)
+    ReferrerReward? ReferrerReward,
+    long PointsReset = 0)
 {
+    /// <summary>What the transaction does to the balance: the points earned, less what a review reset took.</summary>
+    public long BalanceDelta => PointsEarned - PointsReset;
+
     public bool TierChanged => !ReferenceEquals(TierBefore, TierAfter);
 }

@@ -22,6 +22,17 @@ public enum QualificationPeriod
     SinceLastTierChange,
 }
 
+public enum ReviewReset
+{
+    None,
+
+    /// <summary>The whole balance goes at the review.</summary>
+    All,
+
+    /// <summary>The member keeps at most the carry-over; the rest goes.</summary>
+    AboveCarryOver,
+}
+
 public enum DowngradePolicy
 {
     /// <summary>Tiers go down only at the review date.</summary>
@@ -43,7 +54,9 @@ public sealed class TierPolicy(
     QualificationPeriod period,
     int rollingMonths,
     (int Month, int Day)? review,
-    DowngradePolicy downgrade = DowngradePolicy.AtReview)
+    DowngradePolicy downgrade = DowngradePolicy.AtReview,
+    ReviewReset reset = ReviewReset.None,
+    long carryOver = 0)
 {
     // Monthly buckets kept for a qualification period plus the one before it, so a review can look back.
     public const int MonthsKept = 25;
@@ -59,6 +72,23 @@ public sealed class TierPolicy(
     public (int Month, int Day)? Review { get; } = review;
 
     public DowngradePolicy Downgrade { get; } = downgrade;
+
+    public ReviewReset Reset { get; } = reset;
+
+    /// <summary>Points a member keeps at a review with <see cref="ReviewReset.AboveCarryOver"/>.</summary>
+    public long CarryOver { get; } = carryOver;
+
+    /// <summary>Points a review takes from the balance, when the transaction at hand applies one.</summary>
+    public long PointsResetBy(MemberState member, int? reviewApplied)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        return reviewApplied is null ? 0 : Reset switch
+        {
+            ReviewReset.All => Math.Max(0, member.Balance),
+            ReviewReset.AboveCarryOver => Math.Max(0, member.Balance - CarryOver),
+            _ => 0,
+        };
+    }
 
     public bool UsesMonthlyBuckets => Period is QualificationPeriod.Rolling or QualificationPeriod.CalendarYear;
 

@@ -51,4 +51,8 @@ internal static class RpcErrors
 
     public static RpcException InsufficientPoints(long balance, long requested) =>
         new(new Status(StatusCode.FailedPrecondition, $"Insufficient points: the balance is {balance}, {requested} requested."));
+
+    public static RpcException InsufficientAfterReview(long balance, long reset, long requested) =>
+        new(new Status(StatusCode.FailedPrecondition,
+            $"Insufficient points: the balance is {balance}, of which the tier review due now resets {reset}; {requested} requested."));
 }

@@ -130,11 +130,12 @@ internal sealed class MemberGrpcService(
         var state = snapshot.State;
         var now = time.GetUtcNow();
         var local = program.Calendar.LocalTime(now);
-        var tier = program.TierPolicy.Current(state, local).Tier;
+        var (tier, review) = program.TierPolicy.Current(state, local);
         var member = new Member
         {
             MemberId = memberId,
-            Balance = state.Balance,
+            // A review that fell due resets points at the member's next transaction; it is shown as already done.
+            Balance = state.Balance - program.TierPolicy.PointsResetBy(state, review),
             Tier = tier.Id,
             LifetimeSpendMinor = state.LifetimeSpendMinor,
             EnrolledAt = Timestamp.FromDateTimeOffset(state.EnrolledAt),

@@ -125,6 +125,10 @@ internal sealed class LoyaltyMetrics
         "Paid memberships bought or extended, by membership.",
         new CounterConfiguration { LabelNames = ["membership"] });
 
+    public Counter PointsResetAtReview { get; } = Metrics.CreateCounter(
+        "loyalty_points_reset_at_review_total",
+        "Points tier reviews took from balances (tierQualification.reviewReset).");
+
     public Counter EventsRecorded { get; } = Metrics.CreateCounter(
         "loyalty_events_recorded_total",
         "Member events recorded (replays excluded), by event name: the standard ones and those the program declares.",

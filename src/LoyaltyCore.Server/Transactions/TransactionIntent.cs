@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Security.Cryptography;
 using Google.Protobuf;
 using LoyaltyCore.Engine.Programs;
+using LoyaltyCore.Server.Api;
 using LoyaltyCore.Engine.Scoring;
 using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Server.Ledger.Contracts;
@@ -62,6 +63,10 @@ internal abstract class TransactionIntent<TResponse>
     public abstract PreparedTransaction<TResponse> Prepare(MemberSnapshot snapshot, long recordedAtMs, IReadOnlyDictionary<string, long>? budgetLimits);
 
     public abstract void MarkReplayed(TResponse response);
+
+    /// <summary>The error for a transaction the balance could not cover (the script's final word on overdraft).</summary>
+    public virtual Grpc.Core.RpcException Insufficient(long balance, PreparedTransaction<TResponse>? prepared) =>
+        RpcErrors.InsufficientPoints(balance, -(prepared?.BalanceDelta ?? 0));
 
     /// <summary>Records an applied (not replayed) transaction in the program's KPIs.</summary>
     public virtual void Observe(PreparedTransaction<TResponse> prepared)

@@ -238,7 +238,7 @@ internal sealed partial class TransactionPipeline(
                     break;
 
                 case ApplyOutcome.Insufficient:
-                    throw RpcErrors.InsufficientPoints(reply.Balance, -(prepared?.BalanceDelta ?? 0));
+                    throw intent.Insufficient(reply.Balance, prepared);
 
                 default:
                     throw new InvalidOperationException($"Unhandled apply outcome {reply.Outcome}.");

@@ -141,4 +141,62 @@ public sealed class TierControlTests
     {
         Assert.NotNull(Qualifying(qualification).TierPolicy.Review);
     }
+    [Theory]
+    [InlineData("""{ "period": "rolling", "review": "01-01", "reviewReset": "all" }""", 2_000L)]
+    [InlineData("""{ "period": "rolling", "review": "01-01", "reviewReset": "aboveCarryOver", "carryOver": 500 }""", 1_500L)]
+    [InlineData("""{ "period": "rolling", "review": "01-01", "reviewReset": "aboveCarryOver", "carryOver": 5000 }""", 0L)]
+    [InlineData("""{ "period": "rolling", "review": "01-01" }""", 0L)]
+    public void A_review_resets_points_as_configured_at_the_first_transaction_after_it(string qualification, long reset)
+    {
+        var program = Qualifying(qualification);
+        var member = new MemberState { Tier = "member", Balance = 2_000, Counters = Counters((CounterKeys.TierReview, 20250101)) };
+        var reviewed = new MemberState { Tier = "member", Balance = 2_000, Counters = Counters((CounterKeys.TierReview, 20260101)) };
+
+        var atReview = program.Score(member, BasketAt(At, Line(1_000)));
+        var later = program.Score(reviewed, BasketAt(At, Line(1_000)));
+
+        Assert.Equal(reset, atReview.PointsReset);
+        Assert.Equal(10 - reset, atReview.BalanceDelta);
+        Assert.Equal(10, atReview.PointsEarned);
+        Assert.Equal(0, later.PointsReset);
+    }
+
+    [Fact]
+    public void An_event_at_the_review_resets_points_too()
+    {
+        var program = Program("""
+            "tierQualification": { "period": "rolling", "review": "01-01", "reviewReset": "all" },
+            "rules": [ { "id": "review", "type": "event", "event": "review_posted", "points": 20 } ]
+            """);
+        var member = new MemberState { Tier = "member", Balance = 700, Counters = Counters((CounterKeys.TierReview, 20250101)) };
+
+        var outcome = program.RecordEvent(member, "review_posted", At);
+
+        Assert.Equal((20L, 700L, -680L), (outcome.PointsEarned, outcome.PointsReset, outcome.BalanceDelta));
+    }
+
+    [Fact]
+    public void On_the_balance_metric_a_review_judges_the_balance_before_its_reset()
+    {
+        var program = Qualifying("""{ "metric": "balance", "review": "01-01", "reviewReset": "all" }""");
+        var qualified = new MemberState { Tier = "gold", Balance = 80_000, Counters = Counters((CounterKeys.TierReview, 20250101)) };
+        var short_ = new MemberState { Tier = "gold", Balance = 40_000, Counters = Counters((CounterKeys.TierReview, 20250101)) };
+
+        var kept = program.Score(qualified, BasketAt(At, Line(1_000)));
+        var dropped = program.Score(short_, BasketAt(At, Line(1_000)));
+
+        Assert.Equal(("silver", 80_000L), (kept.TierAfter.Id, kept.PointsReset));
+        Assert.Equal(("member", 40_000L), (dropped.TierAfter.Id, dropped.PointsReset));
+        // What is left after the reset: the 12 points of this purchase (10 base, silver x1.25).
+        Assert.Equal(12, kept.Progress!.Value.QualifyingValue);
+    }
+    [Theory]
+    [InlineData("""{ "period": "rolling", "reviewReset": "all" }""", "tierQualification.reviewReset: a reset happens at a review: set review")]
+    [InlineData("""{ "period": "rolling", "review": "01-01", "reviewReset": "aboveCarryOver" }""", "tierQualification.carryOver: required")]
+    [InlineData("""{ "period": "rolling", "review": "01-01", "reviewReset": "all", "carryOver": 10 }""", "tierQualification.carryOver: only with reviewReset aboveCarryOver")]
+    [InlineData("""{ "period": "rolling", "review": "01-01", "reviewReset": "half" }""", "tierQualification.reviewReset: one of none, all, aboveCarryOver")]
+    public void Review_resets_are_validated(string qualification, string error)
+    {
+        Assert.Contains(error, Errors(Json($$""" "tierQualification": {{qualification}} """)));
+    }
 }

@@ -16,7 +16,7 @@ internal sealed class EventIntent(RecordEventRequest request, LoyaltyProgram pro
     public override PreparedTransaction<RecordEventResponse> Prepare(MemberSnapshot snapshot, long recordedAtMs, IReadOnlyDictionary<string, long>? budgetLimits)
     {
         var outcome = Program.RecordEvent(snapshot.State, request.Event, request.OccurredAt.ToDateTimeOffset(), budgetLimits);
-        var balance = checked(snapshot.State.Balance + outcome.PointsEarned);
+        var balance = checked(snapshot.State.Balance + outcome.BalanceDelta);
         var response = new RecordEventResponse
         {
             TransactionId = request.TransactionId,
@@ -27,11 +27,12 @@ internal sealed class EventIntent(RecordEventRequest request, LoyaltyProgram pro
             PreviousTier = outcome.TierBefore.Id,
             ProgramVersion = Program.Version,
             Attributes = { request.Attributes },
+            PointsResetAtReview = outcome.PointsReset,
         };
         OutcomeChanges.AddBreakdown(outcome, response.Breakdown);
-        var entry = NewEntry(outcome.PointsEarned, recordedAtMs, outcome.TierAfter.Id, balance);
+        var entry = NewEntry(outcome.BalanceDelta, recordedAtMs, outcome.TierAfter.Id, balance);
         var changes = OutcomeChanges.Of(outcome, Program, entry, []);
-        return Complete(response, entry, outcome.PointsEarned, changes.Increments, changes.Sets, outcome.StaleCounters, changes.Draws);
+        return Complete(response, entry, outcome.BalanceDelta, changes.Increments, changes.Sets, outcome.StaleCounters, changes.Draws);
     }
 
     public override void MarkReplayed(RecordEventResponse response) => response.Replayed = true;
@@ -42,6 +43,11 @@ internal sealed class EventIntent(RecordEventRequest request, LoyaltyProgram pro
         // Bounded: only standard events and those the program declares are accepted.
         metrics.EventsRecorded.WithLabels(response.Event).Inc();
         metrics.EventPointsIssued.WithLabels(response.Event).Inc(response.PointsEarned);
+        if (response.PointsResetAtReview > 0)
+        {
+            metrics.PointsResetAtReview.Inc(response.PointsResetAtReview);
+        }
+
         foreach (var line in response.Breakdown)
         {
             metrics.RulePoints.WithLabels(line.RuleId).Inc(line.Points);

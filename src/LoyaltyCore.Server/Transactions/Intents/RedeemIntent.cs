@@ -1,6 +1,10 @@
+using System.Globalization;
 using Google.Protobuf;
 using LoyaltyCore.Contracts.V1;
 using LoyaltyCore.Engine.Programs;
+using LoyaltyCore.Engine.Scoring;
+using LoyaltyCore.Engine.Tiers;
+using LoyaltyCore.Server.Api;
 using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Server.Ledger.Contracts;
 using LoyaltyCore.Server.Observability;
@@ -14,9 +18,15 @@ internal sealed class RedeemIntent(RedeemRequest request, LoyaltyProgram program
 
     public override PreparedTransaction<RedeemResponse> Prepare(MemberSnapshot snapshot, long recordedAtMs, IReadOnlyDictionary<string, long>? budgetLimits)
     {
+        var state = snapshot.State;
+        var policy = Program.TierPolicy;
+        var (current, review) = policy.Current(state, Program.Calendar.LocalTime(DateTimeOffset.FromUnixTimeMilliseconds(OccurredAtMs)));
+        var tier = current.Id;
+        // A review that resets points is applied before the redemption, so points it takes can never be spent.
+        var reset = policy.PointsResetBy(state, review);
+        var delta = -(request.Points + reset);
         // A snapshot balance that looks too low may be stale: the script has the final word on overdraft.
-        var balance = snapshot.State.Balance - request.Points;
-        var tier = Program.TierPolicy.Current(snapshot.State, Program.Calendar.LocalTime(DateTimeOffset.FromUnixTimeMilliseconds(OccurredAtMs))).Tier.Id;
+        var balance = state.Balance + delta;
         var response = new RedeemResponse
         {
             TransactionId = request.TransactionId,
@@ -24,15 +34,45 @@ internal sealed class RedeemIntent(RedeemRequest request, LoyaltyProgram program
             Balance = balance,
             Tier = tier,
             ProgramVersion = Program.Version,
+            PointsResetAtReview = reset,
         };
-        var entry = NewEntry(-request.Points, recordedAtMs, tier, balance);
+        var entry = NewEntry(delta, recordedAtMs, tier, balance);
         entry.StoreId = request.StoreId;
         entry.Channel = (int)request.Channel;
-        return Complete(response, entry, -request.Points);
+        if (reset == 0 || review is not { } reviewKey)
+        {
+            return Complete(response, entry, delta);
+        }
+
+        // The review is then recorded here as a purchase would record it: its day and the tier it set.
+        List<KeyValuePair<string, string>> sets = [new(MemberFields.Tier, tier), new(CounterKeys.TierReview, reviewKey.ToString(CultureInfo.InvariantCulture))];
+        if (policy.Period == QualificationPeriod.SinceLastTierChange && tier != state.Tier)
+        {
+            sets.Add(new(CounterKeys.QualifyingSinceTierChange, "0"));
+        }
+
+        entry.Changes = new StateChanges();
+        foreach (var (name, value) in sets)
+        {
+            entry.Changes.Sets[name] = value;
+        }
+
+        return Complete(response, entry, delta, sets: sets);
     }
 
     public override void MarkReplayed(RedeemResponse response) => response.Replayed = true;
 
-    public override void Observe(PreparedTransaction<RedeemResponse> prepared) =>
+    public override Grpc.Core.RpcException Insufficient(long balance, PreparedTransaction<RedeemResponse>? prepared) =>
+        prepared?.Response.PointsResetAtReview is > 0 and var reset
+            ? RpcErrors.InsufficientAfterReview(balance, reset, request.Points)
+            : RpcErrors.InsufficientPoints(balance, request.Points);
+
+    public override void Observe(PreparedTransaction<RedeemResponse> prepared)
+    {
         metrics.PointsRedeemed.WithLabels(ChannelLabels.Of(request.Channel), prepared.Response.Tier).Inc(request.Points);
+        if (prepared.Response.PointsResetAtReview > 0)
+        {
+            metrics.PointsResetAtReview.Inc(prepared.Response.PointsResetAtReview);
+        }
+    }
 }

@@ -19,7 +19,7 @@ internal sealed class ScoreIntent(ScoreRequest request, Basket basket, LoyaltyPr
     public override PreparedTransaction<ScoreResponse> Prepare(MemberSnapshot snapshot, long recordedAtMs, IReadOnlyDictionary<string, long>? budgetLimits)
     {
         var outcome = Program.Score(snapshot.State, basket, budgetLimits);
-        var balance = checked(snapshot.State.Balance + outcome.PointsEarned);
+        var balance = checked(snapshot.State.Balance + outcome.BalanceDelta);
         var response = new ScoreResponse
         {
             TransactionId = request.TransactionId,
@@ -30,10 +30,11 @@ internal sealed class ScoreIntent(ScoreRequest request, Basket basket, LoyaltyPr
             ProgramVersion = Program.Version,
             SpendMinor = outcome.SpendMinor,
             TierProgress = Progress.ToMessage(Program, outcome.Progress),
+            PointsResetAtReview = outcome.PointsReset,
         };
 
         OutcomeChanges.AddBreakdown(outcome, response.Breakdown);
-        var entry = NewEntry(outcome.PointsEarned, recordedAtMs, outcome.TierAfter.Id, balance);
+        var entry = NewEntry(outcome.BalanceDelta, recordedAtMs, outcome.TierAfter.Id, balance);
         entry.SpendMinor = outcome.SpendMinor;
         entry.StoreId = request.StoreId;
         entry.Channel = (int)request.Channel;
@@ -44,7 +45,7 @@ internal sealed class ScoreIntent(ScoreRequest request, Basket basket, LoyaltyPr
             entry.ReferrerPoints = reward.Points;
         }
 
-        return Complete(response, entry, outcome.PointsEarned, changes.Increments, changes.Sets, outcome.StaleCounters, changes.Draws);
+        return Complete(response, entry, outcome.BalanceDelta, changes.Increments, changes.Sets, outcome.StaleCounters, changes.Draws);
     }
 
     public override void MarkReplayed(ScoreResponse response) => response.Replayed = true;
@@ -57,6 +58,11 @@ internal sealed class ScoreIntent(ScoreRequest request, Basket basket, LoyaltyPr
         scored.Inc();
         issued.Inc(response.PointsEarned);
         metrics.SpendMinor.WithLabels(channel).Inc(response.SpendMinor);
+        if (response.PointsResetAtReview > 0)
+        {
+            metrics.PointsResetAtReview.Inc(response.PointsResetAtReview);
+        }
+
         if (response.PreviousTier != response.Tier)
         {
             metrics.TierUpgrades.WithLabels(response.Tier).Inc();

@@ -1,0 +1,61 @@
+using System.Globalization;
+using Grpc.Core;
+using LoyaltyCore.Contracts.V1;
+using LoyaltyCore.IntegrationTests.Infrastructure;
+
+namespace LoyaltyCore.IntegrationTests;
+
+/// <summary>A tier review that resets points, through the real API: nothing it takes can be spent, and Redis matches the ledger.</summary>
+public sealed class ReviewResetTests : IAsyncLifetime
+{
+    private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
+    private ServerInstance _server = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await ServerInstance.StartAsync(ownLedger: true);
+        // The review fell 12 days ago, so a purchase 17 days ago earned before it.
+        var review = TimeZoneInfo.ConvertTime(Now, TimeZoneInfo.FindSystemTimeZoneById("Europe/Paris")).AddDays(-12).ToString("MM-dd", CultureInfo.InvariantCulture);
+        await Programs.PublishAsync(_server, Programs.Document(Programs.Version(), $$"""
+            "tierQualification": { "metric": "spend", "period": "rolling", "months": 12, "review": "{{review}}",
+                                   "reviewReset": "aboveCarryOver", "carryOver": 100 }
+            """));
+    }
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task Points_above_the_carry_over_go_at_the_first_transaction_after_the_review_and_cannot_be_spent()
+    {
+        var memberId = await IdempotencyTests.EnrolledMemberAsync(_server);
+        await _server.Scoring.ScoreAsync(Requests.Score(memberId, occurredAt: Now.AddDays(-17), lines: Requests.Line("sofa", 1, 40_000)));
+
+        var shown = await _server.Members.GetMemberAsync(new GetMemberRequest { MemberId = memberId });
+        var refused = await RpcAssert.FailsWith(StatusCode.FailedPrecondition, () => _server.Scoring.RedeemAsync(Requests.Redeem(memberId, 150)).ResponseAsync);
+        var unchanged = await HotState.BalanceAsync(memberId);
+        var redeemed = await _server.Scoring.RedeemAsync(Requests.Redeem(memberId, 60));
+        var purchase = await _server.Scoring.ScoreAsync(Requests.Score(memberId, occurredAt: Now, lines: Requests.Line("lamp", 1, 5_000)));
+
+        Assert.Equal(100, shown.Balance);
+        Assert.Equal("Insufficient points: the balance is 400, of which the tier review due now resets 300; 150 requested.", refused.Status.Detail);
+        Assert.Equal(400, unchanged);
+        Assert.Equal((300L, 40L), (redeemed.PointsResetAtReview, redeemed.Balance));
+        // The review was recorded with the redemption: the purchase after it resets nothing.
+        Assert.Equal((0L, 90L), (purchase.PointsResetAtReview, purchase.Balance));
+        Assert.Equal(90, await Ledger.SumPointsAsync(memberId, _server.LedgerConnectionString));
+        Assert.Equal(90, await HotState.BalanceAsync(memberId));
+    }
+
+    [Fact]
+    public async Task A_purchase_applying_the_review_reports_what_it_reset()
+    {
+        var memberId = await IdempotencyTests.EnrolledMemberAsync(_server);
+        await _server.Scoring.ScoreAsync(Requests.Score(memberId, occurredAt: Now.AddDays(-17), lines: Requests.Line("sofa", 1, 40_000)));
+
+        var purchase = await _server.Scoring.ScoreAsync(Requests.Score(memberId, occurredAt: Now, lines: Requests.Line("lamp", 1, 5_000)));
+
+        Assert.Equal((50L, 300L, 150L), (purchase.PointsEarned, purchase.PointsResetAtReview, purchase.Balance));
+        Assert.Equal(150, await Ledger.SumPointsAsync(memberId, _server.LedgerConnectionString));
+        Assert.Equal(150, await HotState.BalanceAsync(memberId));
+    }
+}
