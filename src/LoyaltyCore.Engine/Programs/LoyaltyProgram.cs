@@ -490,6 +490,7 @@ internal static class Multiplier
 
 internal static class Money
 {
+    /// <summary>A positive amount of minor units in major units (<c>150</c> at exponent 2 is <c>1.50</c>).</summary>
     public static string Format(long minor, int exponent)
     {
         if (exponent == 0)
@@ -497,9 +498,7 @@ internal static class Money
             return minor.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
-        var scale = (long)Math.Pow(10, exponent);
-        var whole = Math.DivRem(Math.Abs(minor), scale, out var fraction);
-        var sign = minor < 0 ? "-" : string.Empty;
-        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{sign}{whole}.{fraction.ToString(new string('0', exponent), System.Globalization.CultureInfo.InvariantCulture)}");
+        var whole = Math.DivRem(minor, (long)Math.Pow(10, exponent), out var fraction);
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{whole}.{fraction.ToString(new string('0', exponent), System.Globalization.CultureInfo.InvariantCulture)}");
     }
 }
