@@ -104,6 +104,29 @@ public sealed class BuiltInEventTests : IAsyncLifetime
         Assert.Equal(100, await HotState.BalanceAsync(otherDay));
     }
 
+    [Fact]
+    public async Task The_birthday_run_goes_past_members_it_cannot_reward_and_trusts_the_state_over_the_column()
+    {
+        var moved = await EnrolledWithBirthdayAsync("08-01");
+        var run = _server.Get<BirthdayRun>();
+        await run.RunAsync(new DateTimeOffset(2026, 8, 1, 10, 0, 0, TimeSpan.Zero), CancellationToken.None);
+        // Rewarded on 1 August, then the birthday moves to 2 August: the 2026 birthday was had.
+        await _server.Members.UpdateMemberAsync(new UpdateMemberRequest { MemberId = moved, Birthday = "08-02" });
+        var stale = await EnrolledWithBirthdayAsync("08-03");
+        await _server.Get<Server.Ledger.LedgerStore>().SetBirthdayAsync(stale, 802, CancellationToken.None);
+        var others = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => EnrolledWithBirthdayAsync("08-02")));
+
+        var rewarded = await run.RunAsync(new DateTimeOffset(2026, 8, 2, 10, 0, 0, TimeSpan.Zero), CancellationToken.None);
+
+        Assert.Equal(2, rewarded);
+        Assert.Equal(400, await HotState.BalanceAsync(moved));
+        Assert.Equal(100, await HotState.BalanceAsync(stale));
+        foreach (var memberId in others)
+        {
+            Assert.Equal(400, await HotState.BalanceAsync(memberId));
+        }
+    }
+
     [Theory]
     [InlineData(2027, true)]
     [InlineData(2028, false)]

@@ -47,6 +47,20 @@ public sealed class ReviewResetTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_redemption_dated_before_the_review_still_applies_the_review_that_is_due()
+    {
+        var memberId = await IdempotencyTests.EnrolledMemberAsync(_server);
+        await _server.Scoring.ScoreAsync(Requests.Score(memberId, occurredAt: Now.AddDays(-17), lines: Requests.Line("sofa", 1, 40_000)));
+        var backdated = Requests.Redeem(memberId, 50);
+        backdated.OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(Now.AddDays(-16));
+
+        var redeemed = await _server.Scoring.RedeemAsync(backdated);
+
+        Assert.Equal((300L, 50L), (redeemed.PointsResetAtReview, redeemed.Balance));
+        Assert.Equal(50, await HotState.BalanceAsync(memberId));
+    }
+
+    [Fact]
     public async Task A_purchase_applying_the_review_reports_what_it_reset()
     {
         var memberId = await IdempotencyTests.EnrolledMemberAsync(_server);

@@ -14,7 +14,9 @@ public sealed class TierControlTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _server = await ServerInstance.StartAsync(ownLedger: true);
-        await Programs.PublishAsync(_server, Programs.Document(Programs.Version()));
+        await Programs.PublishAsync(_server, Programs.Document(Programs.Version(), """
+            "tierQualification": { "metric": "spend", "period": "sinceLastTierChange" }
+            """));
         _support = new SupportService.SupportServiceClient(_server.CreateChannel(ServerInstance.SupportKey));
     }
 
@@ -47,6 +49,22 @@ public sealed class TierControlTests : IAsyncLifetime
         Assert.Equal(("gold", "gold"), (purchase.PreviousTier, purchase.Tier));
         Assert.Contains(purchase.Breakdown, b => b.RuleId == "tier:gold");
         Assert.Equal(1, await Ledger.CountAsync(memberId, request.TransactionId, _server.LedgerConnectionString));
+    }
+
+    [Fact]
+    public async Task A_tier_set_by_hand_restarts_qualification_since_the_last_tier_change()
+    {
+        var memberId = await IdempotencyTests.EnrolledMemberAsync(_server);
+        await _server.Scoring.ScoreAsync(Requests.Score(memberId, lines: Requests.Line("tv", 1, 30_000)));
+        var counted = await HotState.Database.HashGetAsync($"lc:{{m:{memberId}}}:s", "k.qc");
+
+        await _support.SetTierAsync(Floor(memberId, "silver", Today(30)));
+        var restarted = await HotState.Database.HashGetAsync($"lc:{{m:{memberId}}}:s", "k.qc");
+        var member = await _server.Members.GetMemberAsync(new GetMemberRequest { MemberId = memberId });
+
+        Assert.Equal("30000", counted.ToString());
+        Assert.Equal("0", restarted.ToString());
+        Assert.Equal(("gold", 0L), (member.TierProgress.NextTier, member.TierProgress.QualifyingValue));
     }
 
     [Fact]

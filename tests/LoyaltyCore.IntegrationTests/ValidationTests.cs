@@ -25,6 +25,7 @@ public sealed class ValidationTests
         { "too many lines", "lines" },
         { "overflowing total", "lines[1].unit_price_minor" },
         { "total above the limit", "lines" },
+        { "reserved transaction id", "transaction_id" },
         { "too many labels", "lines[0].labels" },
         { "label key with a space", "lines[1].labels" },
         { "empty label value", "lines[0].labels[color]" },
@@ -118,6 +119,7 @@ public sealed class ValidationTests
                 break;
             case "overflowing total": request.Lines[1].UnitPriceMinor = long.MaxValue / 2; request.Lines[1].Quantity = 3; break;
             case "total above the limit": request.Lines[1].UnitPriceMinor = 2_000_000_000_000; break;
+            case "reserved transaction id": request.TransactionId = "birthday:2026"; break;
             case "too many labels":
                 for (var i = 0; i < 11; i++)
                 {

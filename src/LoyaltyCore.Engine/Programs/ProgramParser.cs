@@ -278,7 +278,11 @@ public static partial class ProgramParser
 
                 if (review is not null && period == QualificationPeriod.Lifetime && metric != QualificationMetric.Balance)
                 {
-                    Error(path + ".review", "a review needs a rolling, calendarYear or sinceLastTierChange period, or the balance metric (lifetime values never go down)");
+                    Error(path + ".review", "a review needs a rolling or calendarYear period, or the balance metric (lifetime values never go down)");
+                }
+                else if (review is not null && period == QualificationPeriod.SinceLastTierChange)
+                {
+                    Error(path + ".review", "sinceLastTierChange restarts at every change, so a review right after an upgrade would undo it: leave review out");
                 }
 
                 if (review is not null && downgrade == DowngradePolicy.Immediate)

@@ -32,7 +32,7 @@ internal static class RequestValidation
     public static Basket Validate(ScoreRequest request, LoyaltyProgram program, ScoringOptions limits, DateTimeOffset now, TimeSpan clockSkew)
     {
         List<FieldViolation>? violations = null;
-        CheckId(request.TransactionId, "transaction_id", ref violations);
+        CheckTransactionId(request.TransactionId, ref violations);
         CheckId(request.MemberId, "member_id", ref violations);
         CheckId(request.StoreId, "store_id", ref violations);
         CheckChannel(request.Channel, ref violations);
@@ -154,7 +154,7 @@ internal static class RequestValidation
     public static void Validate(RedeemRequest request, ScoringOptions limits, DateTimeOffset now, TimeSpan clockSkew)
     {
         List<FieldViolation>? violations = null;
-        CheckId(request.TransactionId, "transaction_id", ref violations);
+        CheckTransactionId(request.TransactionId, ref violations);
         CheckId(request.MemberId, "member_id", ref violations);
         CheckId(request.StoreId, "store_id", ref violations);
         CheckChannel(request.Channel, ref violations);
@@ -176,7 +176,7 @@ internal static class RequestValidation
     public static void Validate(RecordEventRequest request, LoyaltyProgram program, ScoringOptions limits, DateTimeOffset now, TimeSpan clockSkew)
     {
         List<FieldViolation>? violations = null;
-        CheckId(request.TransactionId, "transaction_id", ref violations);
+        CheckTransactionId(request.TransactionId, ref violations);
         CheckId(request.MemberId, "member_id", ref violations);
         CheckOccurredAt(request.OccurredAt, "occurred_at", limits, now, clockSkew, ref violations);
         if (EventNames.BuiltIn.Contains(request.Event))
@@ -220,7 +220,7 @@ internal static class RequestValidation
     public static (Tier? Floor, int UntilDay) Validate(SetTierRequest request, LoyaltyProgram program, DateTime today)
     {
         List<FieldViolation>? violations = null;
-        CheckId(request.TransactionId, "transaction_id", ref violations);
+        CheckTransactionId(request.TransactionId, ref violations);
         CheckId(request.MemberId, "member_id", ref violations);
         var floor = request.Tier.Length == 0 ? null : program.Tiers.Find(request.Tier);
         if (request.Tier.Length > 0 && floor is null)
@@ -269,7 +269,7 @@ internal static class RequestValidation
     public static void Validate(PurchaseMembershipRequest request, ScoringOptions limits, DateTimeOffset now, TimeSpan clockSkew)
     {
         List<FieldViolation>? violations = null;
-        CheckId(request.TransactionId, "transaction_id", ref violations);
+        CheckTransactionId(request.TransactionId, ref violations);
         CheckId(request.MemberId, "member_id", ref violations);
         CheckId(request.MembershipId, "membership_id", ref violations);
         CheckOccurredAt(request.OccurredAt, "occurred_at", limits, now, clockSkew, ref violations);
@@ -289,6 +289,21 @@ internal static class RequestValidation
         if (!IsId(value))
         {
             Add(ref violations, field, IdRule);
+        }
+    }
+
+    /// <summary>Transaction ids the server gives the transactions it starts itself; clients may not take them.</summary>
+    private static readonly string[] ReservedTransactionPrefixes = ["referral:", "enrolled:", "birthday:"];
+
+    private static void CheckTransactionId(string value, ref List<FieldViolation>? violations)
+    {
+        if (!IsId(value))
+        {
+            Add(ref violations, "transaction_id", IdRule);
+        }
+        else if (Array.Find(ReservedTransactionPrefixes, p => value.StartsWith(p, StringComparison.Ordinal)) is { } reserved)
+        {
+            Add(ref violations, "transaction_id", $"ids starting with '{reserved}' are reserved for transactions the server starts itself");
         }
     }
 

@@ -1,6 +1,8 @@
 using System.Globalization;
 using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
 using LoyaltyCore.Contracts.V1;
+using LoyaltyCore.Engine.Programs;
 using LoyaltyCore.Engine.Rules;
 using LoyaltyCore.Server.Configuration;
 using LoyaltyCore.Server.Ledger;
@@ -18,6 +20,7 @@ namespace LoyaltyCore.Server.Transactions;
 /// </summary>
 internal sealed partial class BirthdayRun(
     LedgerStore ledger,
+    MemberDirectory members,
     TransactionPipeline processor,
     ProgramProvider programs,
     LoyaltyMetrics metrics,
@@ -58,16 +61,7 @@ internal sealed partial class BirthdayRun(
             var page = await ledger.BirthdayMemberIdsAfterAsync(from, to, after, PageSize, cancellationToken);
             foreach (var memberId in page)
             {
-                var request = new RecordEventRequest
-                {
-                    TransactionId = transactionId,
-                    MemberId = memberId,
-                    Event = EventNames.Birthday,
-                    // The same for every run of the day, so that a rerun is a retry of the same request.
-                    OccurredAt = occurredAt,
-                };
-                var answer = await processor.ProcessAsync(new EventIntent(request, program, metrics), cancellationToken);
-                rewarded += answer.Replayed ? 0 : 1;
+                rewarded += await RewardAsync(memberId, program, transactionId, occurredAt, from, to, cancellationToken) ? 1 : 0;
             }
 
             seen += page.Count;
@@ -86,6 +80,42 @@ internal sealed partial class BirthdayRun(
         }
 
         return rewarded;
+    }
+
+    /// <returns>Whether this call applied the member's birthday transaction.</returns>
+    private async Task<bool> RewardAsync(string memberId, LoyaltyProgram program, string transactionId, Timestamp occurredAt, int from, int to, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // The member's state has the last word: the indexed column is only where to look.
+            if (await members.GetAsync(memberId, program, cancellationToken) is not { } snapshot
+                || snapshot.State.Birthday is not { } birthday || Parse(birthday) is not { } day || day < from || day > to)
+            {
+                return false;
+            }
+
+            var request = new RecordEventRequest
+            {
+                TransactionId = transactionId,
+                MemberId = memberId,
+                Event = EventNames.Birthday,
+                // The same for every run of the day, so that a rerun is a retry of the same request.
+                OccurredAt = occurredAt,
+            };
+            var answer = await processor.ProcessAsync(new EventIntent(request, program, metrics), cancellationToken);
+            return !answer.Replayed;
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.AlreadyExists)
+        {
+            // Rewarded on another day this year (the birthday was changed since): once a year it stays.
+            return false;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // One member's failure must not cost the others their birthday; the next run retries this one.
+            LogMemberFailed(logger, ex, memberId);
+            return false;
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -116,6 +146,9 @@ internal sealed partial class BirthdayRun(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Birthday run for {Day:yyyy-MM-dd}: {Seen} members with a birthday, {Rewarded} rewarded by this run")]
     private static partial void LogDone(ILogger logger, DateTime day, int seen, int rewarded);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Birthday reward for {MemberId} failed; the next run retries it")]
+    private static partial void LogMemberFailed(ILogger logger, Exception exception, string memberId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Birthday run failed; it is retried at the next interval")]
     private static partial void LogRunFailed(ILogger logger, Exception exception);

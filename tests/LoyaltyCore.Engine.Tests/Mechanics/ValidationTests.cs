@@ -209,7 +209,7 @@ public sealed class ValidationTests
     [Fact]
     public void A_review_needs_a_period_that_can_go_down() =>
         Assert.Equal(
-            "tierQualification.review: a review needs a rolling, calendarYear or sinceLastTierChange period, or the balance metric (lifetime values never go down)",
+            "tierQualification.review: a review needs a rolling or calendarYear period, or the balance metric (lifetime values never go down)",
             OnlyError(""" "tierQualification": { "review": "01-01" } """));
 
     [Fact]

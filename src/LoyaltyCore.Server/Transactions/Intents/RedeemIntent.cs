@@ -20,11 +20,16 @@ internal sealed class RedeemIntent(RedeemRequest request, LoyaltyProgram program
     {
         var state = snapshot.State;
         var policy = Program.TierPolicy;
-        var (current, review) = policy.Current(state, Program.Calendar.LocalTime(DateTimeOffset.FromUnixTimeMilliseconds(OccurredAtMs)));
-        var tier = current.Id;
+        // Judged on the server's clock, not the till's: a redemption dated back cannot dodge a review that is due.
+        var local = Program.Calendar.LocalTime(DateTimeOffset.FromUnixTimeMilliseconds(Math.Max(OccurredAtMs, recordedAtMs)));
+        var (current, review) = policy.Current(state, local);
         // A review that resets points is applied before the redemption, so points it takes can never be spent.
         var reset = policy.PointsResetBy(state, review);
         var delta = -(request.Points + reset);
+        // On the balance with immediate downgrades, the tier follows the balance the redemption leaves.
+        var tier = policy is { Metric: QualificationMetric.Balance, Downgrade: DowngradePolicy.Immediate }
+            ? policy.After(state, local, current, state.Balance + delta).Id
+            : current.Id;
         // A snapshot balance that looks too low may be stale: the script has the final word on overdraft.
         var balance = state.Balance + delta;
         var response = new RedeemResponse
@@ -39,13 +44,20 @@ internal sealed class RedeemIntent(RedeemRequest request, LoyaltyProgram program
         var entry = NewEntry(delta, recordedAtMs, tier, balance);
         entry.StoreId = request.StoreId;
         entry.Channel = (int)request.Channel;
-        if (reset == 0 || review is not { } reviewKey)
+        var reviewKey = reset > 0 ? review : null;
+        if (reviewKey is null && tier == state.Tier)
         {
             return Complete(response, entry, delta);
         }
 
-        // The review is then recorded here as a purchase would record it: its day and the tier it set.
-        List<KeyValuePair<string, string>> sets = [new(MemberFields.Tier, tier), new(CounterKeys.TierReview, reviewKey.ToString(CultureInfo.InvariantCulture))];
+        // A review that reset points is recorded here as a purchase would record it (its day and the tier it set),
+        // and so is a tier the redemption moved.
+        List<KeyValuePair<string, string>> sets = [new(MemberFields.Tier, tier)];
+        if (reviewKey is { } key)
+        {
+            sets.Add(new(CounterKeys.TierReview, key.ToString(CultureInfo.InvariantCulture)));
+        }
+
         if (policy.Period == QualificationPeriod.SinceLastTierChange && tier != state.Tier)
         {
             sets.Add(new(CounterKeys.QualifyingSinceTierChange, "0"));

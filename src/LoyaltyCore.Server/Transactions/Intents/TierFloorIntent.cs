@@ -2,6 +2,7 @@ using System.Globalization;
 using Google.Protobuf;
 using LoyaltyCore.Contracts.V1;
 using LoyaltyCore.Engine.Programs;
+using LoyaltyCore.Engine.Scoring;
 using LoyaltyCore.Engine.Tiers;
 using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Server.Ledger.Contracts;
@@ -27,6 +28,12 @@ internal sealed class TierFloorIntent(SetTierRequest request, Tier? floor, int u
         var floorId = floor?.Id ?? string.Empty;
         var until = untilDay.ToString(CultureInfo.InvariantCulture);
         List<KeyValuePair<string, string>> sets = [new(MemberFields.Tier, after.Id), new(MemberFields.TierFloor, floorId), new(MemberFields.TierFloorUntil, until)];
+        if (Program.TierPolicy.Period == QualificationPeriod.SinceLastTierChange && after.Id != state.Tier)
+        {
+            // A tier change by hand restarts the count, as any other tier change does.
+            sets.Add(new(CounterKeys.QualifyingSinceTierChange, "0"));
+        }
+
         var changes = new StateChanges();
         foreach (var (name, value) in sets)
         {
