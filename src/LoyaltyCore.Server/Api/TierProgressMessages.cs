@@ -12,11 +12,12 @@ internal static class Progress
             return null;
         }
 
-        var spend = program.TierPolicy.Metric == QualificationMetric.Spend;
+        var metric = program.TierPolicy.Metric;
+        var spend = metric == QualificationMetric.Spend;
         return new LoyaltyCore.Contracts.V1.TierProgress
         {
             NextTier = p.NextTier.Id,
-            Metric = spend ? "spend" : "points",
+            Metric = metric switch { QualificationMetric.Spend => "spend", QualificationMetric.Points => "points", _ => "balance" },
             QualifyingValue = p.QualifyingValue,
             Remaining = p.Remaining,
             SpendToNextTierMinor = spend ? p.Remaining : 0,

@@ -3,6 +3,7 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using LoyaltyCore.Contracts.V1;
 using LoyaltyCore.Engine.Programs;
+using LoyaltyCore.Engine.Tiers;
 using LoyaltyCore.Server.Api;
 using LoyaltyCore.Server.Configuration;
 using LoyaltyCore.Server.Observability;
@@ -130,16 +131,19 @@ internal sealed class MemberGrpcService(
         var state = snapshot.State;
         var now = time.GetUtcNow();
         var local = program.Calendar.LocalTime(now);
-        var (tier, review) = program.TierPolicy.Current(state, local);
+        var policy = program.TierPolicy;
+        var (tier, review) = policy.Current(state, local);
+        // A review that fell due resets points at the member's next transaction; it is shown as already done.
+        var reset = policy.PointsResetBy(state, review);
+        var qualifying = policy.QualifyingValue(state, local) - (policy.Metric == QualificationMetric.Balance ? reset : 0);
         var member = new Member
         {
             MemberId = memberId,
-            // A review that fell due resets points at the member's next transaction; it is shown as already done.
-            Balance = state.Balance - program.TierPolicy.PointsResetBy(state, review),
+            Balance = state.Balance - reset,
             Tier = tier.Id,
             LifetimeSpendMinor = state.LifetimeSpendMinor,
             EnrolledAt = Timestamp.FromDateTimeOffset(state.EnrolledAt),
-            TierProgress = Progress.ToMessage(program, program.Tiers.ProgressFrom(tier, program.TierPolicy.QualifyingValue(state, local))),
+            TierProgress = Progress.ToMessage(program, program.Tiers.ProgressFrom(tier, qualifying)),
             ReferenceRevenueMinor = state.ReferenceRevenueMinor,
             ReferredBy = state.ReferredBy ?? string.Empty,
             Birthday = state.Birthday ?? string.Empty,
