@@ -301,9 +301,16 @@ internal static class RequestValidation
         {
             Add(ref violations, "transaction_id", IdRule);
         }
-        else if (Array.Find(ReservedTransactionPrefixes, p => value.StartsWith(p, StringComparison.Ordinal)) is { } reserved)
+        else
         {
-            Add(ref violations, "transaction_id", $"ids starting with '{reserved}' are reserved for transactions the server starts itself");
+            // A loop rather than a lambda: this runs on every call, and a capturing lambda allocates.
+            foreach (var reserved in ReservedTransactionPrefixes)
+            {
+                if (value.StartsWith(reserved, StringComparison.Ordinal))
+                {
+                    Add(ref violations, "transaction_id", $"ids starting with '{reserved}' are reserved for transactions the server starts itself");
+                }
+            }
         }
     }
 
