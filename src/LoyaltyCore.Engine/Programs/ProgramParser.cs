@@ -995,7 +995,7 @@ public static partial class ProgramParser
                 return value;
             }
 
-            Error(path, "a local date-time, yyyy-MM-ddTHH:mm[:ss] (the time zone is separate)");
+            Error(path, "a local date or date-time, yyyy-MM-dd[THH:mm[:ss]] (the time zone is separate)");
             return null;
         }
 

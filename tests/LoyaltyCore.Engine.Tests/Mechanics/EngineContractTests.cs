@@ -144,4 +144,131 @@ public sealed class EngineContractTests
         Assert.Equal(string.Join("; ", error.Errors), error.Message["Invalid program: ".Length..]);
         Assert.True(error.Errors.Count > 1);
     }
+    [Fact]
+    public void More_null_arguments_are_refused_by_name()
+    {
+        var program = Program();
+        var multiplier = new MultiplierRule("m", "m", null, false, 20_000, null);
+
+        Assert.Equal("member", Assert.Throws<ArgumentNullException>(() => program.Score(null!, BasketAt(At, Line(1)))).ParamName);
+        Assert.Equal("basket", Assert.Throws<ArgumentNullException>(() => program.Score(Member(), null!)).ParamName);
+        Assert.Equal("evaluation", Assert.Throws<ArgumentNullException>(() => multiplier.Points(null!)).ParamName);
+        Assert.Equal("key", Assert.Throws<ArgumentNullException>(() => CounterStaleness.IsStale(null!, new DateTime(2026, 3, 10, 0, 0, 0, DateTimeKind.Unspecified))).ParamName);
+        Assert.Equal("member", Assert.Throws<ArgumentNullException>(() => program.TierPolicy.FloorAt(null!, DateTime.MinValue)).ParamName);
+        Assert.Equal("member", Assert.Throws<ArgumentNullException>(() => program.TierPolicy.PointsResetBy(null!, null)).ParamName);
+        Assert.Equal("member", Assert.Throws<ArgumentNullException>(() => program.TierPolicy.QualifyingValue(null!, DateTime.MinValue)).ParamName);
+        Assert.Equal("tiers", Assert.Throws<ArgumentNullException>(() => new Tiers.TierLadder(null!)).ParamName);
+    }
+
+    [Fact]
+    public void A_ladder_needs_a_first_tier_at_zero()
+    {
+        Assert.Throws<ArgumentException>(() => new Tiers.TierLadder([]));
+        Assert.Throws<ArgumentException>(() => new Tiers.TierLadder([new Tiers.Tier("a", "A", 10, 10_000, 0)]));
+    }
+
+    [Fact]
+    public void A_floor_holds_through_its_last_day_and_not_after()
+    {
+        var program = Program();
+        var member = new MemberState { Tier = "member", TierFloor = "gold", TierFloorUntil = 20260310 };
+
+        Assert.Equal("gold", program.TierPolicy.FloorAt(member, new DateTime(2026, 3, 10, 23, 59, 0, DateTimeKind.Unspecified))?.Id);
+        Assert.Null(program.TierPolicy.FloorAt(member, new DateTime(2026, 3, 11, 0, 0, 0, DateTimeKind.Unspecified)));
+    }
+
+    [Fact]
+    public void With_immediate_downgrades_the_tier_after_follows_a_lower_value_and_otherwise_keeps_the_tier_held()
+    {
+        var immediate = Program(""" "tierQualification": { "metric": "balance", "downgrade": "immediate" } """);
+        var atReview = Program(""" "tierQualification": { "metric": "balance" } """);
+        var silver = immediate.Tiers.Find("silver")!;
+        var local = new DateTime(2026, 3, 10, 12, 0, 0, DateTimeKind.Unspecified);
+
+        Assert.Equal("member", immediate.TierPolicy.After(Member(), local, silver, 100).Id);
+        Assert.Equal("silver", atReview.TierPolicy.After(Member(), local, silver, 100).Id);
+    }
+
+    [Fact]
+    public void A_reset_review_leaves_a_spend_qualification_alone()
+    {
+        var program = Program(""" "tierQualification": { "period": "rolling", "review": "01-01", "reviewReset": "all" } """);
+        var member = new MemberState
+        {
+            Tier = "member", Balance = 5_000,
+            Counters = Counters((CounterKeys.TierReview, 20250101), (CounterKeys.QualifyingMonth(202602), 10_000)),
+        };
+
+        var outcome = program.Score(member, BasketAt(At, Line(1_000)));
+
+        Assert.Equal(5_000, outcome.PointsReset);
+        Assert.Equal(11_000, outcome.Progress!.Value.QualifyingValue);
+    }
+
+    [Fact]
+    public void An_event_earning_nothing_adds_nothing_to_a_count_since_the_last_tier_change()
+    {
+        var program = Program(""" "tierQualification": { "metric": "points", "period": "sinceLastTierChange" } """);
+
+        Assert.Empty(program.RecordEvent(Member(), "review_posted", At).CounterDeltas);
+    }
+
+    [Fact]
+    public void Campaigns_beyond_the_working_buffer_of_an_earlier_program_on_the_thread_are_counted()
+    {
+        var one = Program("""
+            "campaigns": [ { "id": "a", "rules": [ { "id": "a1", "type": "bonus", "points": 1 } ] } ]
+            """);
+        var three = Program("""
+            "campaigns": [
+              { "id": "a", "rules": [ { "id": "a1", "type": "bonus", "points": 1 } ] },
+              { "id": "b", "rules": [ { "id": "b1", "type": "bonus", "points": 2 } ] },
+              { "id": "c", "rules": [ { "id": "c1", "type": "bonus", "points": 3 } ] }
+            ]
+            """);
+
+        one.Score(Member(), BasketAt(At, Line(1_000)));
+        var outcome = three.Score(Member(), BasketAt(At, Line(1_000)));
+        var again = one.Score(Member(), BasketAt(At, Line(1_000)));
+
+        Assert.Equal([new CampaignAward("a", 1), new CampaignAward("b", 2), new CampaignAward("c", 3)], outcome.CampaignAwards);
+        Assert.Equal([new CampaignAward("a", 1)], again.CampaignAwards);
+    }
+
+    [Fact]
+    public void Basket_totals_exactly_at_the_int64_limit_are_accepted_and_beyond_it_refused()
+    {
+        const long price = long.MaxValue / 3;
+        BasketLine[] atLimit = [new("a", "c", "b", 3, price)];
+        BasketLine[] sumAtLimit = [new("a", "c", "b", 1, long.MaxValue - 1), new("b", "c", "b", 1, 1)];
+        BasketLine[] beyond = [new("a", "c", "b", 1, long.MaxValue), new("b", "c", "b", 1, 1)];
+
+        Assert.True(Scoring.Basket.TryCreate(atLimit, Channel.Store, "s", At, out var one, out var noLine));
+        Assert.Equal((3 * price, -1), (one!.TotalMinor, noLine));
+        Assert.True(Scoring.Basket.TryCreate(sumAtLimit, Channel.Store, "s", At, out var two, out _));
+        Assert.Equal(long.MaxValue, two!.TotalMinor);
+        Assert.False(Scoring.Basket.TryCreate(beyond, Channel.Store, "s", At, out _, out var overflowing));
+        Assert.Equal(1, overflowing);
+        Assert.Throws<OverflowException>(() => new BasketLine("a", "c", "b", 2, long.MaxValue).TotalMinor);
+    }
+
+    [Fact]
+    public void Qualifying_values_that_would_overflow_fail_loudly_instead_of_wrapping()
+    {
+        var program = Program("""
+            "objectives": [ { "id": "o", "steps": [ { "percent": 100, "points": 1 } ] } ]
+            """);
+        var nearLimit = new MemberState { Tier = "member", LifetimeSpendMinor = long.MaxValue - 10 };
+        var yearNearLimit = new MemberState { Tier = "member", Counters = Counters((CounterKeys.YearSpend(2026), long.MaxValue - 10)) };
+
+        Assert.Throws<OverflowException>(() => program.Score(nearLimit, BasketAt(At, Line(1_000))));
+        Assert.Throws<OverflowException>(() => program.Score(yearNearLimit, BasketAt(At, Line(1_000))));
+    }
+
+    [Fact]
+    public void A_new_member_state_has_no_tier_and_a_non_positive_denominator_is_named()
+    {
+        Assert.Equal(string.Empty, new MemberState().Tier);
+        Assert.Contains("Denominator must be positive.", Assert.Throws<ArgumentOutOfRangeException>(() => Rounding.Divide(1, 0, RoundingMode.Floor)).Message, StringComparison.Ordinal);
+    }
 }

@@ -36,7 +36,7 @@ public sealed class ValidationTests
     [Fact]
     public void A_window_date_time_must_be_local_and_well_formed() =>
         Assert.Equal(
-            "rules[0].window.start: a local date-time, yyyy-MM-ddTHH:mm[:ss] (the time zone is separate)",
+            "rules[0].window.start: a local date or date-time, yyyy-MM-dd[THH:mm[:ss]] (the time zone is separate)",
             OnlyError("""
                 "rules": [ { "id": "r", "type": "bonus", "points": 1, "window": { "start": "2026-11-27T00:00+01:00", "end": "2026-11-30" } } ]
                 """));
