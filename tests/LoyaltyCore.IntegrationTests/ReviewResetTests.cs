@@ -61,6 +61,20 @@ public sealed class ReviewResetTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Simulate_answers_the_reset_and_the_balance_Score_would()
+    {
+        var member = new SimulatedMember { Balance = 400, Tier = "member", Counters = { ["k.tr"] = 20000101 } };
+
+        var simulated = await Programs.Admin(_server).SimulateAsync(new SimulateRequest
+        {
+            Purchase = Requests.Score(Ids.Member(), occurredAt: Now, lines: Requests.Line("lamp", 1, 5_000)),
+            Member = member,
+        });
+
+        Assert.Equal((50L, 300L, 150L), (simulated.PointsEarned, simulated.PointsResetAtReview, simulated.Balance));
+    }
+
+    [Fact]
     public async Task A_purchase_applying_the_review_reports_what_it_reset()
     {
         var memberId = await IdempotencyTests.EnrolledMemberAsync(_server);

@@ -6,6 +6,7 @@ using LoyaltyCore.Engine.Scoring;
 using LoyaltyCore.Server.Api;
 using LoyaltyCore.Server.Configuration;
 using LoyaltyCore.Server.Scoring;
+using LoyaltyCore.Server.Transactions.Intents;
 using LoyaltyCore.Server.Security;
 using LoyaltyCore.Server.Transactions;
 using Microsoft.AspNetCore.Authorization;
@@ -122,7 +123,8 @@ internal sealed class ProgramGrpcService(
         var response = new SimulateResponse
         {
             PointsEarned = outcome.PointsEarned,
-            Balance = state.Balance + outcome.PointsEarned,
+            Balance = state.Balance + outcome.BalanceDelta,
+            PointsResetAtReview = outcome.PointsReset,
             Tier = outcome.TierAfter.Id,
             PreviousTier = outcome.TierBefore.Id,
             TierProgress = Progress.ToMessage(program, outcome.Progress),
@@ -130,7 +132,7 @@ internal sealed class ProgramGrpcService(
             EligibleSpendMinor = outcome.EligibleSpendMinor,
             ProgramVersion = program.Version,
         };
-        response.Breakdown.AddRange(outcome.Breakdown.Select(b => new BreakdownEntry { RuleId = b.RuleId, Points = b.Points, Reason = b.Reason }));
+        OutcomeChanges.AddBreakdown(outcome, response.Breakdown);
         return response;
     }
 
