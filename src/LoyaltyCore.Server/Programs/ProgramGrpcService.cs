@@ -6,9 +6,9 @@ using LoyaltyCore.Engine.Scoring;
 using LoyaltyCore.Server.Api;
 using LoyaltyCore.Server.Configuration;
 using LoyaltyCore.Server.Scoring;
-using LoyaltyCore.Server.Transactions.Intents;
 using LoyaltyCore.Server.Security;
 using LoyaltyCore.Server.Transactions;
+using LoyaltyCore.Server.Transactions.Intents;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 

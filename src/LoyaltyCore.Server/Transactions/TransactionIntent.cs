@@ -2,8 +2,8 @@ using System.Buffers;
 using System.Security.Cryptography;
 using Google.Protobuf;
 using LoyaltyCore.Engine.Programs;
-using LoyaltyCore.Server.Api;
 using LoyaltyCore.Engine.Scoring;
+using LoyaltyCore.Server.Api;
 using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Server.Ledger.Contracts;
 

@@ -1,4 +1,3 @@
-using LoyaltyCore.Engine.Programs;
 using static LoyaltyCore.Engine.Tests.ProgramBuilder;
 
 namespace LoyaltyCore.Engine.Tests.Mechanics;
