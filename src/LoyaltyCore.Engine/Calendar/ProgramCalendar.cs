@@ -31,6 +31,16 @@ public sealed class ProgramCalendar(TimeZoneInfo timeZone)
         _ => throw new ArgumentOutOfRangeException(nameof(unit), unit, null),
     };
 
+    /// <summary>A day of the year as <c>MM-DD</c> (29 February included), or null when the text is not one.</summary>
+    public static (int Month, int Day)? ParseMonthDay(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return text.Length == 5 && text[2] == '-'
+            && DateTime.TryParseExact("2000-" + text, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var day)
+                ? (day.Month, day.Day)
+                : null;
+    }
+
     public static int MonthKey(int year, int month) => (year * 100) + month;
 
     public static (int Year, int Month) AddMonths(int year, int month, int delta)

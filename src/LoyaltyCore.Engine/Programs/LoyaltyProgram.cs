@@ -286,10 +286,6 @@ public sealed class LoyaltyProgram
         }
     }
 
-    /// <summary>With qualification since the last tier change, a transaction that changes the tier restarts the count.</summary>
-    private bool RestartsQualification(MemberState member, Tier tierAfter) =>
-        TierPolicy.Period == QualificationPeriod.SinceLastTierChange && !string.Equals(tierAfter.Id, member.Tier, StringComparison.Ordinal);
-
     private ScoreOutcome Complete(
         MemberState member,
         Evaluation evaluation,
@@ -302,14 +298,8 @@ public sealed class LoyaltyProgram
         long pointsReset)
     {
         var counters = scratch.Counters;
-        var restart = RestartsQualification(member, tierAfter);
-        IReadOnlyList<KeyValuePair<string, long>> sets = (reviewApplied, restart) switch
-        {
-            (null, false) => [],
-            ({ } review, false) => [new(CounterKeys.TierReview, review)],
-            (null, true) => [new(CounterKeys.QualifyingSinceTierChange, 0)],
-            ({ } review, true) => [new(CounterKeys.TierReview, review), new(CounterKeys.QualifyingSinceTierChange, 0)],
-        };
+        var restart = TierPolicy.RestartsQualification(member, tierAfter);
+        var sets = TierPolicy.CountersSetBy(member, tierAfter, reviewApplied);
         var stale = scratch.Stale;
         if (member.Counters is Dictionary<string, long> dictionary)
         {
@@ -463,7 +453,7 @@ public sealed class LoyaltyProgram
         else if (TierPolicy.Period == QualificationPeriod.SinceLastTierChange)
         {
             // A tier change restarts the count at zero (a set, in Complete) rather than adding to it.
-            if (metric > 0 && !RestartsQualification(member, tierAfter))
+            if (metric > 0 && !TierPolicy.RestartsQualification(member, tierAfter))
             {
                 counters.Add(new(CounterKeys.QualifyingSinceTierChange, metric));
             }

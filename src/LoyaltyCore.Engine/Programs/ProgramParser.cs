@@ -266,9 +266,9 @@ public static partial class ProgramParser
                 months = (int)(Long(element, "months", path + ".months", 1, 24) ?? 12);
                 if (String(element, "review", path + ".review") is { } text)
                 {
-                    if (DateTime.TryParseExact("2000-" + text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+                    if (ProgramCalendar.ParseMonthDay(text) is { } monthDay)
                     {
-                        review = (date.Month, date.Day);
+                        review = monthDay;
                     }
                     else
                     {

@@ -110,6 +110,27 @@ public sealed class TierPolicy(
         return FloorAt(member, local) is { } floor ? TierLadder.Higher(tier, floor) : tier;
     }
 
+    /// <summary>With qualification since the last tier change, a transaction that changes the tier restarts the count.</summary>
+    public bool RestartsQualification(MemberState member, Tier tierAfter)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        ArgumentNullException.ThrowIfNull(tierAfter);
+        return Period == QualificationPeriod.SinceLastTierChange && !string.Equals(tierAfter.Id, member.Tier, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The counters a transaction sets when it applies a review (the review's day) or changes the tier (the count since
+    /// the last change restarts at zero); whatever kind of transaction it is.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, long>> CountersSetBy(MemberState member, Tier tierAfter, int? reviewApplied) =>
+        (reviewApplied, RestartsQualification(member, tierAfter)) switch
+        {
+            (null, false) => [],
+            ({ } review, false) => [new(CounterKeys.TierReview, review)],
+            (null, true) => [new(CounterKeys.QualifyingSinceTierChange, 0)],
+            ({ } review, true) => [new(CounterKeys.TierReview, review), new(CounterKeys.QualifyingSinceTierChange, 0)],
+        };
+
     /// <summary>What a transaction adds to the qualifying value: its spend, or the points it earned.</summary>
     public long MetricOf(long spend, long points) => Metric == QualificationMetric.Spend ? spend : points;
 

@@ -152,8 +152,8 @@ internal sealed class MemberGrpcService(
         if (program.TierPolicy.FloorAt(state, local) is { } floor)
         {
             member.TierFloor = floor.Id;
-            member.TierFloorUntil = DateTime.ParseExact(state.TierFloorUntil.ToString(CultureInfo.InvariantCulture), "yyyyMMdd", CultureInfo.InvariantCulture)
-                .ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+            var until = state.TierFloorUntil;
+            member.TierFloorUntil = string.Create(CultureInfo.InvariantCulture, $"{until / 10_000:D4}-{until / 100 % 100:D2}-{until % 100:D2}");
         }
 
         if (state.Membership is { } membership && state.HasMembershipAt(membership, now))

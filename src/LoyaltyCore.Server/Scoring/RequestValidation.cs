@@ -116,23 +116,31 @@ internal static class RequestValidation
             return null;
         }
 
+        CheckKeyValues(line.Labels, $"lines[{index}].labels", "label", limits.MaxLabelLength, ref violations);
         var labels = new LineLabel[count];
         var i = 0;
         foreach (var (key, value) in line.Labels)
         {
-            if (!IsId(key))
-            {
-                Add(ref violations, $"lines[{index}].labels", $"label key '{Printable(key)}': 1-64 characters of [A-Za-z0-9._:-]");
-            }
-            else if (value.Length == 0 || value.Length > limits.MaxLabelLength || HasControlCharacters(value))
-            {
-                Add(ref violations, $"lines[{index}].labels[{key}]", $"1-{limits.MaxLabelLength} characters, no control characters");
-            }
-
             labels[i++] = new LineLabel(key, value);
         }
 
         return labels;
+    }
+
+    /// <summary>Keys are ids; values are 1 to <paramref name="maxLength"/> characters without control characters.</summary>
+    private static void CheckKeyValues(IDictionary<string, string> map, string field, string noun, int maxLength, ref List<FieldViolation>? violations)
+    {
+        foreach (var (key, value) in map)
+        {
+            if (!IsId(key))
+            {
+                Add(ref violations, field, $"{noun} key '{Printable(key)}': 1-64 characters of [A-Za-z0-9._:-]");
+            }
+            else if (value.Length == 0 || value.Length > maxLength || HasControlCharacters(value))
+            {
+                Add(ref violations, $"{field}[{key}]", $"1-{maxLength} characters, no control characters");
+            }
+        }
     }
 
     private static bool HasControlCharacters(string value) =>
@@ -195,17 +203,7 @@ internal static class RequestValidation
         }
         else
         {
-            foreach (var (key, value) in request.Attributes)
-            {
-                if (!IsId(key))
-                {
-                    Add(ref violations, "attributes", $"attribute key '{Printable(key)}': 1-64 characters of [A-Za-z0-9._:-]");
-                }
-                else if (value.Length is 0 or > MaxEventAttributeLength || HasControlCharacters(value))
-                {
-                    Add(ref violations, $"attributes[{key}]", $"1-{MaxEventAttributeLength} characters, no control characters");
-                }
-            }
+            CheckKeyValues(request.Attributes, "attributes", "attribute", MaxEventAttributeLength, ref violations);
         }
 
         if (violations is not null)

@@ -2,6 +2,7 @@ using System.Globalization;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using LoyaltyCore.Contracts.V1;
+using LoyaltyCore.Engine.Calendar;
 using LoyaltyCore.Engine.Programs;
 using LoyaltyCore.Engine.Rules;
 using LoyaltyCore.Server.Configuration;
@@ -31,11 +32,7 @@ internal sealed partial class BirthdayRun(
     private const int PageSize = 500;
 
     /// <summary>Month * 100 + day of an <c>MM-DD</c> text (02-29 included), or null when it is not a day of the year.</summary>
-    public static int? Parse(string text) =>
-        text.Length == 5 && text[2] == '-'
-        && DateTime.TryParseExact("2000-" + text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)
-            ? (day.Month * 100) + day.Day
-            : null;
+    public static int? Parse(string text) => ProgramCalendar.ParseMonthDay(text) is { } day ? (day.Month * 100) + day.Day : null;
 
     /// <summary>Rewards the members whose birthday is the local day of <paramref name="now"/>.</summary>
     /// <returns>Members whose birthday transaction was applied by this run (not replayed).</returns>

@@ -2,7 +2,6 @@ using System.Globalization;
 using Google.Protobuf;
 using LoyaltyCore.Contracts.V1;
 using LoyaltyCore.Engine.Programs;
-using LoyaltyCore.Engine.Scoring;
 using LoyaltyCore.Engine.Tiers;
 using LoyaltyCore.Server.Api;
 using LoyaltyCore.Server.HotState;
@@ -27,9 +26,10 @@ internal sealed class RedeemIntent(RedeemRequest request, LoyaltyProgram program
         var reset = policy.PointsResetBy(state, review);
         var delta = -(request.Points + reset);
         // On the balance with immediate downgrades, the tier follows the balance the redemption leaves.
-        var tier = policy is { Metric: QualificationMetric.Balance, Downgrade: DowngradePolicy.Immediate }
-            ? policy.After(state, local, current, state.Balance + delta).Id
-            : current.Id;
+        var tierAfter = policy is { Metric: QualificationMetric.Balance, Downgrade: DowngradePolicy.Immediate }
+            ? policy.After(state, local, current, state.Balance + delta)
+            : current;
+        var tier = tierAfter.Id;
         // A snapshot balance that looks too low may be stale: the script has the final word on overdraft.
         var balance = state.Balance + delta;
         var response = new RedeemResponse
@@ -53,14 +53,9 @@ internal sealed class RedeemIntent(RedeemRequest request, LoyaltyProgram program
         // A review that reset points is recorded here as a purchase would record it (its day and the tier it set),
         // and so is a tier the redemption moved.
         List<KeyValuePair<string, string>> sets = [new(MemberFields.Tier, tier)];
-        if (reviewKey is { } key)
+        foreach (var (key, value) in policy.CountersSetBy(state, tierAfter, reviewKey))
         {
-            sets.Add(new(CounterKeys.TierReview, key.ToString(CultureInfo.InvariantCulture)));
-        }
-
-        if (policy.Period == QualificationPeriod.SinceLastTierChange && tier != state.Tier)
-        {
-            sets.Add(new(CounterKeys.QualifyingSinceTierChange, "0"));
+            sets.Add(new(key, value.ToString(CultureInfo.InvariantCulture)));
         }
 
         entry.Changes = new StateChanges();

@@ -2,7 +2,6 @@ using System.Globalization;
 using Google.Protobuf;
 using LoyaltyCore.Contracts.V1;
 using LoyaltyCore.Engine.Programs;
-using LoyaltyCore.Engine.Scoring;
 using LoyaltyCore.Engine.Tiers;
 using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Server.Ledger.Contracts;
@@ -28,10 +27,10 @@ internal sealed class TierFloorIntent(SetTierRequest request, Tier? floor, int u
         var floorId = floor?.Id ?? string.Empty;
         var until = untilDay.ToString(CultureInfo.InvariantCulture);
         List<KeyValuePair<string, string>> sets = [new(MemberFields.Tier, after.Id), new(MemberFields.TierFloor, floorId), new(MemberFields.TierFloorUntil, until)];
-        if (Program.TierPolicy.Period == QualificationPeriod.SinceLastTierChange && after.Id != state.Tier)
+        // A tier change by hand restarts the count since the last change, as any other tier change does.
+        foreach (var (key, value) in Program.TierPolicy.CountersSetBy(state, after, reviewApplied: null))
         {
-            // A tier change by hand restarts the count, as any other tier change does.
-            sets.Add(new(CounterKeys.QualifyingSinceTierChange, "0"));
+            sets.Add(new(key, value.ToString(CultureInfo.InvariantCulture)));
         }
 
         var changes = new StateChanges();
