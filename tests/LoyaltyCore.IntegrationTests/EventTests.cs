@@ -16,13 +16,14 @@ public sealed class EventTests : IAsyncLifetime
         _server = await ServerInstance.StartAsync(ownLedger: true);
         await Programs.PublishAsync(_server, Programs.Document(Programs.Version(), """
             "caps": { "perMemberPerDay": 1000 },
-            "events": ["store_checkin"],
+            "events": ["store_checkin", "metric_probe"],
             "rules": [
               { "id": "newsletter", "name": "Newsletter welcome", "type": "event", "event": "newsletter_subscribed", "points": 100,
                 "limit": { "count": 1 } },
               { "id": "review", "name": "Review thanks", "type": "event", "event": "review_posted", "points": 20,
                 "limit": { "count": 2, "period": "day" } },
-              { "id": "checkin", "type": "event", "event": "store_checkin", "points": 400 }
+              { "id": "checkin", "type": "event", "event": "store_checkin", "points": 400 },
+              { "id": "probe", "type": "event", "event": "metric_probe", "points": 7 }
             ]
             """));
     }
@@ -62,6 +63,22 @@ public sealed class EventTests : IAsyncLifetime
         Assert.Equal(2, await Ledger.CountAsync(memberId, database: _server.LedgerConnectionString));
         Assert.Equal(100, await Ledger.SumPointsAsync(memberId, _server.LedgerConnectionString));
         Assert.Equal(100, await HotState.BalanceAsync(memberId));
+    }
+
+    [Fact]
+    public async Task Recorded_events_and_their_points_are_counted_by_event_once_per_transaction()
+    {
+        var memberId = await IdempotencyTests.EnrolledMemberAsync(_server);
+        var request = Event(memberId, "metric_probe");
+        var before = await MetricSamples.ScrapeAsync(_server);
+
+        await _server.Members.RecordEventAsync(request);
+        await _server.Members.RecordEventAsync(request);
+        var after = await MetricSamples.ScrapeAsync(_server);
+
+        // Only this test records metric_probe, so the deltas are exact; the retry is not counted again.
+        Assert.Equal(1, after.Since(before, "loyalty_events_recorded_total{event=\"metric_probe\"}"));
+        Assert.Equal(7, after.Since(before, "loyalty_event_points_issued_total{event=\"metric_probe\"}"));
     }
 
     [Fact]
