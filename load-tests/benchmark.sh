@@ -25,19 +25,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 
-duration=${BENCH_DURATION:-20}
-warmup=${BENCH_WARMUP:-5}
-members=${BENCH_MEMBERS:-10000}
-concurrency=${BENCH_CONCURRENCY:-64}
-streams=${BENCH_STREAMS:-4}
-stream_window=${BENCH_STREAM_WINDOW:-64}
-channels=${BENCH_CHANNELS:-4}
-prime=${BENCH_PRIME:-8}
+source load-tests/settings.sh
 results=${BENCH_RESULTS:-$repo/load-tests/results}
 read -r -a extra_args <<<"${BENCH_GENERATOR_ARGS:-}"
 read -r -a server_env <<<"${BENCH_SERVER_ENV:-}"
-
-command -v python3 >/dev/null || { echo "python3 is needed to write the report" >&2; exit 1; }
 
 source scripts/services.sh
 
@@ -46,11 +37,6 @@ server_log="$results/benchmark-server.log"
 
 source load-tests/server.sh
 start_loyalty_server Benchmark__EnableEcho=true "${server_env[@]}"
-
-load() {
-  LOYALTY_API_KEY="$api_key" dotnet load-tests/LoyaltyCore.LoadTests/bin/Release/net10.0/LoyaltyCore.LoadTests.dll \
-    --target "http://127.0.0.1:$grpc_port" --members "$members" --channels "$channels" "$@"
-}
 
 # Not measured: enrols the population and runs the scoring, stream and echo paths once.
 prime_server() {
@@ -66,13 +52,7 @@ prime_server() {
 generator() {
   local name=$1
   shift
-  echo >&2
-  echo "=== $name" >&2
-  load --label "$name" --duration "$duration" --warmup "$warmup" \
-    --sample-pid "server=$server_pid" --sample-pid "redis=$LOYALTY_TEST_REDIS_PID" --sample-pid "postgres=$LOYALTY_TEST_POSTGRES_PID" \
-    --metrics-url "http://127.0.0.1:$metrics_port/metrics" \
-    --json "$results/bench-$name.json" "$@" "${extra_args[@]}" >&2
-  wait_for_ledger
+  measured_run "$name" "$results/bench-$name.json" "$@" "${extra_args[@]}"
 }
 
 json_number() {

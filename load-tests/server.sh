@@ -3,9 +3,28 @@
 # server and the generator (Release), starts Redis and PostgreSQL, then the built server against them on free loopback
 # ports with a random API key, and waits until it serves; it sets grpc_port, metrics_port, api_key and server_pid.
 # Extra VAR=value arguments are passed to the server's environment. The server is stopped before the services on exit.
-# Needs server_log to be set by the caller.
+# Needs server_log to be set by the caller. load and measured_run drive the generator against it.
 
 server_pid=""
+
+# The load generator against the started server; the caller sets members and channels.
+load() {
+  LOYALTY_API_KEY="$api_key" dotnet load-tests/LoyaltyCore.LoadTests/bin/Release/net10.0/LoyaltyCore.LoadTests.dll \
+    --target "http://127.0.0.1:$grpc_port" --members "$members" --channels "$channels" "$@"
+}
+
+# One measured run: its name, the JSON file to write, then generator options. Samples the CPU time of the server,
+# Redis and PostgreSQL and the server's counters over the window; the caller sets duration and warmup.
+measured_run() {
+  local name=$1 json=$2
+  shift 2
+  echo >&2
+  echo "=== $name" >&2
+  load --label "$name" --duration "$duration" --warmup "$warmup" \
+    --sample-pid "server=$server_pid" --sample-pid "redis=$LOYALTY_TEST_REDIS_PID" --sample-pid "postgres=$LOYALTY_TEST_POSTGRES_PID" \
+    --metrics-url "http://127.0.0.1:$metrics_port/metrics" --json "$json" "$@" >&2
+  wait_for_ledger
+}
 
 group_alive() {
   ps -e -o pgid=,stat= | awk -v g="$1" '$1 == g && $2 !~ /^Z/ { found = 1 } END { exit !found }'

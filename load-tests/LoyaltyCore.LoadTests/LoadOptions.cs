@@ -16,6 +16,21 @@ internal enum TargetRpc
     Score,
     Stream,
     Echo,
+
+    /// <summary>EchoService.EchoRedis: the echo plus the floor's Redis write.</summary>
+    EchoRedis,
+
+    /// <summary>EchoService.EchoLedger: the echo plus the floor's durable ledger write.</summary>
+    EchoLedger,
+
+    /// <summary>EchoService.EchoDurable: the echo plus both, the floor under a durable answer.</summary>
+    EchoDurable,
+
+    /// <summary>EchoService.EchoStream: streams answered in order with no work, the streaming transport alone.</summary>
+    EchoStream,
+
+    /// <summary>EchoService.EchoDurableStream: streams doing EchoDurable's writes, the floor under ScoreStream.</summary>
+    EchoDurableStream,
 }
 
 internal enum BasketShape
@@ -45,8 +60,11 @@ internal sealed class LoadOptions
           --rate R                open loop: requests per second                        required with --mode open
           --max-outstanding N     open loop: requests in flight at most; a request due when
                                   N are outstanding is not sent and counts as an error  default 2048
-          --target-rpc RPC        score (unary Score + Redeem), stream (ScoreStream) or
-                                  echo (EchoService.Echo, the transport alone)          default score
+          --target-rpc RPC        score (unary Score + Redeem), stream (ScoreStream),
+                                  echo (EchoService.Echo, the transport alone), or the
+                                  floor under a durable answer: echoredis, echoledger,
+                                  echodurable (EchoService.EchoRedis/EchoLedger/...),
+                                  and for streams echostream, echodurablestream         default score
           --concurrency N         closed loop: unary callers                            default 64
           --streams S             stream: concurrent ScoreStream calls                  default 4
           --stream-window W       stream: requests outstanding per stream at most       default 64
@@ -124,9 +142,16 @@ internal sealed class LoadOptions
     public double EffectiveRedeemShare => TargetRpc == TargetRpc.Score ? RedeemShare : 0;
 
     /// <summary>Echo answers everything afresh, so a retry would prove nothing there.</summary>
-    public double EffectiveRetryShare => TargetRpc == TargetRpc.Echo ? 0 : RetryShare;
+    public double EffectiveRetryShare => IsEcho ? 0 : RetryShare;
 
-    public bool NeedsMembers => TargetRpc != TargetRpc.Echo;
+    public bool NeedsMembers => !IsEcho;
+
+    /// <summary>One of EchoService's calls: no scoring, every answer afresh.</summary>
+    public bool IsEcho => TargetRpc is TargetRpc.Echo or TargetRpc.EchoRedis or TargetRpc.EchoLedger or TargetRpc.EchoDurable
+        or TargetRpc.EchoStream or TargetRpc.EchoDurableStream;
+
+    /// <summary>A streaming call: ScoreStream or one of EchoService's streams.</summary>
+    public bool IsStream => TargetRpc is TargetRpc.Stream or TargetRpc.EchoStream or TargetRpc.EchoDurableStream;
 
     /// <summary>Parses <c>--name value</c> and <c>--name=value</c>; a later occurrence overrides an earlier one.</summary>
     public static bool TryParse(IReadOnlyList<string> args, out LoadOptions options, out string? error)

@@ -45,12 +45,11 @@ internal sealed class LoadRun : IDisposable
         using var probe = new WindowProbe(_options);
         var measuring = probe.MeasureAsync(window, cancellationToken);
 
-        var echo = _options.TargetRpc == TargetRpc.Echo;
         var load = (_options.TargetRpc, _options.Mode) switch
         {
-            (TargetRpc.Stream, _) => new StreamLoad(context, _connections).RunAsync(),
-            (_, LoadMode.Closed) => ClosedUnaryLoad.RunAsync(context, new UnaryInvoker(_connections, echo, _options.CallTimeout)),
-            _ => new OpenUnaryLoad(context, new UnaryInvoker(_connections, echo, _options.CallTimeout)).RunAsync(),
+            _ when _options.IsStream => new StreamLoad(context, _connections).RunAsync(),
+            (_, LoadMode.Closed) => ClosedUnaryLoad.RunAsync(context, new UnaryInvoker(_connections, _options.TargetRpc, _options.CallTimeout)),
+            _ => new OpenUnaryLoad(context, new UnaryInvoker(_connections, _options.TargetRpc, _options.CallTimeout)).RunAsync(),
         };
 
         try

@@ -103,7 +103,7 @@ internal static class Report
             json.WriteNumber("maxOutstanding", options.MaxOutstanding);
         }
 
-        if (options.TargetRpc == TargetRpc.Stream)
+        if (options.IsStream)
         {
             json.WriteNumber("streams", options.Streams);
             json.WriteNumber("streamWindow", options.StreamWindow);
@@ -356,18 +356,23 @@ internal static class Report
     private static string RpcName(LoadOptions options) => options.TargetRpc switch
     {
         TargetRpc.Echo => "EchoService.Echo",
+        TargetRpc.EchoRedis => "EchoService.EchoRedis",
+        TargetRpc.EchoLedger => "EchoService.EchoLedger",
+        TargetRpc.EchoDurable => "EchoService.EchoDurable",
         TargetRpc.Stream => "ScoringService.ScoreStream",
+        TargetRpc.EchoStream => "EchoService.EchoStream",
+        TargetRpc.EchoDurableStream => "EchoService.EchoDurableStream",
         _ => "ScoringService.Score + Redeem",
     };
 
     private static string Describe(LoadOptions options)
     {
         var c = CultureInfo.InvariantCulture;
-        var shape = options.TargetRpc == TargetRpc.Stream
+        var shape = options.IsStream
             ? string.Create(c, $"{options.Streams} streams x window {options.StreamWindow}")
             : string.Create(c, $"{options.Concurrency} callers");
         return options.Mode == LoadMode.Open
-            ? string.Create(c, $"open loop at {options.Rate:0.#} req/s (at most {(options.TargetRpc == TargetRpc.Stream ? options.Streams * options.StreamWindow : options.MaxOutstanding)} outstanding) on {options.Channels} channels, paced by {(Pacer.IsPrecise ? "clock_nanosleep" : "a millisecond timer")}")
+            ? string.Create(c, $"open loop at {options.Rate:0.#} req/s (at most {(options.IsStream ? options.Streams * options.StreamWindow : options.MaxOutstanding)} outstanding) on {options.Channels} channels, paced by {(Pacer.IsPrecise ? "clock_nanosleep" : "a millisecond timer")}")
             : string.Create(c, $"closed loop, {shape} on {options.Channels} channels");
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Grpc.Core;
+using LoyaltyCore.Contracts.Bench.V1;
 using LoyaltyCore.Contracts.V1;
 
 namespace LoyaltyCore.LoadTests;
@@ -17,12 +18,24 @@ internal sealed class StreamLoad
     public StreamLoad(LoadContext context, GrpcConnections connections)
     {
         _context = context;
-        var clients = connections.Channels.Select(c => new ScoringService.ScoringServiceClient(c)).ToArray();
+        var opens = connections.Channels.Select(c => OpenerFor(context.Options.TargetRpc, c)).ToArray();
         _workers = new StreamWorker[context.Options.Streams];
         for (var i = 0; i < _workers.Length; i++)
         {
-            _workers[i] = new StreamWorker(context, clients[i % clients.Length], connections.Headers, i);
+            _workers[i] = new StreamWorker(context, opens[i % opens.Length], connections.Headers, i);
         }
+    }
+
+    private static Func<CallOptions, AsyncDuplexStreamingCall<ScoreRequest, ScoreStreamResponse>> OpenerFor(TargetRpc target, ChannelBase channel)
+    {
+        if (target == TargetRpc.Stream)
+        {
+            var scoring = new ScoringService.ScoringServiceClient(channel);
+            return options => scoring.ScoreStream(options);
+        }
+
+        var echo = new EchoService.EchoServiceClient(channel);
+        return target == TargetRpc.EchoDurableStream ? options => echo.EchoDurableStream(options) : options => echo.EchoStream(options);
     }
 
     public async Task RunAsync()
@@ -92,7 +105,7 @@ internal sealed class StreamLoad
     private sealed class StreamWorker : IDisposable
     {
         private readonly LoadContext _context;
-        private readonly ScoringService.ScoringServiceClient _client;
+        private readonly Func<CallOptions, AsyncDuplexStreamingCall<ScoreRequest, ScoreStreamResponse>> _open;
         private readonly Metadata _headers;
         private readonly int _index;
         private readonly int _capacity;
@@ -107,10 +120,10 @@ internal sealed class StreamLoad
         private bool _ended;
         private bool _finishing;
 
-        public StreamWorker(LoadContext context, ScoringService.ScoringServiceClient client, Metadata headers, int index)
+        public StreamWorker(LoadContext context, Func<CallOptions, AsyncDuplexStreamingCall<ScoreRequest, ScoreStreamResponse>> open, Metadata headers, int index)
         {
             _context = context;
-            _client = client;
+            _open = open;
             _headers = headers;
             _index = index;
             _capacity = context.Options.StreamWindow;
@@ -131,7 +144,7 @@ internal sealed class StreamLoad
             await Task.Yield();
             var source = new TrafficSource(_context.Profile, _index);
             using var session = CancellationTokenSource.CreateLinkedTokenSource(_context.CancellationToken);
-            using var call = _client.ScoreStream(new CallOptions(_headers, cancellationToken: _context.CancellationToken));
+            using var call = _open(new CallOptions(_headers, cancellationToken: _context.CancellationToken));
             var reader = ReadAsync(call.ResponseStream, closedLoop: true, session);
             try
             {
@@ -169,7 +182,7 @@ internal sealed class StreamLoad
         {
             await Task.Yield();
             using var session = CancellationTokenSource.CreateLinkedTokenSource(_context.CancellationToken);
-            using var call = _client.ScoreStream(new CallOptions(_headers, cancellationToken: _context.CancellationToken));
+            using var call = _open(new CallOptions(_headers, cancellationToken: _context.CancellationToken));
             var reader = ReadAsync(call.ResponseStream, closedLoop: false, session);
             long written = 0;
             try

@@ -5,16 +5,19 @@ using LoyaltyCore.Contracts.V1;
 
 namespace LoyaltyCore.LoadTests;
 
-/// <summary>Sends a slot's request as one unary call (Score, Redeem or Echo) and reports how it came back.</summary>
+/// <summary>Sends a slot's request as one unary call (Score, Redeem, or one of EchoService's) and reports how it came back.</summary>
 internal sealed class UnaryInvoker
 {
     private readonly ScoringService.ScoringServiceClient[] _scoring;
     private readonly EchoService.EchoServiceClient[]? _echo;
+    private readonly TargetRpc _target;
     private readonly Metadata _headers;
     private readonly TimeSpan _timeout;
 
-    public UnaryInvoker(GrpcConnections connections, bool echo, TimeSpan timeout)
+    public UnaryInvoker(GrpcConnections connections, TargetRpc target, TimeSpan timeout)
     {
+        var echo = target is not TargetRpc.Score;
+        _target = target;
         _scoring = [.. connections.Channels.Select(c => new ScoringService.ScoringServiceClient(c))];
         _echo = echo ? [.. connections.Channels.Select(c => new EchoService.EchoServiceClient(c))] : null;
         _headers = connections.Headers;
@@ -38,7 +41,14 @@ internal sealed class UnaryInvoker
 
             if (_echo is not null)
             {
-                using var echo = _echo[channel].EchoAsync(slot.Score, options);
+                var client = _echo[channel];
+                using var echo = _target switch
+                {
+                    TargetRpc.EchoRedis => client.EchoRedisAsync(slot.Score, options),
+                    TargetRpc.EchoLedger => client.EchoLedgerAsync(slot.Score, options),
+                    TargetRpc.EchoDurable => client.EchoDurableAsync(slot.Score, options),
+                    _ => client.EchoAsync(slot.Score, options),
+                };
                 await echo.ResponseAsync;
                 return new CallOutcome(StatusCode.OK, false);
             }

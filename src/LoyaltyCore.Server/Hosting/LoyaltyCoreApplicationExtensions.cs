@@ -1,3 +1,4 @@
+using LoyaltyCore.Server.Benchmark;
 using LoyaltyCore.Server.Configuration;
 using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Server.Ledger;

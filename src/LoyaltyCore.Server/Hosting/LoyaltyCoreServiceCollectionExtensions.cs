@@ -1,6 +1,7 @@
 using System.Net;
 using Grpc.AspNetCore.Server.Model;
 using LoyaltyCore.Server.Api;
+using LoyaltyCore.Server.Benchmark;
 using LoyaltyCore.Server.Configuration;
 using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Server.Ledger;
@@ -65,6 +66,7 @@ public static class LoyaltyCoreServiceCollectionExtensions
         services.AddSingleton<LedgerDatabase>();
         services.AddSingleton<LedgerStore>();
         services.AddSingleton<LedgerMigrator>();
+        services.AddSingleton<DurableFloor>();
         services.AddSingleton<LedgerWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<LedgerWriter>());
         services.AddSingleton<MemberDirectory>();

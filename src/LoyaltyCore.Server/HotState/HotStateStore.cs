@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
 using LoyaltyCore.Engine.Scoring;
+using LoyaltyCore.Server.Batching;
 using LoyaltyCore.Server.Configuration;
 using LoyaltyCore.Server.Observability;
 using Microsoft.Extensions.Options;
@@ -79,7 +80,7 @@ internal sealed class HotStateStore
     private readonly Histogram.Child _applyDuration;
     private readonly Histogram.Child _loadDuration;
     private readonly Histogram _applyBatchSize;
-    private readonly ApplyBatcher _batcher;
+    private readonly GroupBatcher<PendingApply> _batcher;
 
     public HotStateStore(RedisConnection redis, IOptions<HotStateOptions> options, LoyaltyMetrics metrics, TimeProvider time)
     {
@@ -94,11 +95,16 @@ internal sealed class HotStateStore
         _applyDuration = metrics.RedisScriptDuration.WithLabels("apply");
         _loadDuration = metrics.RedisScriptDuration.WithLabels("load");
         _applyBatchSize = metrics.RedisApplyBatchSize;
-        _batcher = new ApplyBatcher(SendAsync, settings.MaxConcurrentApplies);
+        _batcher = new GroupBatcher<PendingApply>(SendAsync, settings.MaxConcurrentApplies);
     }
 
-    /// <summary>Applies one transaction, batched with the concurrent ones (see <see cref="ApplyBatcher"/>).</summary>
-    public Task<ApplyReply> ApplyAsync(ApplyCommand command) => _batcher.ApplyAsync(command);
+    /// <summary>Applies one transaction, batched with the concurrent ones (see <see cref="GroupBatcher{TPending}"/>).</summary>
+    public Task<ApplyReply> ApplyAsync(ApplyCommand command)
+    {
+        var pending = new PendingApply(command);
+        _batcher.Enqueue(pending);
+        return pending.Reply;
+    }
 
     /// <summary>Sends a batch as one script call per group of keys that may share a script, and settles every apply.</summary>
     private async Task SendAsync(List<PendingApply> batch)

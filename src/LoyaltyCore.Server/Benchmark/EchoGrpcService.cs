@@ -1,0 +1,73 @@
+using System.Threading.Channels;
+using Grpc.Core;
+using LoyaltyCore.Contracts.Bench.V1;
+using LoyaltyCore.Contracts.V1;
+using LoyaltyCore.Server.Configuration;
+using LoyaltyCore.Server.Security;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
+
+namespace LoyaltyCore.Server.Benchmark;
+
+/// <summary>
+/// The transport alone (Echo): the same messages, authentication, interceptor and channels as Score, and no work;
+/// and the floor under a durable answer (see <see cref="DurableFloor"/>).
+/// </summary>
+[Authorize(Roles = ClientRoles.Pos)]
+internal sealed class EchoGrpcService(DurableFloor floor, IOptions<ScoringOptions> scoring) : EchoService.EchoServiceBase
+{
+    public override Task<ScoreResponse> Echo(ScoreRequest request, ServerCallContext context) =>
+        Task.FromResult(new ScoreResponse { TransactionId = request.TransactionId });
+
+    public override Task<ScoreResponse> EchoRedis(ScoreRequest request, ServerCallContext context) =>
+        WriteAsync(FloorParts.HotState, request);
+
+    public override Task<ScoreResponse> EchoLedger(ScoreRequest request, ServerCallContext context) =>
+        WriteAsync(FloorParts.Ledger, request);
+
+    public override Task<ScoreResponse> EchoDurable(ScoreRequest request, ServerCallContext context) =>
+        WriteAsync(FloorParts.Both, request);
+
+    public override Task EchoStream(IAsyncStreamReader<ScoreRequest> requestStream, IServerStreamWriter<ScoreStreamResponse> responseStream, ServerCallContext context) =>
+        StreamAsync(parts: null, requestStream, responseStream, context);
+
+    public override Task EchoDurableStream(IAsyncStreamReader<ScoreRequest> requestStream, IServerStreamWriter<ScoreStreamResponse> responseStream, ServerCallContext context) =>
+        StreamAsync(FloorParts.Both, requestStream, responseStream, context);
+
+    /// <summary>As ScoreStream: a window of messages in progress at once, answered strictly in request order.</summary>
+    private async Task StreamAsync(FloorParts? parts, IAsyncStreamReader<ScoreRequest> requestStream, IServerStreamWriter<ScoreStreamResponse> responseStream, ServerCallContext context)
+    {
+        var inOrder = System.Threading.Channels.Channel.CreateBounded<Task<ScoreResponse>>(new BoundedChannelOptions(scoring.Value.StreamWindow) { SingleReader = true, SingleWriter = true });
+        var writer = WriteInOrderAsync(inOrder.Reader, responseStream);
+        try
+        {
+            while (await requestStream.MoveNext(context.CancellationToken))
+            {
+                var request = requestStream.Current;
+                var answer = parts is { } written ? WriteAsync(written, request) : Task.FromResult(new ScoreResponse { TransactionId = request.TransactionId });
+                await inOrder.Writer.WriteAsync(answer, context.CancellationToken);
+            }
+        }
+        finally
+        {
+            inOrder.Writer.TryComplete();
+            await writer;
+        }
+    }
+
+    private static async Task WriteInOrderAsync(ChannelReader<Task<ScoreResponse>> answers, IServerStreamWriter<ScoreStreamResponse> responseStream)
+    {
+        await foreach (var answer in answers.ReadAllAsync())
+        {
+            var response = await answer;
+            await responseStream.WriteAsync(new ScoreStreamResponse { TransactionId = response.TransactionId, Response = response });
+        }
+    }
+
+    private async Task<ScoreResponse> WriteAsync(FloorParts parts, ScoreRequest request)
+    {
+        // As many points as the basket has lines: something per request that the writes must carry.
+        await floor.WriteAsync(parts, request.MemberId, request.TransactionId, request.Lines.Count);
+        return new ScoreResponse { TransactionId = request.TransactionId };
+    }
+}
