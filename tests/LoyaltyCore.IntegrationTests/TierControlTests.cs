@@ -52,6 +52,22 @@ public sealed class TierControlTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_retry_after_redis_forgot_the_first_attempt_replays_it_from_the_ledger()
+    {
+        var memberId = await IdempotencyTests.EnrolledMemberAsync(_server);
+        var request = Floor(memberId, "gold", Today(30));
+        var set = await _support.SetTierAsync(request);
+
+        // A set tier has no time of its own: a retry hours later must still be recognised as the same call.
+        Assert.True(await HotState.ForgetTransactionAsync(memberId, request.TransactionId));
+        var retried = await _support.SetTierAsync(request);
+
+        Assert.True(retried.Replayed);
+        Assert.Equal((set.Tier, set.PreviousTier), (retried.Tier, retried.PreviousTier));
+        Assert.Equal(1, await Ledger.CountAsync(memberId, request.TransactionId, _server.LedgerConnectionString));
+    }
+
+    [Fact]
     public async Task A_tier_set_by_hand_restarts_qualification_since_the_last_tier_change()
     {
         var memberId = await IdempotencyTests.EnrolledMemberAsync(_server);

@@ -57,6 +57,13 @@ internal abstract class TransactionIntent<TResponse>
 
     public virtual bool EnrollsUnknownMember => false;
 
+    /// <summary>
+    /// The request carries no time of its own, so its occurred time is the server's clock at each attempt, and a retry
+    /// long after the first attempt would look new to the hot state: its first check for an earlier attempt goes to
+    /// the ledger whenever Redis holds no record of one.
+    /// </summary>
+    public virtual bool OccurredOnServerClock => false;
+
     public abstract MessageParser<TResponse> Parser { get; }
 
     /// <param name="budgetLimits">Points each budgeted campaign may still award; null before any budget was drawn.</param>

@@ -178,10 +178,12 @@ internal sealed partial class TransactionPipeline(
                 (prepared, drawn) = await DrawBudgetsAsync(intent, snapshot!, now, prepared);
             }
 
+            // Occurred at 0 sends the hot state to the ledger for any attempt it holds no record of.
+            var occurredAtMs = intent.OccurredOnServerClock ? 0 : intent.OccurredAtMs;
             var reply = await hotState.ApplyAsync(prepared is null
-                ? new ApplyCommand(intent.MemberId, intent.TransactionId, string.Empty, 0, [], [], [], [], [], intent.OccurredAtMs, ledgerChecked)
+                ? new ApplyCommand(intent.MemberId, intent.TransactionId, string.Empty, 0, [], [], [], [], [], occurredAtMs, ledgerChecked)
                 : new ApplyCommand(intent.MemberId, intent.TransactionId, snapshot!.Version, prepared.BalanceDelta, prepared.Increments, prepared.Sets, prepared.Deletes,
-                    prepared.Record, prepared.EntryBytes, intent.OccurredAtMs, ledgerChecked));
+                    prepared.Record, prepared.EntryBytes, occurredAtMs, ledgerChecked));
             if (reply.Outcome != ApplyOutcome.Applied && drawn is not null)
             {
                 await ReturnBudgetsAsync(drawn);

@@ -16,6 +16,8 @@ internal sealed class TierFloorIntent(SetTierRequest request, Tier? floor, int u
 {
     public const string RuleId = "tier-floor";
 
+    public override bool OccurredOnServerClock => true;
+
     public override MessageParser<SetTierResponse> Parser => SetTierResponse.Parser;
 
     public override PreparedTransaction<SetTierResponse> Prepare(MemberSnapshot snapshot, long recordedAtMs, IReadOnlyDictionary<string, long>? budgetLimits)
