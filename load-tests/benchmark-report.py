@@ -7,7 +7,7 @@ import json
 import os
 import sys
 
-RUNS = ["echo", "score", "stream", "open50", "open80", "echo50", "echo80"]
+RUNS = ["echo", "score", "stream", "open50", "open80", "echo50", "echo80", "floor", "floorstream"]
 PROCESSES = ["server", "redis", "postgres", "generator"]
 
 
@@ -90,6 +90,15 @@ def summarise(runs):
     machine_max = summary["machineCpuMsPerScoredRequest"]
     machine_50 = ((open50.get("cpu") or {}).get("machine") or {}).get("msPerRequest")
     summary["streamToEcho"] = ratio(stream_max, echo_max)
+    # The least durable work any design needs (EchoDurable and its stream): how far the pipeline is from it.
+    floor_max = runs["floor"]["throughputPerSecond"]
+    floor_stream_max = runs["floorstream"]["throughputPerSecond"]
+    summary["floorMaxPerSecond"] = floor_max
+    summary["floorToEcho"] = ratio(floor_max, echo_max)
+    summary["scoringToFloor"] = ratio(scoring_max, floor_max)
+    summary["floorStreamMaxPerSecond"] = floor_stream_max
+    summary["floorStreamToEcho"] = ratio(floor_stream_max, echo_max)
+    summary["streamToFloorStream"] = ratio(stream_max, floor_stream_max)
     summary["echo80"] = {"rate": runs["echo80"]["rate"], "errors": runs["echo80"]["errors"], "latencyMs": e80}
     summary["machineCpuAt50ToMax"] = ratio(machine_50, machine_max)
     summary["open50P99ToEcho"] = ratio(p99_50, e50["p99"])
@@ -126,6 +135,8 @@ def markdown(runs, summary, targets, machine, settings, elapsed):
                  f"{fmt(s['streamMaxPerSecond'], 0)} req/s | |")
     lines.append(f"| stream / echo | {fmt(s['streamToEcho'], 2)} | ≥ 0.6: {verdict(targets['streamAtLeast0.6xEcho'])} |")
     lines.append(f"| stream / unary scoring | {fmt(s['streamToUnary'], 2)} | |")
+    lines.append(f"| durable floor (EchoDurable) / echo; scoring / floor | {fmt(s['floorToEcho'], 2)}; {fmt(s['scoringToFloor'], 2)} | |")
+    lines.append(f"| stream floor (EchoDurableStream) / echo; stream / stream floor | {fmt(s['floorStreamToEcho'], 2)}; {fmt(s['streamToFloorStream'], 2)} | |")
     for label, run, key in [("50%", o50, "open50"), ("80%", o80, "open80")]:
         lat = run["latencyMs"]
         target = ""
@@ -161,7 +172,7 @@ def markdown(runs, summary, targets, machine, settings, elapsed):
         lat = run["latencyMs"]
         if run["mode"] == "open":
             load = f"open {fmt(run['rate'], 0)}/s"
-        elif run["targetRpc"] == "stream":
+        elif run.get("streams") and "stream" in run["targetRpc"]:
             load = f"closed {run['streams']}×{run['streamWindow']}"
         else:
             load = f"closed {run['concurrency']}"

@@ -9,6 +9,8 @@
 #   5. open80 open loop at 80% of the scoring max                           -> latency at 80% load
 #   6. echo50 open loop, EchoService.Echo at the open50 rate                -> the transport's own latency at that rate
 #   7. echo80 open loop, EchoService.Echo at the open80 rate                -> the same at the open80 rate
+#   8. floor  closed loop, EchoService.EchoDurable                         -> the least durable work, unary (floor.sh)
+#   9. floorstream closed loop, EchoService.EchoDurableStream              -> the same for streams
 # Each run also measures, over its window only, the CPU time of the server, Redis, PostgreSQL, the generator and the
 # whole machine, the context switches of each process's threads, and the server's counters (rows per ledger commit,
 # Redis apply calls and ledger commits per request, commit and Redis latency, GC, thread pool).
@@ -38,7 +40,7 @@ server_log="$results/benchmark-server.log"
 source load-tests/server.sh
 start_loyalty_server Benchmark__EnableEcho=true "${server_env[@]}"
 
-# Not measured: enrols the population and runs the scoring, stream and echo paths once.
+# Not measured: enrols the population and runs the scoring, stream, echo and floor paths once.
 prime_server() {
   echo >&2
   echo "=== priming the server ($prime s per path, not reported)" >&2
@@ -46,6 +48,9 @@ prime_server() {
   load --label prime-stream --target-rpc stream --streams "$streams" --stream-window "$stream_window" --skip-enroll \
     --duration "$prime" --warmup 0 "${extra_args[@]}" >/dev/null
   load --label prime-echo --target-rpc echo --concurrency "$concurrency" --duration "$prime" --warmup 0 "${extra_args[@]}" >/dev/null
+  load --label prime-floor --target-rpc echodurable --concurrency "$concurrency" --duration "$prime" --warmup 0 "${extra_args[@]}" >/dev/null
+  load --label prime-floorstream --target-rpc echodurablestream --streams "$streams" --stream-window "$stream_window" \
+    --duration "$prime" --warmup 0 "${extra_args[@]}" >/dev/null
   wait_for_ledger
 }
 
@@ -72,6 +77,8 @@ generator open50 --target-rpc score --mode open --rate "$rate50" --skip-enroll
 generator open80 --target-rpc score --mode open --rate "$rate80" --skip-enroll
 generator echo50 --target-rpc echo --mode open --rate "$rate50"
 generator echo80 --target-rpc echo --mode open --rate "$rate80"
+generator floor --target-rpc echodurable --mode closed --concurrency "$concurrency"
+generator floorstream --target-rpc echodurablestream --mode closed --streams "$streams" --stream-window "$stream_window"
 elapsed=$(($(date +%s) - started))
 
 stop_server
