@@ -53,29 +53,36 @@ run durable80 --target-rpc echodurable --mode open --rate "$rate80"
 run echo80 --target-rpc echo --mode open --rate "$rate80"
 stop_server
 
-python3 - "$results" <<'PY' | tee "$results/floor.md"
-import json, os, sys
-results = sys.argv[1]
+python3 - "$results" "$concurrency" "$streams" "$stream_window" <<'PY' | tee "$results/floor.md"
+import json, math, os, sys
+results, concurrency, streams, window = sys.argv[1:5]
 runs = {name: json.load(open(os.path.join(results, f"floor-{name}.json")))
         for name in ["echo", "echoredis", "echoledger", "echodurable", "score", "echostream", "echodurablestream", "stream",
                      "durable50", "echo50", "durable80", "echo80"]}
 echo = runs["echo"]["throughputPerSecond"]
+def value(run, *path):
+    """A figure of the run, or NaN when the generator could not measure it (null or absent)."""
+    for key in path:
+        run = (run or {}).get(key)
+    return math.nan if run is None else run
 def cpu(run, process):
-    return run["cpu"]["processes"].get(process, {}).get("msPerRequest", float("nan"))
+    return value(run, "cpu", "processes", process, "msPerRequest")
 def switches(run, process):
-    return run["cpu"]["processes"].get(process, {}).get("contextSwitchesPerRequest", float("nan"))
-print("| closed loop (unary: 64 callers; streams: 4 × 64) | answered/s | / echo | machine CPU ms per request | server / Redis / PostgreSQL / generator | server switches per request |")
+    return value(run, "cpu", "processes", process, "contextSwitchesPerRequest")
+def machine(run):
+    return value(run, "cpu", "machine", "msPerRequest")
+print(f"| closed loop (unary: {concurrency} callers; streams: {streams} × {window}) | answered/s | / echo | machine CPU ms per request | server / Redis / PostgreSQL / generator | server switches per request |")
 print("|---|---|---|---|---|---|")
 for name in ["echo", "echoredis", "echoledger", "echodurable", "score", "echostream", "echodurablestream", "stream"]:
     r = runs[name]
-    print(f"| {name} | {r['throughputPerSecond']:,.0f} | {r['throughputPerSecond'] / echo:.2f} | {r['cpu']['machine']['msPerRequest']:.3f} | "
+    print(f"| {name} | {r['throughputPerSecond']:,.0f} | {r['throughputPerSecond'] / echo:.2f} | {machine(r):.3f} | "
           f"{cpu(r, 'server'):.3f} / {cpu(r, 'redis'):.3f} / {cpu(r, 'postgres'):.3f} / {cpu(r, 'generator'):.3f} | {switches(r, 'server'):.2f} |")
 print()
 d, d50, e50, d80, e80 = runs["echodurable"], runs["durable50"], runs["echo50"], runs["durable80"], runs["echo80"]
 print(f"| open loop at the durable floor's 50% ({d50['rate']:,.0f} req/s) and 80% ({d80['rate']:,.0f} req/s) | value | target |")
 print("|---|---|---|")
-print(f"| machine CPU per request, floor at 50% / floor at its max | {d50['cpu']['machine']['msPerRequest'] / d['cpu']['machine']['msPerRequest']:.2f} × ({d50['cpu']['machine']['msPerRequest']:.3f} / {d['cpu']['machine']['msPerRequest']:.3f} ms) | ≤ 1.5 × |")
-print(f"| echo alone at that rate: machine CPU per request | {e50['cpu']['machine']['msPerRequest']:.3f} ms (server {cpu(e50, 'server'):.3f}, generator {cpu(e50, 'generator'):.3f}) | |")
+print(f"| machine CPU per request, floor at 50% / floor at its max | {machine(d50) / machine(d):.2f} × ({machine(d50):.3f} / {machine(d):.3f} ms) | ≤ 1.5 × |")
+print(f"| echo alone at that rate: machine CPU per request | {machine(e50):.3f} ms (server {cpu(e50, 'server'):.3f}, generator {cpu(e50, 'generator'):.3f}) | |")
 print(f"| floor at 50%: p99 / echo's p99 | {d50['latencyMs']['p99'] / e50['latencyMs']['p99']:.1f} × ({d50['latencyMs']['p99']:.2f} / {e50['latencyMs']['p99']:.2f} ms) | ≤ 3 × |")
 print(f"| floor at 50%: p99.9 / echo's p99.9 | {d50['latencyMs']['p99.9'] / e50['latencyMs']['p99.9']:.1f} × ({d50['latencyMs']['p99.9']:.2f} / {e50['latencyMs']['p99.9']:.2f} ms) | ≤ 3 × |")
 print(f"| floor at 80%: p99 / echo's p99 | {d80['latencyMs']['p99'] / e80['latencyMs']['p99']:.1f} × ({d80['latencyMs']['p99']:.2f} / {e80['latencyMs']['p99']:.2f} ms) | < 10 × |")

@@ -78,4 +78,48 @@ public sealed class MemberLocksTests
         Assert.True(stripe.WaitAsync(CancellationToken.None).IsCompletedSuccessfully);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => stripe.WaitAsync(cancel.Token));
     }
+
+    [Fact]
+    public async Task Cancellations_racing_releases_never_lose_the_stripe_nor_give_it_to_two()
+    {
+        var stripe = new MemberStripe();
+        var inside = 0;
+        for (var round = 0; round < 300; round++)
+        {
+            await stripe.WaitAsync(CancellationToken.None);
+            using var cancel = new CancellationTokenSource();
+            var waiters = Enumerable.Range(0, 3).Select(async _ =>
+            {
+                try
+                {
+                    await stripe.WaitAsync(cancel.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return false;
+                }
+
+                Assert.Equal(1, Interlocked.Increment(ref inside));
+                Interlocked.Decrement(ref inside);
+                stripe.Release();
+                return true;
+            }).ToList();
+
+            // The holder lets go while the waiters' calls are being cancelled.
+            await Task.WhenAll(Task.Run(stripe.Release), Task.Run(cancel.Cancel));
+            await Task.WhenAll(waiters);
+
+            var free = stripe.WaitAsync(CancellationToken.None);
+            Assert.True(free.IsCompletedSuccessfully, $"round {round}: the stripe was lost");
+            stripe.Release();
+        }
+    }
+
+    [Fact]
+    public void Releasing_a_stripe_nobody_holds_is_refused()
+    {
+        var stripe = new MemberStripe();
+
+        Assert.Throws<InvalidOperationException>(stripe.Release);
+    }
 }

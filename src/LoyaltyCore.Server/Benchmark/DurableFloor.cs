@@ -45,6 +45,8 @@ internal sealed class FloorWrite(string memberId, string transactionId, long poi
 /// </summary>
 internal sealed class DurableFloor
 {
+    private const int MaxKeysPerCall = 64;
+
     private const string AddScript = """
         for i, key in ipairs(KEYS) do
           redis.call('HINCRBY', key, 'p', ARGV[i])
@@ -66,14 +68,13 @@ internal sealed class DurableFloor
     private readonly LedgerDatabase _ledger;
     private readonly TimeProvider _time;
     private readonly Dictionary<FloorParts, GroupBatcher<FloorWrite>> _batchers;
-    private readonly Lazy<Task> _tableCreated;
+    private Task? _table;
 
     public DurableFloor(RedisConnection redis, LedgerDatabase ledger, TimeProvider time, IOptions<HotStateOptions> hotState, IOptions<LedgerOptions> ledgerOptions)
     {
         _redis = redis;
         _ledger = ledger;
         _time = time;
-        _tableCreated = new Lazy<Task>(CreateTableAsync);
         // The same concurrency as the real pipeline's stages, so the floor batches as much as it can.
         var inFlight = Math.Max(hotState.Value.MaxConcurrentApplies, ledgerOptions.Value.MaxConcurrentCommits);
         _batchers = new()
@@ -100,21 +101,26 @@ internal sealed class DurableFloor
     {
         if (parts.HasFlag(FloorParts.HotState))
         {
-            var keys = new RedisKey[batch.Count];
-            var args = new RedisValue[batch.Count];
-            for (var i = 0; i < batch.Count; i++)
+            // Calls of at most 64 keys, as the real applies; all members' keys in one call, so single-node Redis only.
+            for (var start = 0; start < batch.Count; start += MaxKeysPerCall)
             {
-                keys[i] = "bench:{" + batch[i].MemberId + "}:floor";
-                args[i] = batch[i].Points;
-            }
+                var count = Math.Min(MaxKeysPerCall, batch.Count - start);
+                var keys = new RedisKey[count];
+                var args = new RedisValue[count];
+                for (var i = 0; i < count; i++)
+                {
+                    keys[i] = "bench:{" + batch[start + i].MemberId + "}:floor";
+                    args[i] = batch[start + i].Points;
+                }
 
-            // The string overload sends EVALSHA by the script's hash (hashing 120 bytes per call, nothing like apply.lua's 3 KB).
-            await _redis.Database.ScriptEvaluateAsync(AddScript, keys, args);
+                // The string overload sends EVALSHA by the script's hash (hashing 120 bytes per call, nothing like apply.lua's 3 KB).
+                await _redis.Database.ScriptEvaluateAsync(AddScript, keys, args);
+            }
         }
 
         if (parts.HasFlag(FloorParts.Ledger))
         {
-            await _tableCreated.Value;
+            await EnsureTableAsync();
             await using var connection = (NpgsqlConnection)await _ledger.OpenAsync();
             await using var writer = await connection.BeginBinaryImportAsync(Copy);
             var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -134,6 +140,21 @@ internal sealed class DurableFloor
         {
             write.Complete();
         }
+    }
+
+    /// <summary>Creates the table on first use; a failed attempt is retried by the next batch.</summary>
+    private Task EnsureTableAsync()
+    {
+        var current = Volatile.Read(ref _table);
+        if (current is { IsFaulted: false, IsCanceled: false })
+        {
+            return current;
+        }
+
+        // Two batches may both create it (IF NOT EXISTS): harmless.
+        var created = CreateTableAsync();
+        var winner = Interlocked.CompareExchange(ref _table, created, current);
+        return winner == current ? created : winner!;
     }
 
     private async Task CreateTableAsync()

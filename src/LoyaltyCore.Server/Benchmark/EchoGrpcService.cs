@@ -37,14 +37,16 @@ internal sealed class EchoGrpcService(DurableFloor floor, IOptions<ScoringOption
     /// <summary>As ScoreStream: a window of messages in progress at once, answered strictly in request order.</summary>
     private async Task StreamAsync(FloorParts? parts, IAsyncStreamReader<ScoreRequest> requestStream, IServerStreamWriter<ScoreStreamResponse> responseStream, ServerCallContext context)
     {
-        var inOrder = System.Threading.Channels.Channel.CreateBounded<Task<ScoreResponse>>(new BoundedChannelOptions(scoring.Value.StreamWindow) { SingleReader = true, SingleWriter = true });
+        var inOrder = System.Threading.Channels.Channel.CreateBounded<Task<ScoreStreamResponse>>(new BoundedChannelOptions(scoring.Value.StreamWindow) { SingleReader = true, SingleWriter = true });
         var writer = WriteInOrderAsync(inOrder.Reader, responseStream);
         try
         {
             while (await requestStream.MoveNext(context.CancellationToken))
             {
                 var request = requestStream.Current;
-                var answer = parts is { } written ? WriteAsync(written, request) : Task.FromResult(new ScoreResponse { TransactionId = request.TransactionId });
+                var answer = parts is { } written
+                    ? AnswerAsync(written, request)
+                    : Task.FromResult(new ScoreStreamResponse { TransactionId = request.TransactionId, Response = new ScoreResponse { TransactionId = request.TransactionId } });
                 await inOrder.Writer.WriteAsync(answer, context.CancellationToken);
             }
         }
@@ -55,13 +57,30 @@ internal sealed class EchoGrpcService(DurableFloor floor, IOptions<ScoringOption
         }
     }
 
-    private static async Task WriteInOrderAsync(ChannelReader<Task<ScoreResponse>> answers, IServerStreamWriter<ScoreStreamResponse> responseStream)
+    private static async Task WriteInOrderAsync(ChannelReader<Task<ScoreStreamResponse>> answers, IServerStreamWriter<ScoreStreamResponse> responseStream)
     {
         await foreach (var answer in answers.ReadAllAsync())
         {
-            var response = await answer;
-            await responseStream.WriteAsync(new ScoreStreamResponse { TransactionId = response.TransactionId, Response = response });
+            await responseStream.WriteAsync(await answer);
         }
+    }
+
+    /// <summary>A failed write is that message's answer, as in ScoreStream: the stream goes on.</summary>
+    private async Task<ScoreStreamResponse> AnswerAsync(FloorParts parts, ScoreRequest request)
+    {
+        var answer = new ScoreStreamResponse { TransactionId = request.TransactionId };
+        try
+        {
+            answer.Response = await WriteAsync(parts, request);
+        }
+        catch (Exception ex)
+        {
+            answer.Error = ex is RpcException rpc
+                ? new Google.Rpc.Status { Code = (int)rpc.StatusCode, Message = rpc.Status.Detail }
+                : new Google.Rpc.Status { Code = (int)StatusCode.Unavailable, Message = ex.Message };
+        }
+
+        return answer;
     }
 
     private async Task<ScoreResponse> WriteAsync(FloorParts parts, ScoreRequest request)

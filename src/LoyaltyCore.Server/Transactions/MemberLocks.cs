@@ -50,13 +50,18 @@ internal sealed class MemberStripe
             }
 
             waiter = new Waiter();
+            // Registered before the waiter is visible to Release, so whoever takes it can dispose the registration.
+            waiter.Watch(cancellationToken);
             _waiters.Enqueue(waiter);
         }
 
-        waiter.Watch(cancellationToken);
         return waiter.Task;
     }
 
+    /// <summary>
+    /// Hands the stripe to the next waiter, whose call continues here, on this thread, up to its first wait (its
+    /// Redis apply); or frees it.
+    /// </summary>
     public void Release()
     {
         while (true)
@@ -64,6 +69,11 @@ internal sealed class MemberStripe
             Waiter? next;
             lock (_gate)
             {
+                if (!_held)
+                {
+                    throw new InvalidOperationException("The stripe was released without being held.");
+                }
+
                 if (!_waiters.TryDequeue(out next))
                 {
                     _held = false;
@@ -95,8 +105,10 @@ internal sealed class MemberStripe
             }
         }
 
+        /// <returns>False when the waiter's call was cancelled first.</returns>
         public bool TryTake()
         {
+            // Waits for a cancellation callback already running, so exactly one of the two outcomes wins.
             _cancellation.Dispose();
             return TrySetResult();
         }
