@@ -1,7 +1,7 @@
-using System.Threading.Channels;
 using Grpc.Core;
 using LoyaltyCore.Contracts.Bench.V1;
 using LoyaltyCore.Contracts.V1;
+using LoyaltyCore.Server.Api;
 using LoyaltyCore.Server.Configuration;
 using LoyaltyCore.Server.Security;
 using Microsoft.AspNetCore.Authorization;
@@ -35,35 +35,15 @@ internal sealed class EchoGrpcService(DurableFloor floor, IOptions<ScoringOption
         StreamAsync(FloorParts.Both, requestStream, responseStream, context);
 
     /// <summary>As ScoreStream: a window of messages in progress at once, answered strictly in request order.</summary>
-    private async Task StreamAsync(FloorParts? parts, IAsyncStreamReader<ScoreRequest> requestStream, IServerStreamWriter<ScoreStreamResponse> responseStream, ServerCallContext context)
-    {
-        var inOrder = System.Threading.Channels.Channel.CreateBounded<Task<ScoreStreamResponse>>(new BoundedChannelOptions(scoring.Value.StreamWindow) { SingleReader = true, SingleWriter = true });
-        var writer = WriteInOrderAsync(inOrder.Reader, responseStream);
-        try
-        {
-            while (await requestStream.MoveNext(context.CancellationToken))
-            {
-                var request = requestStream.Current;
-                var answer = parts is { } written
-                    ? AnswerAsync(written, request)
-                    : Task.FromResult(new ScoreStreamResponse { TransactionId = request.TransactionId, Response = new ScoreResponse { TransactionId = request.TransactionId } });
-                await inOrder.Writer.WriteAsync(answer, context.CancellationToken);
-            }
-        }
-        finally
-        {
-            inOrder.Writer.TryComplete();
-            await writer;
-        }
-    }
-
-    private static async Task WriteInOrderAsync(ChannelReader<Task<ScoreStreamResponse>> answers, IServerStreamWriter<ScoreStreamResponse> responseStream)
-    {
-        await foreach (var answer in answers.ReadAllAsync())
-        {
-            await responseStream.WriteAsync(await answer);
-        }
-    }
+    private Task StreamAsync(FloorParts? parts, IAsyncStreamReader<ScoreRequest> requestStream, IServerStreamWriter<ScoreStreamResponse> responseStream, ServerCallContext context) =>
+        StreamAnswers.InOrderAsync(
+            scoring.Value.StreamWindow,
+            _ => requestStream.MoveNext(context.CancellationToken),
+            () => parts is { } written
+                ? AnswerAsync(written, requestStream.Current)
+                : Task.FromResult(new ScoreStreamResponse { TransactionId = requestStream.Current.TransactionId, Response = new ScoreResponse { TransactionId = requestStream.Current.TransactionId } }),
+            responseStream,
+            context.CancellationToken);
 
     /// <summary>A failed write is that message's answer, as in ScoreStream: the stream goes on.</summary>
     private async Task<ScoreStreamResponse> AnswerAsync(FloorParts parts, ScoreRequest request)

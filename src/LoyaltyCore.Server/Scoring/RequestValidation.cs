@@ -9,6 +9,7 @@ using LoyaltyCore.Engine.Scoring;
 using LoyaltyCore.Engine.Tiers;
 using LoyaltyCore.Server.Api;
 using LoyaltyCore.Server.Configuration;
+using LoyaltyCore.Server.Transactions;
 using FieldViolation = Google.Rpc.BadRequest.Types.FieldViolation;
 
 namespace LoyaltyCore.Server.Scoring;
@@ -290,9 +291,6 @@ internal static class RequestValidation
         }
     }
 
-    /// <summary>Transaction ids the server gives the transactions it starts itself; clients may not take them.</summary>
-    private static readonly string[] ReservedTransactionPrefixes = ["referral:", "enrolled:", "birthday:"];
-
     private static void CheckTransactionId(string value, ref List<FieldViolation>? violations)
     {
         if (!IsId(value))
@@ -302,7 +300,7 @@ internal static class RequestValidation
         else
         {
             // A loop rather than a lambda: this runs on every call, and a capturing lambda allocates.
-            foreach (var reserved in ReservedTransactionPrefixes)
+            foreach (var reserved in ServerTransactionIds.Prefixes)
             {
                 if (value.StartsWith(reserved, StringComparison.Ordinal))
                 {

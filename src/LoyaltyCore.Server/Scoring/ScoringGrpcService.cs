@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Grpc.Core;
 using LoyaltyCore.Contracts.V1;
 using LoyaltyCore.Server.Api;
@@ -41,30 +40,13 @@ internal sealed partial class ScoringGrpcService(
     /// Up to <see cref="ScoringOptions.StreamWindow"/> transactions of the stream are evaluated at once (so they share
     /// ledger commits like concurrent unary calls); answers are written strictly in request order.
     /// </summary>
-    public override async Task ScoreStream(IAsyncStreamReader<ScoreRequest> requestStream, IServerStreamWriter<ScoreStreamResponse> responseStream, ServerCallContext context)
-    {
-        var inOrder = System.Threading.Channels.Channel.CreateBounded<Task<ScoreStreamResponse>>(new BoundedChannelOptions(scoring.Value.StreamWindow)
-        {
-            SingleReader = true,
-            SingleWriter = true,
-        });
-        var writer = WriteInOrderAsync(inOrder.Reader, responseStream);
-        var position = 0;
-        try
-        {
-            while (await NextAsync(requestStream, position + 1, context.CancellationToken))
-            {
-                position++;
-                await inOrder.Writer.WriteAsync(ScoreOneAsync(requestStream.Current, context), context.CancellationToken);
-            }
-        }
-        finally
-        {
-            // Everything read before a failure is still answered, in order, before the stream ends.
-            inOrder.Writer.TryComplete();
-            await writer;
-        }
-    }
+    public override Task ScoreStream(IAsyncStreamReader<ScoreRequest> requestStream, IServerStreamWriter<ScoreStreamResponse> responseStream, ServerCallContext context) =>
+        StreamAnswers.InOrderAsync(
+            scoring.Value.StreamWindow,
+            position => NextAsync(requestStream, position, context.CancellationToken),
+            () => ScoreOneAsync(requestStream.Current, context),
+            responseStream,
+            context.CancellationToken);
 
     private Task<ScoreResponse> ScoreAsync(ScoreRequest request, CancellationToken cancellationToken)
     {
@@ -104,14 +86,6 @@ internal sealed partial class ScoringGrpcService(
         catch (RpcException ex) when (ex.StatusCode == StatusCode.InvalidArgument)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"Message {position} of the stream: {ex.Status.Detail} The messages before it were answered."));
-        }
-    }
-
-    private static async Task WriteInOrderAsync(ChannelReader<Task<ScoreStreamResponse>> answers, IServerStreamWriter<ScoreStreamResponse> responseStream)
-    {
-        await foreach (var answer in answers.ReadAllAsync())
-        {
-            await responseStream.WriteAsync(await answer);
         }
     }
 

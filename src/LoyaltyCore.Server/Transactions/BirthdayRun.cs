@@ -48,7 +48,7 @@ internal sealed partial class BirthdayRun(
         var from = (today.Month * 100) + today.Day;
         // Without a 29 February this year, those born on it celebrate on the 28th.
         var to = today is { Month: 2, Day: 28 } && !DateTime.IsLeapYear(today.Year) ? 229 : from;
-        var transactionId = string.Create(CultureInfo.InvariantCulture, $"birthday:{today.Year}");
+        var transactionId = string.Create(CultureInfo.InvariantCulture, $"{ServerTransactionIds.Birthday}{today.Year}");
         var occurredAt = Timestamp.FromDateTimeOffset(program.Calendar.Instant(today));
         var rewarded = 0;
         var seen = 0;

@@ -143,7 +143,7 @@ internal sealed partial class TransactionPipeline(
 
         var request = new RecordEventRequest
         {
-            TransactionId = "enrolled:" + memberId,
+            TransactionId = ServerTransactionIds.Enrolled + memberId,
             MemberId = memberId,
             Event = EventNames.Enrolled,
             OccurredAt = Timestamp.FromDateTimeOffset(time.GetUtcNow()),

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Google.Protobuf;
 using LoyaltyCore.Contracts.V1;
 using LoyaltyCore.Engine.Programs;
@@ -52,19 +51,7 @@ internal sealed class RedeemIntent(RedeemRequest request, LoyaltyProgram program
 
         // A review that reset points is recorded here as a purchase would record it (its day and the tier it set),
         // and so is a tier the redemption moved.
-        List<KeyValuePair<string, string>> sets = [new(MemberFields.Tier, tier)];
-        foreach (var (key, value) in policy.CountersSetBy(state, tierAfter, reviewKey))
-        {
-            sets.Add(new(key, value.ToString(CultureInfo.InvariantCulture)));
-        }
-
-        entry.Changes = new StateChanges();
-        foreach (var (name, value) in sets)
-        {
-            entry.Changes.Sets[name] = value;
-        }
-
-        return Complete(response, entry, delta, sets: sets);
+        return Complete(response, entry, delta, sets: TierSets.Record(entry, policy, state, tierAfter, reviewKey));
     }
 
     public override void MarkReplayed(RedeemResponse response) => response.Replayed = true;

@@ -9,7 +9,7 @@ namespace LoyaltyCore.Server.Transactions.Intents;
 
 /// <summary>The referrer's reward for a referred member's first qualifying purchase: once per referred member, ever.</summary>
 internal sealed class ReferralIntent(string referrerId, string refereeId, long points, long occurredAtMs, LoyaltyProgram program)
-    : TransactionIntent<ScoreResponse>("referral:" + refereeId, referrerId, occurredAtMs, program, EntryKind.Referral, new StringValue { Value = refereeId })
+    : TransactionIntent<ScoreResponse>(ServerTransactionIds.Referral + refereeId, referrerId, occurredAtMs, program, EntryKind.Referral, new StringValue { Value = refereeId })
 {
     public override MessageParser<ScoreResponse> Parser => ScoreResponse.Parser;
 

@@ -28,19 +28,6 @@ internal sealed class TierFloorIntent(SetTierRequest request, Tier? floor, int u
         var after = floor is null ? before : TierLadder.Higher(before, floor);
         var floorId = floor?.Id ?? string.Empty;
         var until = untilDay.ToString(CultureInfo.InvariantCulture);
-        List<KeyValuePair<string, string>> sets = [new(MemberFields.Tier, after.Id), new(MemberFields.TierFloor, floorId), new(MemberFields.TierFloorUntil, until)];
-        // A tier change by hand restarts the count since the last change, as any other tier change does.
-        foreach (var (key, value) in Program.TierPolicy.CountersSetBy(state, after, reviewApplied: null))
-        {
-            sets.Add(new(key, value.ToString(CultureInfo.InvariantCulture)));
-        }
-
-        var changes = new StateChanges();
-        foreach (var (name, value) in sets)
-        {
-            changes.Sets[name] = value;
-        }
-
         var response = new SetTierResponse
         {
             TransactionId = TransactionId,
@@ -53,7 +40,9 @@ internal sealed class TierFloorIntent(SetTierRequest request, Tier? floor, int u
         };
         var entry = NewEntry(0, recordedAtMs, after.Id, state.Balance);
         entry.RuleIds = RuleId;
-        entry.Changes = changes;
+        // A tier change by hand restarts the count since the last change, as any other tier change does.
+        var sets = TierSets.Record(entry, Program.TierPolicy, state, after, reviewApplied: null,
+            new(MemberFields.TierFloor, floorId), new(MemberFields.TierFloorUntil, until));
         return Complete(response, entry, 0, sets: sets);
     }
 

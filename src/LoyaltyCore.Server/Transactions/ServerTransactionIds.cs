@@ -1,0 +1,19 @@
+namespace LoyaltyCore.Server.Transactions;
+
+/// <summary>
+/// The transaction ids the server gives the transactions it starts itself: a prefix and what makes the transaction
+/// unique (the referred member, the year). Clients may not use them.
+/// </summary>
+internal static class ServerTransactionIds
+{
+    /// <summary>A referrer's reward: followed by the referred member's id (one reward per referred member).</summary>
+    public const string Referral = "referral:";
+
+    /// <summary>The enrolment bonus: followed by the member's id.</summary>
+    public const string Enrolled = "enrolled:";
+
+    /// <summary>The birthday reward: followed by the year.</summary>
+    public const string Birthday = "birthday:";
+
+    public static readonly string[] Prefixes = [Referral, Enrolled, Birthday];
+}
