@@ -153,6 +153,10 @@ public sealed class SnapshotTests
         Assert.True(after.Since(before, "loyalty_redis_apply_transactions_per_call_bucket{le=\"1\"}") < after.Since(before, "loyalty_redis_apply_transactions_per_call_count"), "no batch formed");
         Assert.Equal(StatusCode.Unavailable, Assert.Single(calls, c => c.Item3 is not null).Item3);
         Assert.Equal(broken, Assert.Single(calls, c => c.Item3 is not null).m);
+        // The change stopped part way, under a version no caller can expect: nothing is applied on what it left.
+        Assert.Equal("!", (string?)await HotState.Database.HashGetAsync($"lc:{{m:{broken}}}:s", "v"));
+        await RpcAssert.FailsWith(StatusCode.Unavailable, () => server.Scoring.ScoreAsync(Requests.Score(broken)).ResponseAsync);
+        Assert.Equal(1, await Ledger.CountAsync(broken));
         foreach (var (memberId, balance, _) in calls.Where(c => c.Item3 is null))
         {
             Assert.Equal(90, balance);

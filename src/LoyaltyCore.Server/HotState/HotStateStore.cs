@@ -36,6 +36,7 @@ internal readonly record struct ApplyReply(
     long Balance = 0,
     string? Version = null);
 
+/// <param name="NewVersion">The version the change writes: unique to it, so the member's next transaction can be sent on it.</param>
 /// <param name="Increments">Fields to add to: spend, purchases, engine counters.</param>
 /// <param name="Sets">Fields to set: tier, profile fields, markers.</param>
 /// <param name="Deletes">Fields to drop: counters that no longer matter.</param>
@@ -43,6 +44,7 @@ internal sealed record ApplyCommand(
     string MemberId,
     string TransactionId,
     string ExpectedVersion,
+    string NewVersion,
     long BalanceDelta,
     IReadOnlyList<KeyValuePair<string, long>> Increments,
     IReadOnlyList<KeyValuePair<string, string>> Sets,
@@ -97,6 +99,12 @@ internal sealed class HotStateStore
         _applyBatchSize = metrics.RedisApplyBatchSize;
         _batcher = new GroupBatcher<PendingApply>(SendAsync, settings.MaxConcurrentApplies);
     }
+
+    /// <summary>
+    /// A version for a change to write: random over 63 bits, so no other change of the member, on any server, writes
+    /// the same one, and a state's version names its content.
+    /// </summary>
+    public static string NewVersion() => Random.Shared.NextInt64(1, long.MaxValue).ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Applies one transaction, batched with the concurrent ones (see <see cref="GroupBatcher{TPending}"/>).</summary>
     public Task<ApplyReply> ApplyAsync(ApplyCommand command)
@@ -156,7 +164,7 @@ internal sealed class HotStateStore
         foreach (var pending in call)
         {
             var command = pending.Command;
-            argCount += 10 + (command.Increments.Count * 2) + (command.Sets.Count * 2) + command.Deletes.Count;
+            argCount += 11 + (command.Increments.Count * 2) + (command.Sets.Count * 2) + command.Deletes.Count;
         }
 
         var keys = new RedisKey[call.Count * 3];
@@ -180,6 +188,7 @@ internal sealed class HotStateStore
             args[a++] = command.Entry;
             args[a++] = command.OccurredAtMs;
             args[a++] = command.LedgerChecked ? 1 : 0;
+            args[a++] = command.NewVersion;
             args[a++] = command.Increments.Count;
             foreach (var (field, delta) in command.Increments)
             {

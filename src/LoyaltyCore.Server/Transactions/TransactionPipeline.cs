@@ -63,17 +63,7 @@ internal sealed partial class TransactionPipeline(
             await beforeApply(intent.TransactionId, cancellationToken);
         }
 
-        var stripe = locks.For(intent.MemberId);
-        await stripe.WaitAsync(cancellationToken);
-        Decision<TResponse> decision;
-        try
-        {
-            decision = await DecideAsync(intent, cancellationToken);
-        }
-        finally
-        {
-            stripe.Release();
-        }
+        var decision = await DecideAsync(intent, cancellationToken);
 
         // Past the decision nothing is cancelled: the answer waits for its ledger row, whatever the client does.
         if (decision.EntryToCommit is { } entry)
@@ -163,91 +153,165 @@ internal sealed partial class TransactionPipeline(
     private async Task<Decision<TResponse>> DecideAsync<TResponse>(TransactionIntent<TResponse> intent, CancellationToken cancellationToken)
         where TResponse : class, IMessage<TResponse>
     {
-        var snapshot = snapshots.Get(intent.MemberId);
+        var stripe = locks.For(intent.MemberId);
         var ledgerChecked = false;
         var enrolledNow = false;
+        var load = false;
+        CachedSnapshot? observed = null;
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
             // Cancellation is honoured up to the point of change.
             cancellationToken.ThrowIfCancellationRequested();
-            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-            var prepared = snapshot is null ? null : intent.Prepare(snapshot, now, null);
-            Dictionary<string, long>? drawn = null;
-            if (prepared is { BudgetDraws.Count: > 0 })
+            await stripe.WaitAsync(cancellationToken);
+            var held = true;
+            try
             {
-                (prepared, drawn) = await DrawBudgetsAsync(intent, snapshot!, now, prepared);
-            }
-
-            // Occurred at 0 sends the hot state to the ledger for any attempt it holds no record of.
-            var occurredAtMs = intent.OccurredOnServerClock ? 0 : intent.OccurredAtMs;
-            var reply = await hotState.ApplyAsync(prepared is null
-                ? new ApplyCommand(intent.MemberId, intent.TransactionId, string.Empty, 0, [], [], [], [], [], occurredAtMs, ledgerChecked)
-                : new ApplyCommand(intent.MemberId, intent.TransactionId, snapshot!.Version, prepared.BalanceDelta, prepared.Increments, prepared.Sets, prepared.Deletes,
-                    prepared.Record, prepared.EntryBytes, occurredAtMs, ledgerChecked));
-            if (reply.Outcome != ApplyOutcome.Applied && drawn is not null)
-            {
-                await ReturnBudgetsAsync(drawn);
-            }
-
-            switch (reply.Outcome)
-            {
-                case ApplyOutcome.Applied:
-                    snapshots.Set(intent.MemberId, MemberStateChanges.Apply(snapshot!, reply.Version!, prepared!.BalanceDelta, prepared.Increments, prepared.Sets, prepared.Deletes));
-                    return new Decision<TResponse>(prepared.Response, prepared.Entry, prepared, enrolledNow);
-
-                case ApplyOutcome.Replay:
-                    // The first attempt may still be committing (or died before it could): answer once it is durable.
-                    var pending = reply.PendingEntry is null ? null : LedgerEntry.Parser.ParseFrom(reply.PendingEntry);
-                    return new Decision<TResponse>(Replay(intent, reply.Record!, "hot_state"), pending, null);
-
-                case ApplyOutcome.Conflict:
-                    if (snapshot is not null)
-                    {
-                        metrics.StateConflicts.Inc();
-                    }
-
-                    snapshot = reply.Snapshot;
-                    snapshots.Set(intent.MemberId, snapshot!);
-                    break;
-
-                case ApplyOutcome.Missing:
-                    snapshots.Remove(intent.MemberId);
-                    snapshot = null;
-                    var load = await members.EnsureLoadedAsync(intent.MemberId, intent.Program, intent.EnrollsUnknownMember, cancellationToken);
-                    if (load == MemberDirectory.Load.NotEnrolled)
+                if (load)
+                {
+                    var loaded = await members.EnsureLoadedAsync(intent.MemberId, intent.Program, intent.EnrollsUnknownMember, cancellationToken);
+                    if (loaded == MemberDirectory.Load.NotEnrolled)
                     {
                         throw RpcErrors.MemberNotFound(intent.MemberId);
                     }
 
-                    enrolledNow |= load == MemberDirectory.Load.EnrolledNow;
-
                     // The load left its snapshot (unless another call loaded the member first): apply on it directly.
-                    snapshot = snapshots.Get(intent.MemberId);
+                    enrolledNow |= loaded == MemberDirectory.Load.EnrolledNow;
+                    load = false;
+                }
 
-                    break;
+                // The state the last conflict answered with serves when the cache keeps none (or is switched off).
+                var basis = snapshots.Get(intent.MemberId) ?? observed;
+                observed = null;
+                var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+                var prepared = basis is null ? null : intent.Prepare(basis.Snapshot, now, null);
+                Dictionary<string, long>? drawn = null;
+                if (prepared is { BudgetDraws.Count: > 0 })
+                {
+                    (prepared, drawn) = await DrawBudgetsAsync(intent, basis!.Snapshot, now, prepared);
+                }
 
-                case ApplyOutcome.CheckLedger:
-                    var stored = await ledger.FindTransactionAsync(intent.MemberId, intent.TransactionId, cancellationToken);
-                    if (stored is not null)
+                // Occurred at 0 sends the hot state to the ledger for any attempt it holds no record of.
+                var occurredAtMs = intent.OccurredOnServerClock ? 0 : intent.OccurredAtMs;
+                var version = prepared is null ? string.Empty : HotStateStore.NewVersion();
+                var command = prepared is null
+                    ? new ApplyCommand(intent.MemberId, intent.TransactionId, string.Empty, string.Empty, 0, [], [], [], [], [], occurredAtMs, ledgerChecked)
+                    : new ApplyCommand(intent.MemberId, intent.TransactionId, basis!.Snapshot.Version, version, prepared.BalanceDelta, prepared.Increments, prepared.Sets,
+                        prepared.Deletes, prepared.Record, prepared.EntryBytes, occurredAtMs, ledgerChecked);
+
+                // A change the script will apply unless the state moved (no overdraft check, no ledger check to come) is
+                // predicted, and the member's next transaction is evaluated on the prediction and sent right behind it:
+                // a busy member's transactions then share script calls instead of waiting for each other's reply.
+                var chained = prepared is not null && prepared.BalanceDelta >= 0 && (ledgerChecked || occurredAtMs != 0);
+                if (chained)
+                {
+                    snapshots.Predict(intent.MemberId, basis!, MemberStateChanges.Apply(basis!.Snapshot, version, prepared!.BalanceDelta, prepared.Increments, prepared.Sets, prepared.Deletes));
+                }
+
+                var replyTask = hotState.ApplyAsync(command);
+                if (chained)
+                {
+                    stripe.Release();
+                    held = false;
+                }
+
+                ApplyReply reply;
+                try
+                {
+                    reply = await replyTask;
+                }
+                catch when (chained)
+                {
+                    snapshots.Refute(intent.MemberId, basis!, null);
+                    throw;
+                }
+
+                if (reply.Outcome == ApplyOutcome.Applied)
+                {
+                    if (!chained)
                     {
-                        var record = new byte[stored.Fingerprint.Length + stored.Response.Length];
-                        stored.Fingerprint.CopyTo(record, 0);
-                        stored.Response.CopyTo(record, stored.Fingerprint.Length);
-                        return new Decision<TResponse>(Replay(intent, record, "ledger"), null, null);
+                        snapshots.Set(intent.MemberId, MemberStateChanges.Apply(basis!.Snapshot, version, prepared!.BalanceDelta, prepared.Increments, prepared.Sets, prepared.Deletes));
                     }
 
-                    ledgerChecked = true;
-                    break;
+                    return new Decision<TResponse>(prepared!.Response, prepared.Entry, prepared, enrolledNow);
+                }
 
-                case ApplyOutcome.Insufficient:
-                    throw intent.Insufficient(reply.Balance, prepared);
+                if (drawn is not null)
+                {
+                    await ReturnBudgetsAsync(drawn);
+                }
 
-                default:
-                    throw new InvalidOperationException($"Unhandled apply outcome {reply.Outcome}.");
+                switch (reply.Outcome)
+                {
+                    case ApplyOutcome.Replay:
+                        RevertIfChained(chained, intent.MemberId, basis);
+
+                        // The first attempt may still be committing (or died before it could): answer once it is durable.
+                        var pending = reply.PendingEntry is null ? null : LedgerEntry.Parser.ParseFrom(reply.PendingEntry);
+                        return new Decision<TResponse>(Replay(intent, reply.Record!, "hot_state"), pending, null);
+
+                    case ApplyOutcome.Conflict:
+                        observed = new CachedSnapshot(reply.Snapshot!, new SnapshotLineage());
+                        if (basis is null)
+                        {
+                            snapshots.Observe(intent.MemberId, reply.Snapshot);
+                        }
+                        else
+                        {
+                            metrics.StateConflicts.Inc();
+                            snapshots.Refute(intent.MemberId, basis, reply.Snapshot);
+                        }
+
+                        break;
+
+                    case ApplyOutcome.Missing:
+                        snapshots.Remove(intent.MemberId);
+                        load = true;
+                        break;
+
+                    case ApplyOutcome.CheckLedger:
+                        RevertIfChained(chained, intent.MemberId, basis);
+                        var stored = await ledger.FindTransactionAsync(intent.MemberId, intent.TransactionId, cancellationToken);
+                        if (stored is not null)
+                        {
+                            var record = new byte[stored.Fingerprint.Length + stored.Response.Length];
+                            stored.Fingerprint.CopyTo(record, 0);
+                            stored.Response.CopyTo(record, stored.Fingerprint.Length);
+                            return new Decision<TResponse>(Replay(intent, record, "ledger"), null, null);
+                        }
+
+                        ledgerChecked = true;
+                        break;
+
+                    case ApplyOutcome.Insufficient:
+                        // Only a debit is checked, and a debit is never chained: the state is the basis, as predicted.
+                        throw intent.Insufficient(reply.Balance, prepared);
+
+                    default:
+                        throw new InvalidOperationException($"Unhandled apply outcome {reply.Outcome}.");
+                }
+            }
+            finally
+            {
+                if (held)
+                {
+                    stripe.Release();
+                }
             }
         }
 
         throw new RpcException(RpcErrors.Contention);
+    }
+
+    /// <summary>
+    /// A chained change the script stopped before its version check (a replay, a ledger check): the predictions built
+    /// on it are wrong, and its basis is the best guess of the state (if wrong, the next attempt learns the state).
+    /// </summary>
+    private void RevertIfChained(bool chained, string memberId, CachedSnapshot? basis)
+    {
+        if (chained)
+        {
+            snapshots.Refute(memberId, basis!, basis!.Snapshot);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Enrolment reward for {MemberId} failed; the member is enrolled without it")]

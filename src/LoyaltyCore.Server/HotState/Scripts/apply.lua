@@ -4,7 +4,9 @@
 -- Then per transaction, with its three keys KEYS[3t-2..3t] (member state hash, transaction record, pending entries):
 --   transaction id, expected state version ('' when the caller has no snapshot), balance delta,
 --   record (fingerprint .. response), ledger entry, occurred at (ms), '1' when the ledger was already checked,
---   n increments then n (field, delta) pairs, m sets then m (field, value) pairs, d deletes then d fields
+--   the version to write (unique to this change, so the caller can send the member's next transaction on it before
+--   this one's reply), n increments then n (field, delta) pairs, m sets then m (field, value) pairs, d deletes then
+--   d fields
 -- Reply: one reply per transaction, in order:
 --   {'R', record, pending entry or false} replay | {'M'} member state missing
 --   {'L'} the record may have been forgotten, check the ledger first
@@ -15,9 +17,18 @@ local window = tonumber(ARGV[2])
 local skew = tonumber(ARGV[3])
 local ttl = ARGV[4]
 
+local function increment(key, field, delta)
+  local reply = redis.pcall('HINCRBY', key, field, delta)
+  if type(reply) == 'table' and reply.err then
+    redis.call('HSET', key, 'v', '!')
+    return error(reply.err)
+  end
+  return reply
+end
+
 -- Returns the transaction's reply and where the next transaction's arguments start.
 local function apply(stateKey, recordKey, pendingKey, a)
-  local sets = a + 8 + tonumber(ARGV[a + 7]) * 2
+  local sets = a + 9 + tonumber(ARGV[a + 8]) * 2
   local deletes = sets + 1 + tonumber(ARGV[sets]) * 2
   local nextArg = deletes + 1 + tonumber(ARGV[deletes])
 
@@ -29,6 +40,9 @@ local function apply(stateKey, recordKey, pendingKey, a)
   local state = redis.call('HMGET', stateKey, 'v', 'b', 'h')
   if not state[1] then
     return {'M'}, nextArg
+  end
+  if state[1] == '!' then
+    return error('the hot state of ' .. stateKey .. ' was left part way through a change')
   end
 
   if ARGV[a + 6] ~= '1' then
@@ -51,11 +65,13 @@ local function apply(stateKey, recordKey, pendingKey, a)
     return {'I', state[2]}, nextArg
   end
 
-  -- Scripts are not rolled back on error: the version goes first so a malformed state fails before any change.
-  local version = redis.call('HINCRBY', stateKey, 'v', 1)
-  local balance = redis.call('HINCRBY', stateKey, 'b', ARGV[a + 2])
-  for i = a + 8, sets - 1, 2 do
-    redis.call('HINCRBY', stateKey, ARGV[i], ARGV[i + 1])
+  -- Scripts are not rolled back on error. A field that is not an integer stops the change part way: the version
+  -- then no caller can expect marks the state as changed, so nothing is ever applied on the partial state.
+  local version = ARGV[a + 7]
+  redis.call('HSET', stateKey, 'v', version)
+  local balance = increment(stateKey, 'b', ARGV[a + 2])
+  for i = a + 9, sets - 1, 2 do
+    increment(stateKey, ARGV[i], ARGV[i + 1])
   end
   for i = sets + 1, deletes - 1, 2 do
     redis.call('HSET', stateKey, ARGV[i], ARGV[i + 1])
