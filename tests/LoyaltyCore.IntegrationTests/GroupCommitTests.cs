@@ -116,10 +116,10 @@ public sealed class SnapshotTests
         await using var server = await ServerInstance.StartAsync(s => s["HotState:MaxConcurrentApplies"] = "1");
         var members = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => IdempotencyTests.EnrolledMemberAsync(server)));
         await Task.WhenAll(members.Select(m => server.Scoring.ScoreAsync(Requests.Score(m)).ResponseAsync));
-        // A state the script cannot add to, behind an unchanged version: the apply fails inside the script.
+        // A state the script cannot read (a string where the hash should be): the apply fails inside the script.
         // The last to be sent: by then every call slot is busy, so it waits in a batch with others.
         var broken = members[^1];
-        await HotState.Database.HashSetAsync($"lc:{{m:{broken}}}:s", "b", "not-a-number");
+        await HotState.Database.StringSetAsync($"lc:{{m:{broken}}}:s", "not-a-hash");
 
         // Every call waits at the pipeline's door until all have arrived, then all go on at once, on one thread:
         // the first apply is sent, and every later one queues into the next script call while it is in flight.
@@ -153,8 +153,8 @@ public sealed class SnapshotTests
         Assert.True(after.Since(before, "loyalty_redis_apply_transactions_per_call_bucket{le=\"1\"}") < after.Since(before, "loyalty_redis_apply_transactions_per_call_count"), "no batch formed");
         Assert.Equal(StatusCode.Unavailable, Assert.Single(calls, c => c.Item3 is not null).Item3);
         Assert.Equal(broken, Assert.Single(calls, c => c.Item3 is not null).m);
-        // The change stopped part way, under a version no caller can expect: nothing is applied on what it left.
-        Assert.Equal("!", (string?)await HotState.Database.HashGetAsync($"lc:{{m:{broken}}}:s", "v"));
+        // Nothing was written for it, and it keeps failing rather than being applied on a state nobody can read.
+        Assert.Equal("not-a-hash", (string?)await HotState.Database.StringGetAsync($"lc:{{m:{broken}}}:s"));
         await RpcAssert.FailsWith(StatusCode.Unavailable, () => server.Scoring.ScoreAsync(Requests.Score(broken)).ResponseAsync);
         Assert.Equal(1, await Ledger.CountAsync(broken));
         foreach (var (memberId, balance, _) in calls.Where(c => c.Item3 is null))

@@ -36,9 +36,11 @@ internal readonly record struct ApplyReply(
     long Balance = 0,
     string? Version = null);
 
+/// <param name="ExpectedVersion">The version of the state the change was computed on ('' for none: the script answers with the state).</param>
 /// <param name="NewVersion">The version the change writes: unique to it, so the member's next transaction can be sent on it.</param>
-/// <param name="Increments">Fields to add to: spend, purchases, engine counters.</param>
-/// <param name="Sets">Fields to set: tier, profile fields, markers.</param>
+/// <param name="BalanceDelta">What the change adds to the balance; a debit is refused beyond the balance.</param>
+/// <param name="NewBalance">The balance after, on the expected state.</param>
+/// <param name="Writes">The other fields the change sets, with their values after on the expected state.</param>
 /// <param name="Deletes">Fields to drop: counters that no longer matter.</param>
 internal sealed record ApplyCommand(
     string MemberId,
@@ -46,8 +48,8 @@ internal sealed record ApplyCommand(
     string ExpectedVersion,
     string NewVersion,
     long BalanceDelta,
-    IReadOnlyList<KeyValuePair<string, long>> Increments,
-    IReadOnlyList<KeyValuePair<string, string>> Sets,
+    long NewBalance,
+    IReadOnlyList<KeyValuePair<string, RedisValue>> Writes,
     IReadOnlyList<string> Deletes,
     byte[] Record,
     byte[] Entry,
@@ -164,7 +166,7 @@ internal sealed class HotStateStore
         foreach (var pending in call)
         {
             var command = pending.Command;
-            argCount += 11 + (command.Increments.Count * 2) + (command.Sets.Count * 2) + command.Deletes.Count;
+            argCount += 11 + (command.Writes.Count * 2) + command.Deletes.Count;
         }
 
         var keys = new RedisKey[call.Count * 3];
@@ -189,15 +191,9 @@ internal sealed class HotStateStore
             args[a++] = command.OccurredAtMs;
             args[a++] = command.LedgerChecked ? 1 : 0;
             args[a++] = command.NewVersion;
-            args[a++] = command.Increments.Count;
-            foreach (var (field, delta) in command.Increments)
-            {
-                args[a++] = field;
-                args[a++] = delta;
-            }
-
-            args[a++] = command.Sets.Count;
-            foreach (var (field, value) in command.Sets)
+            args[a++] = command.NewBalance;
+            args[a++] = command.Writes.Count;
+            foreach (var (field, value) in command.Writes)
             {
                 args[a++] = field;
                 args[a++] = value;

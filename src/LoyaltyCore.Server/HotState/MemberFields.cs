@@ -116,6 +116,34 @@ internal static class MemberFields
 
 internal static class MemberStateChanges
 {
+    /// <summary>
+    /// The fields a change writes, with their values in <paramref name="after"/> (the state <see cref="Apply"/>
+    /// computed): an increment becomes the value it leads to, so the script writes every field in one command.
+    /// </summary>
+    public static List<KeyValuePair<string, RedisValue>> Writes(
+        MemberState after,
+        IReadOnlyList<KeyValuePair<string, long>> increments,
+        IReadOnlyList<KeyValuePair<string, string>> sets)
+    {
+        var writes = new List<KeyValuePair<string, RedisValue>>(increments.Count + sets.Count);
+        foreach (var (name, _) in increments)
+        {
+            writes.Add(new(name, name switch
+            {
+                MemberFields.LifetimeSpend => after.LifetimeSpendMinor,
+                MemberFields.Purchases => after.Purchases,
+                _ => after.Counters.GetValueOrDefault(name),
+            }));
+        }
+
+        foreach (var (name, value) in sets)
+        {
+            writes.Add(new(name, value));
+        }
+
+        return writes;
+    }
+
     /// <summary>The state after a transaction, as the apply script leaves it, so the next call needs no read.</summary>
     public static MemberSnapshot Apply(
         MemberSnapshot before,

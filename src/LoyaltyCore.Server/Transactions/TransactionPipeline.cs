@@ -192,19 +192,26 @@ internal sealed partial class TransactionPipeline(
 
                 // Occurred at 0 sends the hot state to the ledger for any attempt it holds no record of.
                 var occurredAtMs = intent.OccurredOnServerClock ? 0 : intent.OccurredAtMs;
-                var version = prepared is null ? string.Empty : HotStateStore.NewVersion();
-                var command = prepared is null
-                    ? new ApplyCommand(intent.MemberId, intent.TransactionId, string.Empty, string.Empty, 0, [], [], [], [], [], occurredAtMs, ledgerChecked)
-                    : new ApplyCommand(intent.MemberId, intent.TransactionId, basis!.Snapshot.Version, version, prepared.BalanceDelta, prepared.Increments, prepared.Sets,
-                        prepared.Deletes, prepared.Record, prepared.EntryBytes, occurredAtMs, ledgerChecked);
+                ApplyCommand command;
+                MemberSnapshot? after = null;
+                if (prepared is null)
+                {
+                    command = new ApplyCommand(intent.MemberId, intent.TransactionId, string.Empty, string.Empty, 0, 0, [], [], [], [], occurredAtMs, ledgerChecked);
+                }
+                else
+                {
+                    after = MemberStateChanges.Apply(basis!.Snapshot, HotStateStore.NewVersion(), prepared.BalanceDelta, prepared.Increments, prepared.Sets, prepared.Deletes);
+                    command = new ApplyCommand(intent.MemberId, intent.TransactionId, basis.Snapshot.Version, after.Version, prepared.BalanceDelta, after.State.Balance,
+                        MemberStateChanges.Writes(after.State, prepared.Increments, prepared.Sets), prepared.Deletes, prepared.Record, prepared.EntryBytes, occurredAtMs, ledgerChecked);
+                }
 
                 // A change the script will apply unless the state moved (no overdraft check, no ledger check to come) is
                 // predicted, and the member's next transaction is evaluated on the prediction and sent right behind it:
                 // a busy member's transactions then share script calls instead of waiting for each other's reply.
-                var chained = prepared is not null && prepared.BalanceDelta >= 0 && (ledgerChecked || occurredAtMs != 0);
+                var chained = after is not null && prepared!.BalanceDelta >= 0 && (ledgerChecked || occurredAtMs != 0);
                 if (chained)
                 {
-                    snapshots.Predict(intent.MemberId, basis!, MemberStateChanges.Apply(basis!.Snapshot, version, prepared!.BalanceDelta, prepared.Increments, prepared.Sets, prepared.Deletes));
+                    snapshots.Predict(intent.MemberId, basis!, after!);
                 }
 
                 var replyTask = hotState.ApplyAsync(command);
@@ -229,7 +236,7 @@ internal sealed partial class TransactionPipeline(
                 {
                     if (!chained)
                     {
-                        snapshots.Set(intent.MemberId, MemberStateChanges.Apply(basis!.Snapshot, version, prepared!.BalanceDelta, prepared.Increments, prepared.Sets, prepared.Deletes));
+                        snapshots.Set(intent.MemberId, after!);
                     }
 
                     return new Decision<TResponse>(prepared!.Response, prepared.Entry, prepared, enrolledNow);

@@ -5,8 +5,9 @@
 --   transaction id, expected state version ('' when the caller has no snapshot), balance delta,
 --   record (fingerprint .. response), ledger entry, occurred at (ms), '1' when the ledger was already checked,
 --   the version to write (unique to this change, so the caller can send the member's next transaction on it before
---   this one's reply), n increments then n (field, delta) pairs, m sets then m (field, value) pairs, d deletes then
---   d fields
+--   this one's reply), the balance after, n writes then n (field, value) pairs, d deletes then d fields.
+--   The values are the fields' new values, computed by the caller on the state of the expected version: the version
+--   check makes sure that is the state they are written over.
 -- Reply: one reply per transaction, in order:
 --   {'R', record, pending entry or false} replay | {'M'} member state missing
 --   {'L'} the record may have been forgotten, check the ledger first
@@ -16,20 +17,13 @@ local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local skew = tonumber(ARGV[3])
 local ttl = ARGV[4]
-
-local function increment(key, field, delta)
-  local reply = redis.pcall('HINCRBY', key, field, delta)
-  if type(reply) == 'table' and reply.err then
-    redis.call('HSET', key, 'v', '!')
-    return error(reply.err)
-  end
-  return reply
-end
+-- Redis runs Lua 5.1 (a global unpack), Garnet a later Lua (table.unpack).
+local unpack = unpack or table.unpack
 
 -- Returns the transaction's reply and where the next transaction's arguments start.
 local function apply(stateKey, recordKey, pendingKey, a)
-  local sets = a + 9 + tonumber(ARGV[a + 8]) * 2
-  local deletes = sets + 1 + tonumber(ARGV[sets]) * 2
+  local writes = a + 9
+  local deletes = writes + 1 + tonumber(ARGV[writes]) * 2
   local nextArg = deletes + 1 + tonumber(ARGV[deletes])
 
   local record = redis.call('GET', recordKey)
@@ -40,9 +34,6 @@ local function apply(stateKey, recordKey, pendingKey, a)
   local state = redis.call('HMGET', stateKey, 'v', 'b', 'h')
   if not state[1] then
     return {'M'}, nextArg
-  end
-  if state[1] == '!' then
-    return error('the hot state of ' .. stateKey .. ' was left part way through a change')
   end
 
   if ARGV[a + 6] ~= '1' then
@@ -65,23 +56,14 @@ local function apply(stateKey, recordKey, pendingKey, a)
     return {'I', state[2]}, nextArg
   end
 
-  -- Scripts are not rolled back on error. A field that is not an integer stops the change part way: the version
-  -- then no caller can expect marks the state as changed, so nothing is ever applied on the partial state.
-  local version = ARGV[a + 7]
-  redis.call('HSET', stateKey, 'v', version)
-  local balance = increment(stateKey, 'b', ARGV[a + 2])
-  for i = a + 9, sets - 1, 2 do
-    increment(stateKey, ARGV[i], ARGV[i + 1])
-  end
-  for i = sets + 1, deletes - 1, 2 do
-    redis.call('HSET', stateKey, ARGV[i], ARGV[i + 1])
-  end
-  for i = deletes + 1, nextArg - 1 do
-    redis.call('HDEL', stateKey, ARGV[i])
+  -- One write of every changed field; nothing after the checks above can fail on a hash.
+  redis.call('HSET', stateKey, 'v', ARGV[a + 7], 'b', ARGV[a + 8], unpack(ARGV, writes + 1, deletes - 1))
+  if deletes + 1 < nextArg then
+    redis.call('HDEL', stateKey, unpack(ARGV, deletes + 1, nextArg - 1))
   end
   redis.call('SET', recordKey, ARGV[a + 3], 'EX', ttl)
   redis.call('HSET', pendingKey, ARGV[a], ARGV[a + 4])
-  return {'A', version, balance}, nextArg
+  return {'A', ARGV[a + 7], tonumber(ARGV[a + 8])}, nextArg
 end
 
 local replies = {}
