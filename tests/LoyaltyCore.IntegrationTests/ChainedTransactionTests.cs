@@ -1,3 +1,4 @@
+using Grpc.Core;
 using LoyaltyCore.Contracts.V1;
 using LoyaltyCore.IntegrationTests.Infrastructure;
 using LoyaltyCore.Server.Programs;
@@ -91,6 +92,44 @@ public sealed class ChainedTransactionTests
         Assert.Equal(1_045 + (Earned * Purchases), await HotState.BalanceAsync(memberId));
     }
 
+    [Fact]
+    public async Task Redemptions_the_balance_covers_are_chained_and_one_beyond_it_is_refused_on_the_balance_it_met()
+    {
+        await using var server = await ServerInstance.StartAsync(s => s["HotState:MaxConcurrentApplies"] = "1");
+        var memberId = await WarmMemberAsync(server);
+        var balance = 45 + (Earned * Purchases);
+        await ReleasedTogetherAsync(server, Enumerable.Range(0, Purchases).Select(_ => Purchase(memberId)).ToList());
+        var before = await MetricSamples.ScrapeAsync(server);
+
+        var redemptions = await ReleasedTogetherAsync(server, Enumerable.Range(0, 10).Select(_ => Requests.Redeem(memberId, 10)).ToList(),
+            (client, r) => client.RedeemAsync(r).ResponseAsync);
+
+        var after = await MetricSamples.ScrapeAsync(server);
+        Assert.True(after.Since(before, ApplyCalls) <= 3, $"10 redemptions of one member took {after.Since(before, ApplyCalls)} script calls");
+        Assert.Equal(Enumerable.Range(1, 10).Select(n => balance - (10L * n)).Order(), redemptions.Select(r => r.Balance).Order());
+        balance -= 100;
+
+        // Whichever comes second is evaluated on what the first will leave, which cannot cover it: it waits for the
+        // script's word, and the script refuses it on the balance the first left.
+        var outcomes = await ReleasedTogetherAsync(server, [Requests.Redeem(memberId, balance), Requests.Redeem(memberId, 1)],
+            async (client, r) =>
+            {
+                try
+                {
+                    return (await client.RedeemAsync(r)).Balance;
+                }
+                catch (RpcException ex) when (ex.StatusCode == StatusCode.FailedPrecondition)
+                {
+                    return -1;
+                }
+            });
+
+        Assert.Single(outcomes, o => o < 0);
+        var left = Assert.Single(outcomes, o => o >= 0);
+        Assert.True(left is 0 or 1, $"the redemption that went through left {left}");
+        await AssertRedisIsTheLedgerAsync(server, memberId, left);
+    }
+
     private static ScoreRequest Purchase(string memberId) => Requests.Score(memberId, lines: Requests.Line("sku-1", 1, 500));
 
     private static async Task<string> WarmMemberAsync(ServerInstance server)
@@ -100,8 +139,12 @@ public sealed class ChainedTransactionTests
         return memberId;
     }
 
+    private static Task<ScoreResponse[]> ReleasedTogetherAsync(ServerInstance server, List<ScoreRequest> requests) =>
+        ReleasedTogetherAsync(server, requests, (client, r) => client.ScoreAsync(r).ResponseAsync);
+
     /// <summary>Every call waits at the pipeline's door until all have arrived, then all go on at once.</summary>
-    private static async Task<ScoreResponse[]> ReleasedTogetherAsync(ServerInstance server, List<ScoreRequest> requests)
+    private static async Task<TResult[]> ReleasedTogetherAsync<TRequest, TResult>(
+        ServerInstance server, List<TRequest> requests, Func<ScoringService.ScoringServiceClient, TRequest, Task<TResult>> call)
     {
         var gate = new TaskCompletionSource();
         var arrived = 0;
@@ -117,7 +160,7 @@ public sealed class ChainedTransactionTests
         };
         try
         {
-            return await Task.WhenAll(requests.Select(r => server.Scoring.ScoreAsync(r).ResponseAsync));
+            return await Task.WhenAll(requests.Select(r => call(server.Scoring, r)));
         }
         finally
         {

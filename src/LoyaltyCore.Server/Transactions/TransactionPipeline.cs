@@ -205,10 +205,11 @@ internal sealed partial class TransactionPipeline(
                         MemberStateChanges.Writes(after.State, prepared.Increments, prepared.Sets), prepared.Deletes, prepared.Record, prepared.EntryBytes, occurredAtMs, ledgerChecked);
                 }
 
-                // A change the script will apply unless the state moved (no overdraft check, no ledger check to come) is
-                // predicted, and the member's next transaction is evaluated on the prediction and sent right behind it:
-                // a busy member's transactions then share script calls instead of waiting for each other's reply.
-                var chained = after is not null && prepared!.BalanceDelta >= 0 && (ledgerChecked || occurredAtMs != 0);
+                // A change the script will apply unless the state moved (the balance it leaves on its basis is not
+                // below zero, or it is a credit, and no ledger check is to come) is predicted, and the member's next
+                // transaction is evaluated on the prediction and sent right behind it: a busy member's transactions
+                // then share script calls instead of waiting for each other's reply.
+                var chained = after is not null && (prepared!.BalanceDelta >= 0 || after.State.Balance >= 0) && (ledgerChecked || occurredAtMs != 0);
                 if (chained)
                 {
                     snapshots.Predict(intent.MemberId, basis!, after!);
@@ -290,7 +291,8 @@ internal sealed partial class TransactionPipeline(
                         break;
 
                     case ApplyOutcome.Insufficient:
-                        // Only a debit is checked, and a debit is never chained: the state is the basis, as predicted.
+                        // Only a debit beyond its basis's balance is refused, and such a debit is never chained: the
+                        // state is the basis, which is still what the cache holds.
                         throw intent.Insufficient(reply.Balance, prepared);
 
                     default:
