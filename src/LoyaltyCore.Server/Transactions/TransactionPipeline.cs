@@ -33,6 +33,9 @@ internal sealed partial class TransactionPipeline(
     // Each retry follows a state change by another server on the same member; past this many, back off to the client.
     private const int MaxAttempts = 16;
 
+    // Attempts a transaction may be chained behind others (see DecideAsync) before it waits for its own reply.
+    private const int ChainedAttempts = 2;
+
     public async Task<TResponse> ProcessAsync<TResponse>(TransactionIntent<TResponse> intent, CancellationToken cancellationToken)
         where TResponse : class, IMessage<TResponse>
     {
@@ -208,8 +211,11 @@ internal sealed partial class TransactionPipeline(
                 // A change the script will apply unless the state moved (the balance it leaves on its basis is not
                 // below zero, or it is a credit, and no ledger check is to come) is predicted, and the member's next
                 // transaction is evaluated on the prediction and sent right behind it: a busy member's transactions
-                // then share script calls instead of waiting for each other's reply.
-                var chained = after is not null && (prepared!.BalanceDelta >= 0 || after.State.Balance >= 0) && (ledgerChecked || occurredAtMs != 0);
+                // then share script calls instead of waiting for each other's reply. A transaction sent back twice
+                // already is not: nothing new joins the line behind it while it is in flight, what is ahead of it
+                // drains, and its next attempt finds the state settled.
+                var chained = after is not null && attempt < ChainedAttempts && (prepared!.BalanceDelta >= 0 || after.State.Balance >= 0)
+                    && (ledgerChecked || occurredAtMs != 0);
                 if (chained)
                 {
                     snapshots.Predict(intent.MemberId, basis!, after!);
