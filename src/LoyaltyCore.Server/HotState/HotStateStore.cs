@@ -287,16 +287,15 @@ internal sealed class HotStateStore
         var tag = HashTag(memberId);
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         RedisKey[] keys = [tag + ":s", tag + ":p"];
-        // A fresh version that no snapshot taken before this load can carry (a million writes per second apart),
-        // kept under 2^53 because Redis's Lua hands integers back through doubles.
-        var version = (now / 1000 * 1_000_000) + Random.Shared.Next(1_000_000);
+        // A fresh version, as every change writes: no snapshot taken before this load can carry it.
+        var version = NewVersion();
         var args = new List<RedisValue> { replace ? 1 : 0, load.HasHistory ? now : 0 };
         args.AddRange(MemberFields.Serialize(load.State, version));
 
         var started = Stopwatch.GetTimestamp();
         var result = await _redis.Database.ScriptEvaluateAsync(LoadScript, keys, [.. args]);
         _loadDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
-        return (int)result == 1 ? new MemberSnapshot(version.ToString(CultureInfo.InvariantCulture), load.State) : null;
+        return (int)result == 1 ? new MemberSnapshot(version, load.State) : null;
     }
 
     public async Task<MemberSnapshot?> ReadAsync(string memberId)

@@ -4,7 +4,8 @@ using StackExchange.Redis;
 namespace LoyaltyCore.Server.HotState;
 
 /// <summary>A member's hot state as last seen; <see cref="Version"/> changes with every write.</summary>
-internal sealed record MemberSnapshot(string Version, MemberState State);
+/// <param name="RecordedAtMs">When the last change was recorded (its ledger row's recorded time); 0 when unknown.</param>
+internal sealed record MemberSnapshot(string Version, MemberState State, long RecordedAtMs = 0);
 
 /// <summary>
 /// The fields of a member's state hash. Engine counters (<c>k.*</c>) are stored as they are named; everything else has
@@ -27,6 +28,7 @@ internal static class MemberFields
     public const string Birthday = "bd";
     public const string TierFloor = "tf";
     public const string TierFloorUntil = "tfu";
+    public const string RecordedAt = "r";
 
     public static MemberSnapshot Parse(IEnumerable<KeyValuePair<string, RedisValue>> fields)
     {
@@ -35,6 +37,7 @@ internal static class MemberFields
         string tier = string.Empty;
         string? membership = null, referredBy = null, birthday = null, tierFloor = null;
         var tierFloorUntil = 0;
+        long recordedAt = 0;
         string[] segments = [];
         Dictionary<string, long>? counters = null;
         foreach (var (name, value) in fields)
@@ -55,6 +58,7 @@ internal static class MemberFields
                 case Birthday: birthday = value.IsNullOrEmpty ? null : (string?)value; break;
                 case TierFloor: tierFloor = value.IsNullOrEmpty ? null : (string?)value; break;
                 case TierFloorUntil: tierFloorUntil = (int)value; break;
+                case RecordedAt: recordedAt = (long)value; break;
                 default:
                     if (name.StartsWith(CounterKeys.Prefix, StringComparison.Ordinal))
                     {
@@ -81,11 +85,11 @@ internal static class MemberFields
             TierFloor = tierFloor,
             TierFloorUntil = tierFloorUntil,
             Counters = counters ?? new Dictionary<string, long>(),
-        });
+        }, recordedAt);
     }
 
     /// <summary>The fields that store <paramref name="state"/>, as the load script takes them.</summary>
-    public static List<RedisValue> Serialize(MemberState state, long version)
+    public static List<RedisValue> Serialize(MemberState state, string version)
     {
         var values = new List<RedisValue>(24 + (state.Counters.Count * 2))
         {
@@ -119,20 +123,22 @@ internal static class MemberStateChanges
     /// <summary>
     /// The fields a change writes, with their values in <paramref name="after"/> (the state <see cref="Apply"/>
     /// computed): an increment becomes the value it leads to, so the script writes every field in one command.
+    /// The change's recorded time goes with them.
     /// </summary>
     public static List<KeyValuePair<string, RedisValue>> Writes(
-        MemberState after,
+        MemberSnapshot after,
         IReadOnlyList<KeyValuePair<string, long>> increments,
         IReadOnlyList<KeyValuePair<string, string>> sets)
     {
-        var writes = new List<KeyValuePair<string, RedisValue>>(increments.Count + sets.Count);
+        var writes = new List<KeyValuePair<string, RedisValue>>(increments.Count + sets.Count + 1) { new(MemberFields.RecordedAt, after.RecordedAtMs) };
+        var state = after.State;
         foreach (var (name, _) in increments)
         {
             writes.Add(new(name, name switch
             {
-                MemberFields.LifetimeSpend => after.LifetimeSpendMinor,
-                MemberFields.Purchases => after.Purchases,
-                _ => after.Counters.GetValueOrDefault(name),
+                MemberFields.LifetimeSpend => state.LifetimeSpendMinor,
+                MemberFields.Purchases => state.Purchases,
+                _ => state.Counters.GetValueOrDefault(name),
             }));
         }
 
@@ -145,9 +151,11 @@ internal static class MemberStateChanges
     }
 
     /// <summary>The state after a transaction, as the apply script leaves it, so the next call needs no read.</summary>
+    /// <param name="recordedAtMs">The change's recorded time (0 when replaying the ledger, which orders by it).</param>
     public static MemberSnapshot Apply(
         MemberSnapshot before,
         string version,
+        long recordedAtMs,
         long balanceDelta,
         IReadOnlyList<KeyValuePair<string, long>> increments,
         IReadOnlyList<KeyValuePair<string, string>> sets,
@@ -219,6 +227,6 @@ internal static class MemberStateChanges
             TierFloor = tierFloor,
             TierFloorUntil = tierFloorUntil,
             Counters = counters ?? state.Counters,
-        });
+        }, recordedAtMs);
     }
 }

@@ -243,14 +243,14 @@ internal sealed partial class MemberDirectory(
                 sets.AddRange(changes.Sets);
             }
 
-            replayed = MemberStateChanges.Apply(replayed, string.Empty, entry.Points, increments, sets, []);
+            replayed = MemberStateChanges.Apply(replayed, string.Empty, 0, entry.Points, increments, sets, []);
         }
 
         var local = program.Calendar.LocalTime(time.GetUtcNow());
         var stale = replayed.State.Counters.Keys.Where(k => CounterStaleness.IsStale(k, local)).ToList();
         if (stale.Count > 0)
         {
-            replayed = MemberStateChanges.Apply(replayed, string.Empty, 0, [], [], stale);
+            replayed = MemberStateChanges.Apply(replayed, string.Empty, 0, 0, [], [], stale);
         }
 
         return new MemberLoad(replayed.State, HasHistory: history.Count > 0);

@@ -63,6 +63,15 @@ internal static class Ledger
         return rows.AsList();
     }
 
+    /// <summary>The member's rows in the order a rebuild replays them: by recorded time, then transaction id.</summary>
+    public static async Task<IReadOnlyList<(DateTime RecordedAt, long BalanceAfter)>> ReplayOrderAsync(string memberId)
+    {
+        await using var connection = await OpenAsync(null);
+        var rows = await connection.QueryAsync<(DateTime, long)>(
+            "SELECT recorded_at, balance_after FROM ledger_entries WHERE member_id = @memberId ORDER BY recorded_at, transaction_id", new { memberId });
+        return rows.AsList();
+    }
+
     public static async Task<long> SumPointsAsync(string memberId, string? database = null)
     {
         await using var connection = await OpenAsync(database);

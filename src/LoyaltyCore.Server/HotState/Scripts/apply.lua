@@ -17,7 +17,7 @@ local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local skew = tonumber(ARGV[3])
 local ttl = ARGV[4]
--- Redis runs Lua 5.1 (a global unpack), Garnet a later Lua (table.unpack).
+-- unpack is global in Lua 5.1 (Redis, and Garnet's sandbox); later Lua names it table.unpack.
 local unpack = unpack or table.unpack
 
 -- Returns the transaction's reply and where the next transaction's arguments start.
