@@ -12,7 +12,8 @@ using StackExchange.Redis;
 namespace LoyaltyCore.Server.HotState;
 
 /// <summary>A member's state as the ledger says it is, ready to be loaded into Redis.</summary>
-internal readonly record struct MemberLoad(MemberState State, bool HasHistory);
+/// <param name="Sequence">The number of the member's last change in the ledger.</param>
+internal readonly record struct MemberLoad(MemberState State, bool HasHistory, long Sequence);
 
 internal enum ApplyOutcome
 {
@@ -290,12 +291,12 @@ internal sealed class HotStateStore
         // A fresh version, as every change writes: no snapshot taken before this load can carry it.
         var version = NewVersion();
         var args = new List<RedisValue> { replace ? 1 : 0, load.HasHistory ? now : 0 };
-        args.AddRange(MemberFields.Serialize(load.State, version));
+        args.AddRange(MemberFields.Serialize(load.State, version, load.Sequence));
 
         var started = Stopwatch.GetTimestamp();
         var result = await _redis.Database.ScriptEvaluateAsync(LoadScript, keys, [.. args]);
         _loadDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
-        return (int)result == 1 ? new MemberSnapshot(version, load.State) : null;
+        return (int)result == 1 ? new MemberSnapshot(version, load.State, load.Sequence) : null;
     }
 
     public async Task<MemberSnapshot?> ReadAsync(string memberId)

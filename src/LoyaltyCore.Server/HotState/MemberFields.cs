@@ -4,8 +4,8 @@ using StackExchange.Redis;
 namespace LoyaltyCore.Server.HotState;
 
 /// <summary>A member's hot state as last seen; <see cref="Version"/> changes with every write.</summary>
-/// <param name="RecordedAtMs">When the last change was recorded (its ledger row's recorded time); 0 when unknown.</param>
-internal sealed record MemberSnapshot(string Version, MemberState State, long RecordedAtMs = 0);
+/// <param name="Sequence">The number of the member's last change (its ledger row's member sequence).</param>
+internal sealed record MemberSnapshot(string Version, MemberState State, long Sequence = 0);
 
 /// <summary>
 /// The fields of a member's state hash. Engine counters (<c>k.*</c>) are stored as they are named; everything else has
@@ -28,7 +28,7 @@ internal static class MemberFields
     public const string Birthday = "bd";
     public const string TierFloor = "tf";
     public const string TierFloorUntil = "tfu";
-    public const string RecordedAt = "r";
+    public const string Sequence = "q";
 
     public static MemberSnapshot Parse(IEnumerable<KeyValuePair<string, RedisValue>> fields)
     {
@@ -37,7 +37,7 @@ internal static class MemberFields
         string tier = string.Empty;
         string? membership = null, referredBy = null, birthday = null, tierFloor = null;
         var tierFloorUntil = 0;
-        long recordedAt = 0;
+        long sequence = 0;
         string[] segments = [];
         Dictionary<string, long>? counters = null;
         foreach (var (name, value) in fields)
@@ -58,7 +58,7 @@ internal static class MemberFields
                 case Birthday: birthday = value.IsNullOrEmpty ? null : (string?)value; break;
                 case TierFloor: tierFloor = value.IsNullOrEmpty ? null : (string?)value; break;
                 case TierFloorUntil: tierFloorUntil = (int)value; break;
-                case RecordedAt: recordedAt = (long)value; break;
+                case Sequence: sequence = (long)value; break;
                 default:
                     if (name.StartsWith(CounterKeys.Prefix, StringComparison.Ordinal))
                     {
@@ -85,15 +85,16 @@ internal static class MemberFields
             TierFloor = tierFloor,
             TierFloorUntil = tierFloorUntil,
             Counters = counters ?? new Dictionary<string, long>(),
-        }, recordedAt);
+        }, sequence);
     }
 
     /// <summary>The fields that store <paramref name="state"/>, as the load script takes them.</summary>
-    public static List<RedisValue> Serialize(MemberState state, string version)
+    public static List<RedisValue> Serialize(MemberState state, string version, long sequence)
     {
-        var values = new List<RedisValue>(24 + (state.Counters.Count * 2))
+        var values = new List<RedisValue>(26 + (state.Counters.Count * 2))
         {
             Version, version,
+            Sequence, sequence,
             Balance, state.Balance,
             LifetimeSpend, state.LifetimeSpendMinor,
             Tier, state.Tier,
@@ -123,14 +124,14 @@ internal static class MemberStateChanges
     /// <summary>
     /// The fields a change writes, with their values in <paramref name="after"/> (the state <see cref="Apply"/>
     /// computed): an increment becomes the value it leads to, so the script writes every field in one command.
-    /// The change's recorded time goes with them.
+    /// The change's number goes with them.
     /// </summary>
     public static List<KeyValuePair<string, RedisValue>> Writes(
         MemberSnapshot after,
         IReadOnlyList<KeyValuePair<string, long>> increments,
         IReadOnlyList<KeyValuePair<string, string>> sets)
     {
-        var writes = new List<KeyValuePair<string, RedisValue>>(increments.Count + sets.Count + 1) { new(MemberFields.RecordedAt, after.RecordedAtMs) };
+        var writes = new List<KeyValuePair<string, RedisValue>>(increments.Count + sets.Count + 1) { new(MemberFields.Sequence, after.Sequence) };
         var state = after.State;
         foreach (var (name, _) in increments)
         {
@@ -151,11 +152,11 @@ internal static class MemberStateChanges
     }
 
     /// <summary>The state after a transaction, as the apply script leaves it, so the next call needs no read.</summary>
-    /// <param name="recordedAtMs">The change's recorded time (0 when replaying the ledger, which orders by it).</param>
+    /// <param name="sequence">The change's number (see <see cref="MemberSnapshot.Sequence"/>).</param>
     public static MemberSnapshot Apply(
         MemberSnapshot before,
         string version,
-        long recordedAtMs,
+        long sequence,
         long balanceDelta,
         IReadOnlyList<KeyValuePair<string, long>> increments,
         IReadOnlyList<KeyValuePair<string, string>> sets,
@@ -227,6 +228,6 @@ internal static class MemberStateChanges
             TierFloor = tierFloor,
             TierFloorUntil = tierFloorUntil,
             Counters = counters ?? state.Counters,
-        }, recordedAtMs);
+        }, sequence);
     }
 }

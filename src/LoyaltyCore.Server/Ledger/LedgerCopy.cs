@@ -13,7 +13,7 @@ internal static class LedgerCopy
 {
     private const string Entries = """
         COPY ledger_entries (transaction_id, member_id, kind, points, spend_minor, store_id, channel, occurred_at,
-            recorded_at, program_version, rule_ids, tier_after, balance_after, fingerprint, response, changes)
+            recorded_at, program_version, rule_ids, tier_after, balance_after, fingerprint, response, changes, member_seq)
         FROM STDIN (FORMAT BINARY)
         """;
 
@@ -61,6 +61,8 @@ internal static class LedgerCopy
                 {
                     await writer.WriteNullAsync();
                 }
+
+                await writer.WriteAsync(entry.MemberSequence, NpgsqlDbType.Bigint);
             }
 
             await writer.CompleteAsync();

@@ -20,12 +20,13 @@ internal sealed record LedgerRow(
     long BalanceAfter,
     byte[] Fingerprint,
     byte[] Response,
-    byte[]? Changes)
+    byte[]? Changes,
+    long MemberSequence)
 {
     public static LedgerRow From(LedgerEntry e) => new(
         e.TransactionId, e.MemberId, (int)e.Kind, e.Points, e.SpendMinor, e.StoreId, e.Channel, e.OccurredAtUnixMs,
         e.RecordedAtUnixMs, e.ProgramVersion, e.RuleIds, e.TierAfter, e.BalanceAfter, e.Fingerprint.ToByteArray(), e.Response.ToByteArray(),
-        LedgerColumns.ChangesOf(e));
+        LedgerColumns.ChangesOf(e), e.MemberSequence);
 }
 
 internal sealed record DrawRow(string CampaignId, string MemberId, string TransactionId, long Points)
@@ -48,6 +49,7 @@ internal sealed class LedgerColumns
         Channels = new short[count];
         OccurredMs = new long[count];
         RecordedMs = new long[count];
+        MemberSequences = new long[count];
         ProgramVersions = new string[count];
         RuleIds = new string[count];
         TiersAfter = new string[count];
@@ -78,6 +80,8 @@ internal sealed class LedgerColumns
     public long[] OccurredMs { get; }
 
     public long[] RecordedMs { get; }
+
+    public long[] MemberSequences { get; }
 
     public string[] ProgramVersions { get; }
 
@@ -128,6 +132,7 @@ internal sealed class LedgerColumns
             columns.Channels[i] = (short)e.Channel;
             columns.OccurredMs[i] = e.OccurredAtUnixMs;
             columns.RecordedMs[i] = e.RecordedAtUnixMs;
+            columns.MemberSequences[i] = e.MemberSequence;
             columns.ProgramVersions[i] = e.ProgramVersion;
             columns.RuleIds[i] = e.RuleIds;
             columns.TiersAfter[i] = e.TierAfter;

@@ -24,9 +24,10 @@ internal sealed record LedgerSql(
 
     /// <summary>A member's history in the order it was applied, to rebuild their state by replaying it.</summary>
     public string MemberHistory => $"""
-        SELECT CAST(kind AS BIGINT) AS Kind, points AS Points, spend_minor AS SpendMinor, changes AS Changes
+        SELECT CAST(kind AS BIGINT) AS Kind, points AS Points, spend_minor AS SpendMinor, changes AS Changes,
+            COALESCE(member_seq, 0) AS Sequence
         FROM ledger_entries WHERE member_id = @MemberId
-        ORDER BY {(Dialect == "postgres" ? "recorded_at" : "recorded_at_ms")}, transaction_id
+        ORDER BY COALESCE(member_seq, 0), {(Dialect == "postgres" ? "recorded_at" : "recorded_at_ms")}, transaction_id
         """;
 
     public const string MemberIdsAfter = """
@@ -48,7 +49,7 @@ internal sealed record LedgerSql(
 
     private const string EntryColumns = """
         transaction_id, member_id, kind, points, spend_minor, store_id, channel, occurred_at, recorded_at,
-        program_version, rule_ids, tier_after, balance_after, fingerprint, response, changes
+        program_version, rule_ids, tier_after, balance_after, fingerprint, response, changes, member_seq
         """;
 
     /// <summary>One statement per table for the whole batch: columns travel as arrays and are unnested server-side.</summary>
@@ -60,11 +61,11 @@ internal sealed record LedgerSql(
             SELECT t.transaction_id, t.member_id, t.kind, t.points, t.spend_minor, t.store_id, t.channel,
                 'epoch'::timestamptz + t.occurred_ms * interval '1 millisecond',
                 'epoch'::timestamptz + t.recorded_ms * interval '1 millisecond',
-                t.program_version, t.rule_ids, t.tier_after, t.balance_after, t.fingerprint, t.response, t.changes
+                t.program_version, t.rule_ids, t.tier_after, t.balance_after, t.fingerprint, t.response, t.changes, t.member_seq
             FROM unnest(@TransactionIds, @MemberIds, @Kinds, @Points, @Spends, @StoreIds, @Channels, @OccurredMs,
-                @RecordedMs, @ProgramVersions, @RuleIds, @TiersAfter, @BalancesAfter, @Fingerprints, @Responses, @Changes)
+                @RecordedMs, @ProgramVersions, @RuleIds, @TiersAfter, @BalancesAfter, @Fingerprints, @Responses, @Changes, @MemberSequences)
                 AS t(transaction_id, member_id, kind, points, spend_minor, store_id, channel, occurred_ms,
-                    recorded_ms, program_version, rule_ids, tier_after, balance_after, fingerprint, response, changes)
+                    recorded_ms, program_version, rule_ids, tier_after, balance_after, fingerprint, response, changes, member_seq)
             ON CONFLICT (member_id, transaction_id) DO NOTHING
             RETURNING member_id AS MemberId, transaction_id AS TransactionId
             """,
@@ -106,9 +107,9 @@ internal sealed record LedgerSql(
         BatchInsertWithArrays: false,
         InsertEntries: """
             INSERT INTO ledger_entries (transaction_id, member_id, kind, points, spend_minor, store_id, channel,
-                occurred_at_ms, recorded_at_ms, program_version, rule_ids, tier_after, balance_after, fingerprint, response, changes)
+                occurred_at_ms, recorded_at_ms, program_version, rule_ids, tier_after, balance_after, fingerprint, response, changes, member_seq)
             VALUES (@TransactionId, @MemberId, @Kind, @Points, @SpendMinor, @StoreId, @Channel, @OccurredAtMs,
-                @RecordedAtMs, @ProgramVersion, @RuleIds, @TierAfter, @BalanceAfter, @Fingerprint, @Response, @Changes)
+                @RecordedAtMs, @ProgramVersion, @RuleIds, @TierAfter, @BalanceAfter, @Fingerprint, @Response, @Changes, @MemberSequence)
             ON CONFLICT (member_id, transaction_id) DO NOTHING
             """,
         InsertDraws: """

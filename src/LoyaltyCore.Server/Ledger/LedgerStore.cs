@@ -16,6 +16,9 @@ internal sealed class HistoryEntry
     public long SpendMinor { get; set; }
 
     public byte[]? Changes { get; set; }
+
+    /// <summary>The member's change number (0 for rows written before changes were numbered).</summary>
+    public long Sequence { get; set; }
 }
 
 internal sealed record StoredProgram(string Version, string Document, long ActivatedAtMs);

@@ -243,17 +243,17 @@ internal sealed partial class MemberDirectory(
                 sets.AddRange(changes.Sets);
             }
 
-            replayed = MemberStateChanges.Apply(replayed, string.Empty, 0, entry.Points, increments, sets, []);
+            replayed = MemberStateChanges.Apply(replayed, string.Empty, Math.Max(replayed.Sequence, entry.Sequence), entry.Points, increments, sets, []);
         }
 
         var local = program.Calendar.LocalTime(time.GetUtcNow());
         var stale = replayed.State.Counters.Keys.Where(k => CounterStaleness.IsStale(k, local)).ToList();
         if (stale.Count > 0)
         {
-            replayed = MemberStateChanges.Apply(replayed, string.Empty, 0, 0, [], [], stale);
+            replayed = MemberStateChanges.Apply(replayed, string.Empty, replayed.Sequence, 0, [], [], stale);
         }
 
-        return new MemberLoad(replayed.State, HasHistory: history.Count > 0);
+        return new MemberLoad(replayed.State, HasHistory: history.Count > 0, replayed.Sequence);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Transaction {TransactionId} of member {MemberId} reused the id of another one in the ledger; the member's hot state is recomputed from the ledger")]

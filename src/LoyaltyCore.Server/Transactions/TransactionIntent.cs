@@ -32,6 +32,9 @@ internal abstract class TransactionIntent<TResponse>
     private static readonly IReadOnlyList<KeyValuePair<string, long>> NoIncrements = [];
     private static readonly IReadOnlyList<KeyValuePair<string, string>> NoSets = [];
 
+    // The number the entry being prepared takes: one more than the change its snapshot records.
+    private long _sequence;
+
     protected TransactionIntent(string transactionId, string memberId, long occurredAtMs, LoyaltyProgram program, EntryKind kind, IMessage request)
     {
         TransactionId = transactionId;
@@ -66,8 +69,16 @@ internal abstract class TransactionIntent<TResponse>
 
     public abstract MessageParser<TResponse> Parser { get; }
 
+    /// <summary>Evaluates the transaction against the member's state; its ledger entry is the member's next change.</summary>
     /// <param name="budgetLimits">Points each budgeted campaign may still award; null before any budget was drawn.</param>
-    public abstract PreparedTransaction<TResponse> Prepare(MemberSnapshot snapshot, long recordedAtMs, IReadOnlyDictionary<string, long>? budgetLimits);
+    public PreparedTransaction<TResponse> Prepare(MemberSnapshot snapshot, long recordedAtMs, IReadOnlyDictionary<string, long>? budgetLimits)
+    {
+        _sequence = snapshot.Sequence + 1;
+        return PrepareChange(snapshot, recordedAtMs, budgetLimits);
+    }
+
+    /// <inheritdoc cref="Prepare"/>
+    protected abstract PreparedTransaction<TResponse> PrepareChange(MemberSnapshot snapshot, long recordedAtMs, IReadOnlyDictionary<string, long>? budgetLimits);
 
     public abstract void MarkReplayed(TResponse response);
 
@@ -99,6 +110,7 @@ internal abstract class TransactionIntent<TResponse>
         RuleIds = string.Empty,
         TierAfter = tierAfter,
         BalanceAfter = balanceAfter,
+        MemberSequence = _sequence,
     };
 
     /// <summary>Builds the stored answer (fingerprint then response) and the ledger entry that carries it.</summary>

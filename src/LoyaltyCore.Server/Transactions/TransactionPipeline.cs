@@ -33,9 +33,6 @@ internal sealed partial class TransactionPipeline(
     // Each retry follows a state change by another server on the same member; past this many, back off to the client.
     private const int MaxAttempts = 16;
 
-    // How far ahead of the clock a busy member's recorded times may run (see RecordedTimeAsync).
-    private const long MaxRecordedLeadMs = 20;
-
     // Attempts a transaction may be chained behind others (see DecideAsync) before it waits for its own reply.
     private const int ChainedAttempts = 2;
 
@@ -188,7 +185,7 @@ internal sealed partial class TransactionPipeline(
                 // The state the last conflict answered with serves when the cache keeps none (or is switched off).
                 var basis = snapshots.Get(intent.MemberId) ?? observed;
                 observed = null;
-                var now = await RecordedTimeAsync(basis, cancellationToken);
+                var now = time.GetUtcNow().ToUnixTimeMilliseconds();
                 var prepared = basis is null ? null : intent.Prepare(basis.Snapshot, now, null);
                 Dictionary<string, long>? drawn = null;
                 if (prepared is { BudgetDraws.Count: > 0 })
@@ -206,7 +203,7 @@ internal sealed partial class TransactionPipeline(
                 }
                 else
                 {
-                    after = MemberStateChanges.Apply(basis!.Snapshot, HotStateStore.NewVersion(), now, prepared.BalanceDelta, prepared.Increments, prepared.Sets, prepared.Deletes);
+                    after = MemberStateChanges.Apply(basis!.Snapshot, HotStateStore.NewVersion(), basis.Snapshot.Sequence + 1, prepared.BalanceDelta, prepared.Increments, prepared.Sets, prepared.Deletes);
                     command = new ApplyCommand(intent.MemberId, intent.TransactionId, basis.Snapshot.Version, after.Version, prepared.BalanceDelta, after.State.Balance,
                         MemberStateChanges.Writes(after, prepared.Increments, prepared.Sets), prepared.Deletes, prepared.Record, prepared.EntryBytes, occurredAtMs, ledgerChecked);
                 }
@@ -331,29 +328,6 @@ internal sealed partial class TransactionPipeline(
         }
 
         throw new RpcException(RpcErrors.Contention);
-    }
-
-    /// <summary>
-    /// The recorded time of a member's next change: the clock, but always after the change its basis records, as the
-    /// ledger replays a member's rows in recorded order and chained changes are evaluated microseconds apart. A
-    /// member changed more than once per millisecond for a while gets ahead of the clock; past
-    /// <see cref="MaxRecordedLeadMs"/> it waits (holding its stripe) until the clock catches up.
-    /// </summary>
-    private async ValueTask<long> RecordedTimeAsync(CachedSnapshot? basis, CancellationToken cancellationToken)
-    {
-        var clock = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var after = basis?.Snapshot.RecordedAtMs ?? 0;
-        if (after < clock)
-        {
-            return clock;
-        }
-
-        if (after - clock >= MaxRecordedLeadMs)
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(after + 1 - MaxRecordedLeadMs - clock), time, cancellationToken);
-        }
-
-        return after + 1;
     }
 
     /// <summary>

@@ -63,12 +63,15 @@ internal static class Ledger
         return rows.AsList();
     }
 
-    /// <summary>The member's rows in the order a rebuild replays them: by recorded time, then transaction id.</summary>
-    public static async Task<IReadOnlyList<(DateTime RecordedAt, long BalanceAfter)>> ReplayOrderAsync(string memberId)
+    /// <summary>The member's rows in the order a rebuild replays them: by member sequence, then recorded time.</summary>
+    public static async Task<IReadOnlyList<(long Sequence, long BalanceAfter)>> ReplayOrderAsync(string memberId)
     {
         await using var connection = await OpenAsync(null);
-        var rows = await connection.QueryAsync<(DateTime, long)>(
-            "SELECT recorded_at, balance_after FROM ledger_entries WHERE member_id = @memberId ORDER BY recorded_at, transaction_id", new { memberId });
+        var rows = await connection.QueryAsync<(long, long)>(
+            """
+            SELECT COALESCE(member_seq, 0), balance_after FROM ledger_entries WHERE member_id = @memberId
+            ORDER BY COALESCE(member_seq, 0), recorded_at, transaction_id
+            """, new { memberId });
         return rows.AsList();
     }
 

@@ -13,7 +13,7 @@ internal sealed class EventIntent(RecordEventRequest request, LoyaltyProgram pro
 {
     public override MessageParser<RecordEventResponse> Parser => RecordEventResponse.Parser;
 
-    public override PreparedTransaction<RecordEventResponse> Prepare(MemberSnapshot snapshot, long recordedAtMs, IReadOnlyDictionary<string, long>? budgetLimits)
+    protected override PreparedTransaction<RecordEventResponse> PrepareChange(MemberSnapshot snapshot, long recordedAtMs, IReadOnlyDictionary<string, long>? budgetLimits)
     {
         var outcome = Program.RecordEvent(snapshot.State, request.Event, request.OccurredAt.ToDateTimeOffset(), budgetLimits);
         var balance = checked(snapshot.State.Balance + outcome.BalanceDelta);

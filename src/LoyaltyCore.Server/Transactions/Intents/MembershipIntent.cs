@@ -16,7 +16,7 @@ internal sealed class MembershipIntent(PurchaseMembershipRequest request, Member
 {
     public override MessageParser<PurchaseMembershipResponse> Parser => PurchaseMembershipResponse.Parser;
 
-    public override PreparedTransaction<PurchaseMembershipResponse> Prepare(MemberSnapshot snapshot, long recordedAtMs, IReadOnlyDictionary<string, long>? budgetLimits)
+    protected override PreparedTransaction<PurchaseMembershipResponse> PrepareChange(MemberSnapshot snapshot, long recordedAtMs, IReadOnlyDictionary<string, long>? budgetLimits)
     {
         var state = snapshot.State;
         var occurredAt = DateTimeOffset.FromUnixTimeMilliseconds(OccurredAtMs);

@@ -14,7 +14,7 @@ internal sealed class ProfileIntent(UpdateMemberRequest request, string transact
 {
     public override MessageParser<Empty> Parser => Empty.Parser;
 
-    public override PreparedTransaction<Empty> Prepare(MemberSnapshot snapshot, long recordedAtMs, IReadOnlyDictionary<string, long>? budgetLimits)
+    protected override PreparedTransaction<Empty> PrepareChange(MemberSnapshot snapshot, long recordedAtMs, IReadOnlyDictionary<string, long>? budgetLimits)
     {
         var sets = new List<KeyValuePair<string, string>>(3);
         var changes = new StateChanges();

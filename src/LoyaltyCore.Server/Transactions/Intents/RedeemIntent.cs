@@ -14,7 +14,7 @@ internal sealed class RedeemIntent(RedeemRequest request, LoyaltyProgram program
 {
     public override MessageParser<RedeemResponse> Parser => RedeemResponse.Parser;
 
-    public override PreparedTransaction<RedeemResponse> Prepare(MemberSnapshot snapshot, long recordedAtMs, IReadOnlyDictionary<string, long>? budgetLimits)
+    protected override PreparedTransaction<RedeemResponse> PrepareChange(MemberSnapshot snapshot, long recordedAtMs, IReadOnlyDictionary<string, long>? budgetLimits)
     {
         var state = snapshot.State;
         var policy = Program.TierPolicy;

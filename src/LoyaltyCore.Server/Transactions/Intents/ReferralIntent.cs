@@ -13,7 +13,7 @@ internal sealed class ReferralIntent(string referrerId, string refereeId, long p
 {
     public override MessageParser<ScoreResponse> Parser => ScoreResponse.Parser;
 
-    public override PreparedTransaction<ScoreResponse> Prepare(MemberSnapshot snapshot, long recordedAtMs, IReadOnlyDictionary<string, long>? budgetLimits)
+    protected override PreparedTransaction<ScoreResponse> PrepareChange(MemberSnapshot snapshot, long recordedAtMs, IReadOnlyDictionary<string, long>? budgetLimits)
     {
         var balance = checked(snapshot.State.Balance + points);
         var response = new ScoreResponse

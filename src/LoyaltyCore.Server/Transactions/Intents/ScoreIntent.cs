@@ -16,7 +16,7 @@ internal sealed class ScoreIntent(ScoreRequest request, Basket basket, LoyaltyPr
 
     public override MessageParser<ScoreResponse> Parser => ScoreResponse.Parser;
 
-    public override PreparedTransaction<ScoreResponse> Prepare(MemberSnapshot snapshot, long recordedAtMs, IReadOnlyDictionary<string, long>? budgetLimits)
+    protected override PreparedTransaction<ScoreResponse> PrepareChange(MemberSnapshot snapshot, long recordedAtMs, IReadOnlyDictionary<string, long>? budgetLimits)
     {
         var outcome = Program.Score(snapshot.State, basket, budgetLimits);
         var balance = checked(snapshot.State.Balance + outcome.BalanceDelta);

@@ -20,7 +20,7 @@ internal sealed class TierFloorIntent(SetTierRequest request, Tier? floor, int u
 
     public override MessageParser<SetTierResponse> Parser => SetTierResponse.Parser;
 
-    public override PreparedTransaction<SetTierResponse> Prepare(MemberSnapshot snapshot, long recordedAtMs, IReadOnlyDictionary<string, long>? budgetLimits)
+    protected override PreparedTransaction<SetTierResponse> PrepareChange(MemberSnapshot snapshot, long recordedAtMs, IReadOnlyDictionary<string, long>? budgetLimits)
     {
         var state = snapshot.State;
         var local = Program.Calendar.LocalTime(DateTimeOffset.FromUnixTimeMilliseconds(OccurredAtMs));
