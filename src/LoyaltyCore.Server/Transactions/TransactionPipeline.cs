@@ -212,8 +212,8 @@ internal sealed partial class TransactionPipeline(
                 // below zero, or it is a credit, and no ledger check is to come) is predicted, and the member's next
                 // transaction is evaluated on the prediction and sent right behind it: a busy member's transactions
                 // then share script calls instead of waiting for each other's reply. A transaction sent back twice
-                // already is not: nothing new joins the line behind it while it is in flight, what is ahead of it
-                // drains, and its next attempt finds the state settled.
+                // already is not: nothing new joins the line behind it while it is in flight, so each further attempt
+                // is exposed only to what was sent before it.
                 var chained = after is not null && attempt < ChainedAttempts && (prepared!.BalanceDelta >= 0 || after.State.Balance >= 0)
                     && (ledgerChecked || occurredAtMs != 0);
                 if (chained)
