@@ -27,15 +27,13 @@ internal enum ApplyOutcome
 
 /// <param name="Record">For a replay: the stored fingerprint and response.</param>
 /// <param name="PendingEntry">For a replay whose ledger commit may not have happened yet.</param>
-/// <param name="Balance">Applied: the balance after; insufficient: the balance that was too low.</param>
-/// <param name="Version">Applied: the state's new version.</param>
+/// <param name="Balance">Insufficient: the balance that was too low.</param>
 internal readonly record struct ApplyReply(
     ApplyOutcome Outcome,
     MemberSnapshot? Snapshot = null,
     byte[]? Record = null,
     byte[]? PendingEntry = null,
-    long Balance = 0,
-    string? Version = null);
+    long Balance = 0);
 
 /// <param name="ExpectedVersion">The version of the state the change was computed on ('' for none: the script answers with the state).</param>
 /// <param name="NewVersion">The version the change writes: unique to it, so the member's next transaction can be sent on it.</param>
@@ -271,7 +269,7 @@ internal sealed class HotStateStore
 
     private static ApplyReply Parse(RedisResult[] reply) => ((string?)reply[0]) switch
     {
-        "A" => new ApplyReply(ApplyOutcome.Applied, Version: (string)reply[1]!, Balance: (long)reply[2]),
+        "A" => new ApplyReply(ApplyOutcome.Applied),
         "R" => new ApplyReply(ApplyOutcome.Replay, Record: (byte[]?)reply[1], PendingEntry: reply[2].IsNull ? null : (byte[]?)reply[2]),
         "M" => new ApplyReply(ApplyOutcome.Missing),
         "L" => new ApplyReply(ApplyOutcome.CheckLedger),

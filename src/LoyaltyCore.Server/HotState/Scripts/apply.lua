@@ -12,7 +12,7 @@
 --   {'R', record, pending entry or false} replay | {'M'} member state missing
 --   {'L'} the record may have been forgotten, check the ledger first
 --   {'C', field, value, ...} snapshot out of date: the whole current state | {'I', balance} insufficient points
---   {'A', version, balance} applied
+--   {'A'} applied (as the caller computed it)
 local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local skew = tonumber(ARGV[3])
@@ -63,7 +63,7 @@ local function apply(stateKey, recordKey, pendingKey, a)
   end
   redis.call('SET', recordKey, ARGV[a + 3], 'EX', ttl)
   redis.call('HSET', pendingKey, ARGV[a], ARGV[a + 4])
-  return {'A', ARGV[a + 7], tonumber(ARGV[a + 8])}, nextArg
+  return {'A'}, nextArg
 end
 
 local replies = {}
