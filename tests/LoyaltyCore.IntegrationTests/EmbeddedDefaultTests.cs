@@ -53,4 +53,48 @@ public sealed class EmbeddedDefaultTests
             directory.Delete(recursive: true);
         }
     }
+
+    [Fact]
+    public async Task The_embedded_default_adjusts_points_and_pages_the_history_filtered_by_kind_and_time()
+    {
+        var directory = Directory.CreateTempSubdirectory("loyaltycore-embedded-");
+        try
+        {
+            await using var server = await ServerInstance.StartAsync(settings =>
+            {
+                settings["HotState:Redis"] = string.Empty;
+                settings["Ledger:Provider"] = "Sqlite";
+                settings["Ledger:ConnectionString"] = $"Data Source={Path.Combine(directory.FullName, "ledger.db")}";
+            });
+            var support = new SupportService.SupportServiceClient(server.CreateChannel(ServerInstance.SupportKey));
+            var memberId = Ids.Member();
+            var now = DateTimeOffset.UtcNow;
+            await server.Members.EnrollAsync(new EnrollRequest { MemberId = memberId });
+            for (var i = 0; i < 3; i++)
+            {
+                await server.Scoring.ScoreAsync(Requests.Score(memberId, $"e-{i}", now.AddHours(i - 5), Requests.Line("tv", 1, 10_000)));
+            }
+
+            var forced = await support.AdjustPointsAsync(AdjustmentTests.Adjustment(memberId, -500, AdjustmentReason.Fraud, force: true));
+            await RpcAssert.FailsWith(StatusCode.FailedPrecondition, () => support.AdjustPointsAsync(AdjustmentTests.Adjustment(memberId, -1, AdjustmentReason.Correction)).ResponseAsync);
+            var first = await server.Members.ListTransactionsAsync(new ListTransactionsRequest { MemberId = memberId, PageSize = 2 });
+            var second = await server.Members.ListTransactionsAsync(new ListTransactionsRequest { MemberId = memberId, PageSize = 2, PageToken = first.NextPageToken });
+            var purchases = await server.Members.ListTransactionsAsync(new ListTransactionsRequest
+            {
+                MemberId = memberId, Kinds = { TransactionKind.Purchase }, From = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(now.AddHours(-4)),
+            });
+
+            Assert.Equal((-200L, true), (forced.Balance, forced.Forced));
+            Assert.Equal([forced.TransactionId, "e-2"], first.Transactions.Select(t => t.TransactionId));
+            Assert.Equal(["e-1", "e-0"], second.Transactions.Select(t => t.TransactionId));
+            Assert.Empty(second.NextPageToken);
+            Assert.Equal(["e-2", "e-1"], purchases.Transactions.Select(t => t.TransactionId));
+            Assert.Equal(-200, (await server.Members.GetMemberAsync(new GetMemberRequest { MemberId = memberId })).Balance);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            directory.Delete(recursive: true);
+        }
+    }
 }

@@ -5,6 +5,7 @@ using LoyaltyCore.Server.Benchmark;
 using LoyaltyCore.Server.Configuration;
 using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Server.Ledger;
+using LoyaltyCore.Server.Members;
 using LoyaltyCore.Server.Observability;
 using LoyaltyCore.Server.Programs;
 using LoyaltyCore.Server.Security;
@@ -67,6 +68,7 @@ public static class LoyaltyCoreServiceCollectionExtensions
         services.AddSingleton<LedgerStore>();
         services.AddSingleton<LedgerMigrator>();
         services.AddSingleton<DurableFloor>();
+        services.AddSingleton<TransactionHistory>();
         services.AddSingleton<LedgerWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<LedgerWriter>());
         services.AddSingleton<MemberDirectory>();

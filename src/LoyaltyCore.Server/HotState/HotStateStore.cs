@@ -41,6 +41,7 @@ internal readonly record struct ApplyReply(
 /// <param name="NewBalance">The balance after, on the expected state.</param>
 /// <param name="Writes">The other fields the change sets, with their values after on the expected state.</param>
 /// <param name="Deletes">Fields to drop: counters that no longer matter.</param>
+/// <param name="MayOverdraw">A forced debit: applied even beyond the balance.</param>
 internal sealed record ApplyCommand(
     string MemberId,
     string TransactionId,
@@ -53,7 +54,8 @@ internal sealed record ApplyCommand(
     byte[] Record,
     byte[] Entry,
     long OccurredAtMs,
-    bool LedgerChecked);
+    bool LedgerChecked,
+    bool MayOverdraw = false);
 
 /// <summary>
 /// Members' balances, tiers and transaction records in Redis. Every key of a member carries the hash tag
@@ -165,7 +167,7 @@ internal sealed class HotStateStore
         foreach (var pending in call)
         {
             var command = pending.Command;
-            argCount += 11 + (command.Writes.Count * 2) + command.Deletes.Count;
+            argCount += 12 + (command.Writes.Count * 2) + command.Deletes.Count;
         }
 
         var keys = new RedisKey[call.Count * 3];
@@ -191,6 +193,7 @@ internal sealed class HotStateStore
             args[a++] = command.LedgerChecked ? 1 : 0;
             args[a++] = command.NewVersion;
             args[a++] = command.NewBalance;
+            args[a++] = command.MayOverdraw ? 1 : 0;
             args[a++] = command.Writes.Count;
             foreach (var (field, value) in command.Writes)
             {

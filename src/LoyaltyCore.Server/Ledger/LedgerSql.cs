@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Text;
+
 namespace LoyaltyCore.Server.Ledger;
 
 /// <summary>The statements whose text differs between PostgreSQL and SQLite; everything else is shared.</summary>
@@ -29,6 +32,53 @@ internal sealed record LedgerSql(
         FROM ledger_entries WHERE member_id = @MemberId
         ORDER BY COALESCE(member_seq, 0), {(Dialect == "postgres" ? "recorded_at" : "recorded_at_ms")}, transaction_id
         """;
+
+    /// <summary>
+    /// A page of a member's rows for their history, newest first: by occurred time, then transaction id in ordinal
+    /// order, from the row after <c>@AfterOccurredMs</c>/<c>@AfterTransactionId</c> when a cursor is given. The member
+    /// prefix of the primary key finds the member's rows; the sort is over those rows alone.
+    /// </summary>
+    public string TransactionPage(bool byKind, bool from, bool to, bool after)
+    {
+        var postgres = Dialect == "postgres";
+        var occurred = postgres ? "occurred_at" : "occurred_at_ms";
+        string Instant(string parameter) => postgres ? $"'epoch'::timestamptz + {parameter} * interval '1 millisecond'" : parameter;
+        // Byte order, whatever the database's collation: the order the page tokens are compared in.
+        var ordinal = postgres ? " COLLATE \"C\"" : string.Empty;
+        var sql = new StringBuilder($"""
+            SELECT transaction_id AS TransactionId, CAST(kind AS INTEGER) AS Kind, points AS Points,
+                spend_minor AS SpendMinor, store_id AS StoreId, CAST(channel AS INTEGER) AS Channel,
+                {(postgres ? "(extract(epoch FROM occurred_at) * 1000)::bigint" : "occurred_at_ms")} AS OccurredAtMs,
+                {(postgres ? "(extract(epoch FROM recorded_at) * 1000)::bigint" : "recorded_at_ms")} AS RecordedAtMs,
+                program_version AS ProgramVersion, rule_ids AS RuleIds, tier_after AS TierAfter,
+                balance_after AS BalanceAfter, response AS Response
+            FROM ledger_entries WHERE member_id = @MemberId
+            """);
+        if (byKind)
+        {
+            // Dapper passes a list to Npgsql as one array parameter, and expands it into a list for SQLite.
+            sql.Append(postgres ? " AND kind = ANY(@Kinds)" : " AND kind IN @Kinds");
+        }
+
+        if (from)
+        {
+            sql.Append(CultureInfo.InvariantCulture, $" AND {occurred} >= {Instant("@FromMs")}");
+        }
+
+        if (to)
+        {
+            sql.Append(CultureInfo.InvariantCulture, $" AND {occurred} < {Instant("@ToMs")}");
+        }
+
+        if (after)
+        {
+            var cursor = Instant("@AfterOccurredMs");
+            sql.Append(CultureInfo.InvariantCulture, $" AND ({occurred} < {cursor} OR ({occurred} = {cursor} AND transaction_id{ordinal} < @AfterTransactionId{ordinal}))");
+        }
+
+        sql.Append(CultureInfo.InvariantCulture, $" ORDER BY {occurred} DESC, transaction_id{ordinal} DESC LIMIT @Limit");
+        return sql.ToString();
+    }
 
     public const string MemberIdsAfter = """
         SELECT member_id FROM members WHERE member_id > @After ORDER BY member_id LIMIT @Limit

@@ -23,6 +23,44 @@ internal sealed class HistoryEntry
 
 internal sealed record StoredProgram(string Version, string Document, long ActivatedAtMs);
 
+/// <summary>One row of a member's history, as the ledger holds it (settable, as <see cref="HistoryEntry"/>).</summary>
+internal sealed class TransactionRow
+{
+    public string TransactionId { get; set; } = string.Empty;
+
+    public long Kind { get; set; }
+
+    public long Points { get; set; }
+
+    public long SpendMinor { get; set; }
+
+    public string StoreId { get; set; } = string.Empty;
+
+    public long Channel { get; set; }
+
+    public long OccurredAtMs { get; set; }
+
+    public long RecordedAtMs { get; set; }
+
+    public string ProgramVersion { get; set; } = string.Empty;
+
+    public string RuleIds { get; set; } = string.Empty;
+
+    public string TierAfter { get; set; } = string.Empty;
+
+    public long BalanceAfter { get; set; }
+
+    public byte[] Response { get; set; } = [];
+}
+
+/// <summary>Which of a member's rows a history page holds.</summary>
+/// <param name="Kinds">Entry kinds to keep; empty for all.</param>
+/// <param name="FromMs">Inclusive lower bound of the occurred time, if any.</param>
+/// <param name="ToMs">Exclusive upper bound of the occurred time, if any.</param>
+/// <param name="After">The last row of the previous page (newest first), if any.</param>
+internal sealed record TransactionPageQuery(
+    string MemberId, IReadOnlyList<int> Kinds, long? FromMs, long? ToMs, (long OccurredAtMs, string TransactionId)? After, int Limit);
+
 /// <summary>
 /// The ledger outside the batched entry writes: members, the last guard for idempotency, the history Redis is
 /// rebuilt from, published programs and campaign spending.
@@ -49,6 +87,24 @@ internal sealed class LedgerStore(LedgerDatabase database)
         var entries = await connection.QueryAsync<HistoryEntry>(new CommandDefinition(
             database.Sql.MemberHistory, new { MemberId = memberId }, cancellationToken: cancellationToken));
         return entries.AsList();
+    }
+
+    public async Task<IReadOnlyList<TransactionRow>> TransactionPageAsync(TransactionPageQuery query, CancellationToken cancellationToken)
+    {
+        var sql = database.Sql.TransactionPage(query.Kinds.Count > 0, query.FromMs is not null, query.ToMs is not null, query.After is not null);
+        var parameters = new
+        {
+            query.MemberId,
+            Kinds = query.Kinds.ToArray(),
+            query.FromMs,
+            query.ToMs,
+            AfterOccurredMs = query.After?.OccurredAtMs,
+            AfterTransactionId = query.After?.TransactionId,
+            query.Limit,
+        };
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<TransactionRow>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken));
+        return rows.AsList();
     }
 
     /// <summary>Inserts the member if absent. Returns whether this call created it.</summary>

@@ -17,7 +17,8 @@ using Microsoft.Extensions.Options;
 
 namespace LoyaltyCore.Server.Members;
 
-[Authorize(Roles = ClientRoles.Pos)]
+// Roles per method: reading a member is also support's and admin's work, changing one through here is the till's.
+[Authorize]
 internal sealed class MemberGrpcService(
     MemberDirectory members,
     TransactionPipeline processor,
@@ -25,10 +26,18 @@ internal sealed class MemberGrpcService(
     IOptions<ScoringOptions> scoring,
     IOptions<HotStateOptions> hotState,
     TimeProvider time,
-    LoyaltyMetrics metrics) : MemberService.MemberServiceBase
+    LoyaltyMetrics metrics,
+    TransactionHistory history) : MemberService.MemberServiceBase
 {
     private const int MaxSegments = 32;
 
+    private const string Readers = ClientRoles.Pos + "," + ClientRoles.Support + "," + ClientRoles.Admin;
+
+    [Authorize(Roles = Readers)]
+    public override Task<ListTransactionsResponse> ListTransactions(ListTransactionsRequest request, ServerCallContext context) =>
+        history.ListAsync(request, context.CancellationToken);
+
+    [Authorize(Roles = ClientRoles.Pos)]
     public override async Task<EnrollResponse> Enroll(EnrollRequest request, ServerCallContext context)
     {
         RequestValidation.ValidateMemberId(request.MemberId);
@@ -54,12 +63,14 @@ internal sealed class MemberGrpcService(
         return new EnrollResponse { Member = member, Created = created, PointsEarned = reward?.PointsEarned ?? 0 };
     }
 
+    [Authorize(Roles = Readers)]
     public override Task<Member> GetMember(GetMemberRequest request, ServerCallContext context)
     {
         RequestValidation.ValidateMemberId(request.MemberId);
         return GetAsync(request.MemberId, programs.Current, context.CancellationToken);
     }
 
+    [Authorize(Roles = ClientRoles.Pos)]
     public override async Task<Member> UpdateMember(UpdateMemberRequest request, ServerCallContext context)
     {
         RequestValidation.ValidateMemberId(request.MemberId);
@@ -109,6 +120,7 @@ internal sealed class MemberGrpcService(
         return await GetAsync(request.MemberId, program, context.CancellationToken);
     }
 
+    [Authorize(Roles = ClientRoles.Pos)]
     public override async Task<PurchaseMembershipResponse> PurchaseMembership(PurchaseMembershipRequest request, ServerCallContext context)
     {
         var program = programs.Current;
@@ -118,6 +130,7 @@ internal sealed class MemberGrpcService(
         return await processor.ProcessAsync(new MembershipIntent(request, plan, program, metrics), context.CancellationToken);
     }
 
+    [Authorize(Roles = ClientRoles.Pos)]
     public override async Task<RecordEventResponse> RecordEvent(RecordEventRequest request, ServerCallContext context)
     {
         var program = programs.Current;

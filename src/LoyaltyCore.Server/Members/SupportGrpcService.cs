@@ -1,5 +1,6 @@
 using Grpc.Core;
 using LoyaltyCore.Contracts.V1;
+using LoyaltyCore.Server.Observability;
 using LoyaltyCore.Server.Programs;
 using LoyaltyCore.Server.Scoring;
 using LoyaltyCore.Server.Security;
@@ -10,7 +11,7 @@ using Microsoft.AspNetCore.Authorization;
 namespace LoyaltyCore.Server.Members;
 
 [Authorize(Roles = ClientRoles.Support + "," + ClientRoles.Admin)]
-internal sealed class SupportGrpcService(TransactionPipeline processor, ProgramProvider programs, TimeProvider time) : SupportService.SupportServiceBase
+internal sealed class SupportGrpcService(TransactionPipeline processor, ProgramProvider programs, TimeProvider time, LoyaltyMetrics metrics) : SupportService.SupportServiceBase
 {
     public override async Task<SetTierResponse> SetTier(SetTierRequest request, ServerCallContext context)
     {
@@ -18,5 +19,14 @@ internal sealed class SupportGrpcService(TransactionPipeline processor, ProgramP
         var now = time.GetUtcNow();
         var (floor, untilDay) = RequestValidation.Validate(request, program, program.Calendar.LocalTime(now));
         return await processor.ProcessAsync(new TierFloorIntent(request, floor, untilDay, now.ToUnixTimeMilliseconds(), program), context.CancellationToken);
+    }
+
+    public override async Task<AdjustPointsResponse> AdjustPoints(AdjustPointsRequest request, ServerCallContext context)
+    {
+        RequestValidation.Validate(request);
+        // Authentication guarantees a name: the client id of the API key.
+        var operatorId = context.GetHttpContext().User.Identity!.Name!;
+        var intent = new AdjustmentIntent(request, operatorId, time.GetUtcNow().ToUnixTimeMilliseconds(), programs.Current, metrics);
+        return await processor.ProcessAsync(intent, context.CancellationToken);
     }
 }

@@ -125,6 +125,16 @@ internal sealed class LoyaltyMetrics
         "Paid memberships bought or extended, by membership.",
         new CounterConfiguration { LabelNames = ["membership"] });
 
+    public Counter PointsAdjusted { get; } = Metrics.CreateCounter(
+        "loyalty_points_adjusted_total",
+        "Points credited or debited by hand (SupportService.AdjustPoints, replays excluded), by direction (credit, debit) and reason.",
+        new CounterConfiguration { LabelNames = ["direction", "reason"] });
+
+    public Counter Adjustments { get; } = Metrics.CreateCounter(
+        "loyalty_adjustments_total",
+        "Adjustments made by hand (replays excluded), by direction (credit, debit, forced_debit) and reason.",
+        new CounterConfiguration { LabelNames = ["direction", "reason"] });
+
     public Counter PointsResetAtReview { get; } = Metrics.CreateCounter(
         "loyalty_points_reset_at_review_total",
         "Points tier reviews took from balances (tierQualification.reviewReset).");

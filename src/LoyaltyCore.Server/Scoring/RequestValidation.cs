@@ -257,6 +257,92 @@ internal static class RequestValidation
         return (floor, floor is null ? 0 : untilDay);
     }
 
+    /// <summary>The largest adjustment either way: a typing slip of a few zeros must not reach the ledger.</summary>
+    public const long MaxAdjustmentPoints = 1_000_000_000;
+
+    public const int MaxNoteLength = 500;
+
+    public static void Validate(AdjustPointsRequest request)
+    {
+        List<FieldViolation>? violations = null;
+        CheckTransactionId(request.TransactionId, ref violations);
+        CheckId(request.MemberId, "member_id", ref violations);
+        if (request.Points == 0 || request.Points is > MaxAdjustmentPoints or < -MaxAdjustmentPoints)
+        {
+            Add(ref violations, "points", $"non-zero, at most {MaxAdjustmentPoints:N0} either way: positive credits, negative debits");
+        }
+
+        if (request.Reason == AdjustmentReason.Unspecified || !System.Enum.IsDefined(request.Reason))
+        {
+            Add(ref violations, "reason", "one of GOODWILL, CORRECTION, COMPENSATION, FRAUD, MIGRATION, OTHER");
+        }
+
+        if (request.Note.Length > MaxNoteLength || HasControlCharacters(request.Note))
+        {
+            Add(ref violations, "note", $"at most {MaxNoteLength} characters without control characters");
+        }
+        else if (request.Reason == AdjustmentReason.Other && request.Note.Trim().Length == 0)
+        {
+            Add(ref violations, "note", "required with reason OTHER: say why");
+        }
+
+        if (request.Force && request.Points > 0)
+        {
+            Add(ref violations, "force", "applies to debits only (negative points)");
+        }
+
+        if (violations is not null)
+        {
+            throw RpcErrors.InvalidArgument(violations);
+        }
+    }
+
+    public const int DefaultHistoryPageSize = 20;
+
+    public const int MaxHistoryPageSize = 100;
+
+    /// <summary>Checks a history request (all but its page token, which only the history can read).</summary>
+    /// <returns>The page size to use.</returns>
+    public static int Validate(ListTransactionsRequest request)
+    {
+        List<FieldViolation>? violations = null;
+        CheckId(request.MemberId, "member_id", ref violations);
+        if (request.PageSize is < 0 or > MaxHistoryPageSize)
+        {
+            Add(ref violations, "page_size", $"1-{MaxHistoryPageSize}, or 0 for {DefaultHistoryPageSize}");
+        }
+
+        for (var i = 0; i < request.Kinds.Count; i++)
+        {
+            if (request.Kinds[i] == TransactionKind.Unspecified || !System.Enum.IsDefined(request.Kinds[i]))
+            {
+                Add(ref violations, $"kinds[{i}]", "a transaction kind other than TRANSACTION_KIND_UNSPECIFIED");
+            }
+        }
+
+        CheckInstant(request.From, "from", ref violations);
+        CheckInstant(request.To, "to", ref violations);
+        if (request.From is { } from && request.To is { } to && from.CompareTo(to) >= 0)
+        {
+            Add(ref violations, "to", "must be after from");
+        }
+
+        if (violations is not null)
+        {
+            throw RpcErrors.InvalidArgument(violations);
+        }
+
+        return request.PageSize == 0 ? DefaultHistoryPageSize : request.PageSize;
+    }
+
+    private static void CheckInstant(Timestamp? instant, string field, ref List<FieldViolation>? violations)
+    {
+        if (instant is not null && (instant.Nanos is < 0 or > 999_999_999 || instant.Seconds is < MinTimestampSeconds or > MaxTimestampSeconds))
+        {
+            Add(ref violations, field, "a valid timestamp between 0001-01-01 and 9999-12-31");
+        }
+    }
+
     public static void ValidateMemberId(string memberId, string field = "member_id")
     {
         if (!IsId(memberId))

@@ -19,7 +19,8 @@ internal sealed record PreparedTransaction<TResponse>(
     IReadOnlyList<CampaignAward> BudgetDraws,
     byte[] Record,
     LedgerEntry Entry,
-    byte[] EntryBytes);
+    byte[] EntryBytes,
+    bool MayOverdraw = false);
 
 /// <summary>
 /// One call that changes a member (score, redeem, membership, profile, referral reward), as the transaction processor
@@ -121,7 +122,8 @@ internal abstract class TransactionIntent<TResponse>
         IReadOnlyList<KeyValuePair<string, long>>? increments = null,
         IReadOnlyList<KeyValuePair<string, string>>? sets = null,
         IReadOnlyList<string>? deletes = null,
-        IReadOnlyList<CampaignAward>? draws = null)
+        IReadOnlyList<CampaignAward>? draws = null,
+        bool mayOverdraw = false)
     {
         var size = response.CalculateSize();
         var record = new byte[FingerprintLength + size];
@@ -130,7 +132,7 @@ internal abstract class TransactionIntent<TResponse>
         entry.Fingerprint = UnsafeByteOperations.UnsafeWrap(Fingerprint);
         entry.Response = UnsafeByteOperations.UnsafeWrap(record.AsMemory(FingerprintLength));
         return new PreparedTransaction<TResponse>(
-            response, balanceDelta, increments ?? NoIncrements, sets ?? NoSets, deletes ?? [], draws ?? [], record, entry, entry.ToByteArray());
+            response, balanceDelta, increments ?? NoIncrements, sets ?? NoSets, deletes ?? [], draws ?? [], record, entry, entry.ToByteArray(), mayOverdraw);
     }
 
     private static byte[] ComputeFingerprint(byte kind, IMessage request)

@@ -205,7 +205,7 @@ internal sealed partial class TransactionPipeline(
                 {
                     after = MemberStateChanges.Apply(basis!.Snapshot, HotStateStore.NewVersion(), prepared.Entry.MemberSequence, prepared.BalanceDelta, prepared.Increments, prepared.Sets, prepared.Deletes);
                     command = new ApplyCommand(intent.MemberId, intent.TransactionId, basis.Snapshot.Version, after.Version, prepared.BalanceDelta, after.State.Balance,
-                        MemberStateChanges.Writes(after, prepared.Increments, prepared.Sets), prepared.Deletes, prepared.Record, prepared.EntryBytes, occurredAtMs, ledgerChecked);
+                        MemberStateChanges.Writes(after, prepared.Increments, prepared.Sets), prepared.Deletes, prepared.Record, prepared.EntryBytes, occurredAtMs, ledgerChecked, prepared.MayOverdraw);
                 }
 
                 // A change the script will apply unless the state moved (the balance it leaves on its basis is not

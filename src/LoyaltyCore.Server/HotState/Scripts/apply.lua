@@ -5,7 +5,8 @@
 --   transaction id, expected state version ('' when the caller has no snapshot), balance delta,
 --   record (fingerprint .. response), ledger entry, occurred at (ms), '1' when the ledger was already checked,
 --   the version to write (unique to this change, so the caller can send the member's next transaction on it before
---   this one's reply), the balance after, n writes then n (field, value) pairs, d deletes then d fields.
+--   this one's reply), the balance after, '1' when the delta may take the balance below zero (a forced debit),
+--   n writes then n (field, value) pairs, d deletes then d fields.
 --   The values are the fields' new values, computed by the caller on the state of the expected version: the version
 --   check makes sure that is the state they are written over.
 -- Reply: one reply per transaction, in order:
@@ -22,7 +23,7 @@ local unpack = unpack or table.unpack
 
 -- Returns the transaction's reply and where the next transaction's arguments start.
 local function apply(stateKey, recordKey, pendingKey, a)
-  local writes = a + 9
+  local writes = a + 10
   local deletes = writes + 1 + tonumber(ARGV[writes]) * 2
   local nextArg = deletes + 1 + tonumber(ARGV[deletes])
 
@@ -52,7 +53,7 @@ local function apply(stateKey, recordKey, pendingKey, a)
   end
 
   local delta = tonumber(ARGV[a + 2])
-  if delta < 0 and tonumber(state[2]) + delta < 0 then
+  if delta < 0 and ARGV[a + 9] ~= '1' and tonumber(state[2]) + delta < 0 then
     return {'I', state[2]}, nextArg
   end
 
