@@ -97,4 +97,46 @@ public sealed class EmbeddedDefaultTests
             directory.Delete(recursive: true);
         }
     }
+
+    [Fact]
+    public async Task The_embedded_default_holds_captures_voids_and_expires_holds()
+    {
+        var directory = Directory.CreateTempSubdirectory("loyaltycore-embedded-");
+        var clock = new ShiftableClock();
+        try
+        {
+            await using var server = await ServerInstance.StartAsync(settings =>
+            {
+                settings["HotState:Redis"] = string.Empty;
+                settings["Ledger:Provider"] = "Sqlite";
+                settings["Ledger:ConnectionString"] = $"Data Source={Path.Combine(directory.FullName, "ledger.db")}";
+                settings["Holds:ExpiryRunEnabled"] = "false";
+            }, clock: clock);
+            var memberId = Ids.Member();
+            await server.Members.EnrollAsync(new EnrollRequest { MemberId = memberId });
+            await server.Scoring.ScoreAsync(Requests.Score(memberId, lines: Requests.Line("tv", 1, 10_000)));
+
+            var captured = await server.Scoring.AuthorizeAsync(HoldTests.Authorize(memberId, 30));
+            var voided = await server.Scoring.AuthorizeAsync(HoldTests.Authorize(memberId, 20));
+            await server.Scoring.AuthorizeAsync(HoldTests.Authorize(memberId, 40, lifetimeSeconds: 1));
+            await RpcAssert.FailsWith(StatusCode.FailedPrecondition, () => server.Scoring.RedeemAsync(Requests.Redeem(memberId, 11)).ResponseAsync);
+            var capture = await server.Scoring.CaptureAsync(HoldTests.Capture(memberId, captured.HoldId, 25));
+            var release = await server.Scoring.VoidAsync(HoldTests.Void(memberId, voided.HoldId));
+            clock.Advance(TimeSpan.FromSeconds(2));
+            var released = await server.Get<Server.Transactions.HoldExpiryRun>().RunAsync(clock.GetUtcNow(), CancellationToken.None);
+            await RpcAssert.FailsWith(StatusCode.NotFound, () => server.Scoring.VoidAsync(HoldTests.Void(memberId, "never-held")).ResponseAsync);
+
+            var member = await server.Members.GetMemberAsync(new GetMemberRequest { MemberId = memberId });
+            Assert.Equal((75L, 5L), (capture.Balance, capture.PointsReleased));
+            Assert.Equal(20, release.PointsReleased);
+            Assert.Equal(1, released);
+            Assert.Equal((75L, 75L), (member.Balance, member.AvailablePoints));
+            Assert.Empty(member.Holds);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            directory.Delete(recursive: true);
+        }
+    }
 }

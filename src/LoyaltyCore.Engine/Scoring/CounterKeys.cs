@@ -74,6 +74,21 @@ public static class CounterKeys
     /// <summary>The last tier review applied, as a day key.</summary>
     public const string TierReview = "k.tr";
 
+    /// <summary>Points reserved by the member's open holds, all together (what is available is the balance less these).</summary>
+    public const string HeldPoints = "k.hd";
+
+    /// <summary>Prefix of an open hold's points, followed by its id.</summary>
+    public const string HoldPointsPrefix = "k.h:";
+
+    /// <summary>Prefix of an open hold's expiry (Unix ms), followed by its id.</summary>
+    public const string HoldExpiryPrefix = "k.hx:";
+
+    /// <summary>Points an open hold reserves.</summary>
+    public static string HoldPoints(string holdId) => HoldPointsPrefix + holdId;
+
+    /// <summary>When an open hold expires (Unix ms).</summary>
+    public static string HoldExpiry(string holdId) => HoldExpiryPrefix + holdId;
+
     private static string Format(string prefix, int key) => string.Create(CultureInfo.InvariantCulture, $"{prefix}{key}");
 }
 

@@ -46,6 +46,12 @@ public sealed class MemberState
 
     public long Counter(string key) => Counters.TryGetValue(key, out var value) ? value : 0;
 
+    /// <summary>Points the member's open holds reserve.</summary>
+    public long HeldPoints => Counter(CounterKeys.HeldPoints);
+
+    /// <summary>What the member may spend: the balance less the points held (below zero only after a forced debit).</summary>
+    public long AvailablePoints => Balance - HeldPoints;
+
     public bool HasSegment(string segment)
     {
         var segments = Segments;

@@ -49,10 +49,24 @@ internal static class RpcErrors
     public static RpcException TransactionIdReused(string transactionId) =>
         new(new Status(StatusCode.AlreadyExists, $"transaction_id '{transactionId}' was already used for a different request; a retry must resend identical content."));
 
-    public static RpcException InsufficientPoints(long balance, long requested) =>
-        new(new Status(StatusCode.FailedPrecondition, $"Insufficient points: the balance is {balance}, {requested} requested."));
+    public static RpcException InsufficientPoints(long balance, long held, long requested) =>
+        new(new Status(StatusCode.FailedPrecondition, $"Insufficient points: the balance is {balance}{HeldPart(balance, held)}, {requested} requested."));
 
-    public static RpcException InsufficientAfterReview(long balance, long reset, long requested) =>
+    public static RpcException InsufficientAfterReview(long balance, long held, long reset, long requested) =>
         new(new Status(StatusCode.FailedPrecondition,
-            $"Insufficient points: the balance is {balance}, of which the tier review due now resets {reset}; {requested} requested."));
+            $"Insufficient points: the balance is {balance}{HeldPart(balance, held)}, of which the tier review due now resets {reset}; {requested} requested."));
+
+    public static RpcException HoldNotFound(string memberId, string holdId) =>
+        new(new Status(StatusCode.NotFound, $"Member '{memberId}' has no hold '{holdId}'."));
+
+    public static RpcException HoldEnded(string holdId) =>
+        new(new Status(StatusCode.FailedPrecondition, $"Hold '{holdId}' has already ended (captured, voided or expired)."));
+
+    public static RpcException HoldExpired(string holdId, DateTimeOffset expiredAt) =>
+        new(new Status(StatusCode.FailedPrecondition, $"Hold '{holdId}' expired at {expiredAt:yyyy-MM-ddTHH:mm:ss.fffZ}; its points are being released."));
+
+    public static RpcException CaptureBeyondHold(string holdId, long held, long requested) =>
+        new(new Status(StatusCode.FailedPrecondition, $"Hold '{holdId}' holds {held} points; {requested} cannot be captured."));
+
+    private static string HeldPart(long balance, long held) => held == 0 ? string.Empty : $" with {held} held ({balance - held} available)";
 }

@@ -135,6 +135,33 @@ public sealed class EventOptions
     public TimeSpan BirthdayRunInterval { get; set; } = TimeSpan.FromHours(1);
 }
 
+public sealed class HoldOptions
+{
+    public const string Section = "Holds";
+
+    /// <summary>How long a hold lasts when the authorization names no lifetime.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
+    public TimeSpan DefaultLifetime { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>The longest lifetime an authorization may ask for.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "30.00:00:00")]
+    public TimeSpan MaxLifetime { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>Whether this server releases expired holds; every server may, each hold is released exactly once.</summary>
+    public bool ExpiryRunEnabled { get; set; } = true;
+
+    /// <summary>How often the expiry run looks for holds past their expiry.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How far back each run looks again, past the holds it has already released: an authorization another server
+    /// recorded just before a run may be committed just after it.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:10", "1.00:00:00")]
+    public TimeSpan SweepLookback { get; set; } = TimeSpan.FromMinutes(10);
+}
+
 public sealed class ProgramOptions
 {
     public const string Section = "Program";

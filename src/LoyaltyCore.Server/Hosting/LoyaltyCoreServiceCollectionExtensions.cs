@@ -49,6 +49,9 @@ public static class LoyaltyCoreServiceCollectionExtensions
         Bind<ProgramOptions>(ProgramOptions.Section).ValidateOnStart();
         Bind<ScoringOptions>(ScoringOptions.Section).ValidateOnStart();
         Bind<EventOptions>(EventOptions.Section).ValidateOnStart();
+        Bind<HoldOptions>(HoldOptions.Section)
+            .Validate(o => o.DefaultLifetime <= o.MaxLifetime, "Holds:DefaultLifetime must not exceed Holds:MaxLifetime.")
+            .ValidateOnStart();
         Bind<BenchmarkOptions>(BenchmarkOptions.Section);
         Bind<SecurityOptions>(SecurityOptions.Section)
             .Validate(o => o.Clients.All(c => c.Key.Length >= 16 && c.Roles.Count > 0), "Every Security:Clients entry needs a key of 16+ characters and a role.")
@@ -76,6 +79,8 @@ public static class LoyaltyCoreServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<PendingRecoveryService>());
         services.AddSingleton<BirthdayRun>();
         services.AddHostedService(sp => sp.GetRequiredService<BirthdayRun>());
+        services.AddSingleton<HoldExpiryRun>();
+        services.AddHostedService(sp => sp.GetRequiredService<HoldExpiryRun>());
         services.AddSingleton<MemberLocks>();
         services.AddSingleton<Admission>();
         services.AddSingleton<PipelineProbes>();

@@ -28,12 +28,14 @@ internal enum ApplyOutcome
 /// <param name="Record">For a replay: the stored fingerprint and response.</param>
 /// <param name="PendingEntry">For a replay whose ledger commit may not have happened yet.</param>
 /// <param name="Balance">Insufficient: the balance that was too low.</param>
+/// <param name="Held">Insufficient: the points held by open holds at that balance.</param>
 internal readonly record struct ApplyReply(
     ApplyOutcome Outcome,
     MemberSnapshot? Snapshot = null,
     byte[]? Record = null,
     byte[]? PendingEntry = null,
-    long Balance = 0);
+    long Balance = 0,
+    long Held = 0);
 
 /// <param name="ExpectedVersion">The version of the state the change was computed on ('' for none: the script answers with the state).</param>
 /// <param name="NewVersion">The version the change writes: unique to it, so the member's next transaction can be sent on it.</param>
@@ -41,7 +43,10 @@ internal readonly record struct ApplyReply(
 /// <param name="NewBalance">The balance after, on the expected state.</param>
 /// <param name="Writes">The other fields the change sets, with their values after on the expected state.</param>
 /// <param name="Deletes">Fields to drop: counters that no longer matter.</param>
-/// <param name="MayOverdraw">A forced debit: applied even beyond the balance.</param>
+/// <param name="RequiredAvailable">
+/// The points that must be available (balance less points held) for the change to apply: 0 for no check, -1 to
+/// refuse it unless it is a retry.
+/// </param>
 internal sealed record ApplyCommand(
     string MemberId,
     string TransactionId,
@@ -55,7 +60,7 @@ internal sealed record ApplyCommand(
     byte[] Entry,
     long OccurredAtMs,
     bool LedgerChecked,
-    bool MayOverdraw = false);
+    long RequiredAvailable);
 
 /// <summary>
 /// Members' balances, tiers and transaction records in Redis. Every key of a member carries the hash tag
@@ -193,7 +198,7 @@ internal sealed class HotStateStore
             args[a++] = command.LedgerChecked ? 1 : 0;
             args[a++] = command.NewVersion;
             args[a++] = command.NewBalance;
-            args[a++] = command.MayOverdraw ? 1 : 0;
+            args[a++] = command.RequiredAvailable;
             args[a++] = command.Writes.Count;
             foreach (var (field, value) in command.Writes)
             {
@@ -277,7 +282,7 @@ internal sealed class HotStateStore
         "M" => new ApplyReply(ApplyOutcome.Missing),
         "L" => new ApplyReply(ApplyOutcome.CheckLedger),
         "C" => new ApplyReply(ApplyOutcome.Conflict, Snapshot: MemberFields.Parse(Pairs(reply, 1))),
-        "I" => new ApplyReply(ApplyOutcome.Insufficient, Balance: (long)reply[1]),
+        "I" => new ApplyReply(ApplyOutcome.Insufficient, Balance: (long)reply[1], Held: (long)reply[2]),
         var other => throw new InvalidOperationException($"Unexpected reply '{other}' from the apply script."),
     };
 

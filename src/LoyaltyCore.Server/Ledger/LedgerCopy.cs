@@ -13,7 +13,8 @@ internal static class LedgerCopy
 {
     private const string Entries = """
         COPY ledger_entries (transaction_id, member_id, kind, points, spend_minor, store_id, channel, occurred_at,
-            recorded_at, program_version, rule_ids, tier_after, balance_after, fingerprint, response, changes, member_seq)
+            recorded_at, program_version, rule_ids, tier_after, balance_after, fingerprint, response, changes, member_seq,
+            refers_to, hold_expires_ms)
         FROM STDIN (FORMAT BINARY)
         """;
 
@@ -63,6 +64,23 @@ internal static class LedgerCopy
                 }
 
                 await writer.WriteAsync(entry.MemberSequence, NpgsqlDbType.Bigint);
+                if (entry.RefersTo.Length > 0)
+                {
+                    await writer.WriteAsync(entry.RefersTo, NpgsqlDbType.Text);
+                }
+                else
+                {
+                    await writer.WriteNullAsync();
+                }
+
+                if (entry.HoldExpiresAtUnixMs != 0)
+                {
+                    await writer.WriteAsync(entry.HoldExpiresAtUnixMs, NpgsqlDbType.Bigint);
+                }
+                else
+                {
+                    await writer.WriteNullAsync();
+                }
             }
 
             await writer.CompleteAsync();

@@ -21,12 +21,14 @@ internal sealed record LedgerRow(
     byte[] Fingerprint,
     byte[] Response,
     byte[]? Changes,
-    long MemberSequence)
+    long MemberSequence,
+    string? RefersTo,
+    long? HoldExpiresMs)
 {
     public static LedgerRow From(LedgerEntry e) => new(
         e.TransactionId, e.MemberId, (int)e.Kind, e.Points, e.SpendMinor, e.StoreId, e.Channel, e.OccurredAtUnixMs,
         e.RecordedAtUnixMs, e.ProgramVersion, e.RuleIds, e.TierAfter, e.BalanceAfter, e.Fingerprint.ToByteArray(), e.Response.ToByteArray(),
-        LedgerColumns.ChangesOf(e), e.MemberSequence);
+        LedgerColumns.ChangesOf(e), e.MemberSequence, LedgerColumns.RefersToOf(e), LedgerColumns.HoldExpiryOf(e));
 }
 
 internal sealed record DrawRow(string CampaignId, string MemberId, string TransactionId, long Points)
@@ -50,6 +52,8 @@ internal sealed class LedgerColumns
         OccurredMs = new long[count];
         RecordedMs = new long[count];
         MemberSequences = new long[count];
+        RefersTo = new string?[count];
+        HoldExpiries = new long?[count];
         ProgramVersions = new string[count];
         RuleIds = new string[count];
         TiersAfter = new string[count];
@@ -83,6 +87,10 @@ internal sealed class LedgerColumns
 
     public long[] MemberSequences { get; }
 
+    public string?[] RefersTo { get; }
+
+    public long?[] HoldExpiries { get; }
+
     public string[] ProgramVersions { get; }
 
     public string[] RuleIds { get; }
@@ -108,7 +116,11 @@ internal sealed class LedgerColumns
     public bool HasDraws => DrawPoints.Length > 0;
 
     public static byte[]? ChangesOf(LedgerEntry entry) =>
-        entry.Changes is { } changes && (changes.Increments.Count > 0 || changes.Sets.Count > 0) ? changes.ToByteArray() : null;
+        entry.Changes is { } changes && (changes.Increments.Count > 0 || changes.Sets.Count > 0 || changes.Deletes.Count > 0) ? changes.ToByteArray() : null;
+
+    public static string? RefersToOf(LedgerEntry entry) => entry.RefersTo.Length > 0 ? entry.RefersTo : null;
+
+    public static long? HoldExpiryOf(LedgerEntry entry) => entry.HoldExpiresAtUnixMs != 0 ? entry.HoldExpiresAtUnixMs : null;
 
     public static LedgerColumns From(List<LedgerEntry> entries)
     {
@@ -133,6 +145,8 @@ internal sealed class LedgerColumns
             columns.OccurredMs[i] = e.OccurredAtUnixMs;
             columns.RecordedMs[i] = e.RecordedAtUnixMs;
             columns.MemberSequences[i] = e.MemberSequence;
+            columns.RefersTo[i] = RefersToOf(e);
+            columns.HoldExpiries[i] = HoldExpiryOf(e);
             columns.ProgramVersions[i] = e.ProgramVersion;
             columns.RuleIds[i] = e.RuleIds;
             columns.TiersAfter[i] = e.TierAfter;

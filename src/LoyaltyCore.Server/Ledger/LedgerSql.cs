@@ -25,6 +25,10 @@ internal sealed record LedgerSql(
         FROM ledger_entries WHERE member_id = @MemberId AND transaction_id = @TransactionId
         """;
 
+    public const string HoldExists = """
+        SELECT 1 FROM ledger_entries WHERE member_id = @MemberId AND transaction_id = @TransactionId AND kind = 9
+        """;
+
     /// <summary>A member's history in the order it was applied, to rebuild their state by replaying it.</summary>
     public string MemberHistory => $"""
         SELECT CAST(kind AS BIGINT) AS Kind, points AS Points, spend_minor AS SpendMinor, changes AS Changes,
@@ -51,7 +55,7 @@ internal sealed record LedgerSql(
                 {(postgres ? "(extract(epoch FROM occurred_at) * 1000)::bigint" : "occurred_at_ms")} AS OccurredAtMs,
                 {(postgres ? "(extract(epoch FROM recorded_at) * 1000)::bigint" : "recorded_at_ms")} AS RecordedAtMs,
                 program_version AS ProgramVersion, rule_ids AS RuleIds, tier_after AS TierAfter,
-                balance_after AS BalanceAfter, response AS Response
+                balance_after AS BalanceAfter, response AS Response, refers_to AS RefersTo
             FROM ledger_entries WHERE member_id = @MemberId
             """);
         if (byKind)
@@ -80,6 +84,21 @@ internal sealed record LedgerSql(
         return sql.ToString();
     }
 
+    /// <summary>
+    /// Holds past their expiry that no row ends yet, after a cursor (expiry, member, hold id), soonest first: the
+    /// expiry index holds only authorizations, and a hold's ending row is found by the refers-to index.
+    /// </summary>
+    public const string ExpiredHolds = """
+        SELECT h.member_id AS MemberId, h.transaction_id AS HoldId, h.hold_expires_ms AS ExpiresAtMs
+        FROM ledger_entries h
+        WHERE h.hold_expires_ms IS NOT NULL AND h.hold_expires_ms <= @NowMs
+            AND (h.hold_expires_ms > @AfterMs OR (h.hold_expires_ms = @AfterMs
+                AND (h.member_id > @AfterMember OR (h.member_id = @AfterMember AND h.transaction_id > @AfterHold))))
+            AND NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.member_id = h.member_id AND e.refers_to = h.transaction_id)
+        ORDER BY h.hold_expires_ms, h.member_id, h.transaction_id
+        LIMIT @Limit
+        """;
+
     public const string MemberIdsAfter = """
         SELECT member_id FROM members WHERE member_id > @After ORDER BY member_id LIMIT @Limit
         """;
@@ -99,7 +118,7 @@ internal sealed record LedgerSql(
 
     private const string EntryColumns = """
         transaction_id, member_id, kind, points, spend_minor, store_id, channel, occurred_at, recorded_at,
-        program_version, rule_ids, tier_after, balance_after, fingerprint, response, changes, member_seq
+        program_version, rule_ids, tier_after, balance_after, fingerprint, response, changes, member_seq, refers_to, hold_expires_ms
         """;
 
     /// <summary>One statement per table for the whole batch: columns travel as arrays and are unnested server-side.</summary>
@@ -111,11 +130,14 @@ internal sealed record LedgerSql(
             SELECT t.transaction_id, t.member_id, t.kind, t.points, t.spend_minor, t.store_id, t.channel,
                 'epoch'::timestamptz + t.occurred_ms * interval '1 millisecond',
                 'epoch'::timestamptz + t.recorded_ms * interval '1 millisecond',
-                t.program_version, t.rule_ids, t.tier_after, t.balance_after, t.fingerprint, t.response, t.changes, t.member_seq
+                t.program_version, t.rule_ids, t.tier_after, t.balance_after, t.fingerprint, t.response, t.changes, t.member_seq,
+                t.refers_to, t.hold_expires_ms
             FROM unnest(@TransactionIds, @MemberIds, @Kinds, @Points, @Spends, @StoreIds, @Channels, @OccurredMs,
-                @RecordedMs, @ProgramVersions, @RuleIds, @TiersAfter, @BalancesAfter, @Fingerprints, @Responses, @Changes, @MemberSequences)
+                @RecordedMs, @ProgramVersions, @RuleIds, @TiersAfter, @BalancesAfter, @Fingerprints, @Responses, @Changes, @MemberSequences,
+                @RefersTo, @HoldExpiries)
                 AS t(transaction_id, member_id, kind, points, spend_minor, store_id, channel, occurred_ms,
-                    recorded_ms, program_version, rule_ids, tier_after, balance_after, fingerprint, response, changes, member_seq)
+                    recorded_ms, program_version, rule_ids, tier_after, balance_after, fingerprint, response, changes, member_seq,
+                    refers_to, hold_expires_ms)
             ON CONFLICT (member_id, transaction_id) DO NOTHING
             RETURNING member_id AS MemberId, transaction_id AS TransactionId
             """,
@@ -157,9 +179,11 @@ internal sealed record LedgerSql(
         BatchInsertWithArrays: false,
         InsertEntries: """
             INSERT INTO ledger_entries (transaction_id, member_id, kind, points, spend_minor, store_id, channel,
-                occurred_at_ms, recorded_at_ms, program_version, rule_ids, tier_after, balance_after, fingerprint, response, changes, member_seq)
+                occurred_at_ms, recorded_at_ms, program_version, rule_ids, tier_after, balance_after, fingerprint, response, changes, member_seq,
+                refers_to, hold_expires_ms)
             VALUES (@TransactionId, @MemberId, @Kind, @Points, @SpendMinor, @StoreId, @Channel, @OccurredAtMs,
-                @RecordedAtMs, @ProgramVersion, @RuleIds, @TierAfter, @BalanceAfter, @Fingerprint, @Response, @Changes, @MemberSequence)
+                @RecordedAtMs, @ProgramVersion, @RuleIds, @TierAfter, @BalanceAfter, @Fingerprint, @Response, @Changes, @MemberSequence,
+                @RefersTo, @HoldExpiresMs)
             ON CONFLICT (member_id, transaction_id) DO NOTHING
             """,
         InsertDraws: """

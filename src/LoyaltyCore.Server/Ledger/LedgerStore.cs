@@ -23,6 +23,16 @@ internal sealed class HistoryEntry
 
 internal sealed record StoredProgram(string Version, string Document, long ActivatedAtMs);
 
+/// <summary>A hold past its expiry that no row ends yet (settable, as <see cref="HistoryEntry"/>).</summary>
+internal sealed class ExpiredHold
+{
+    public string MemberId { get; set; } = string.Empty;
+
+    public string HoldId { get; set; } = string.Empty;
+
+    public long ExpiresAtMs { get; set; }
+}
+
 /// <summary>One row of a member's history, as the ledger holds it (settable, as <see cref="HistoryEntry"/>).</summary>
 internal sealed class TransactionRow
 {
@@ -51,6 +61,8 @@ internal sealed class TransactionRow
     public long BalanceAfter { get; set; }
 
     public byte[] Response { get; set; } = [];
+
+    public string? RefersTo { get; set; }
 }
 
 /// <summary>Which of a member's rows a history page holds.</summary>
@@ -72,6 +84,25 @@ internal sealed class LedgerStore(LedgerDatabase database)
         await using var connection = await database.OpenAsync(cancellationToken);
         return await connection.QuerySingleOrDefaultAsync<StoredTransaction>(new CommandDefinition(
             LedgerSql.FindTransaction, new { MemberId = memberId, TransactionId = transactionId }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Whether the member's ledger has an authorization of that id (whatever became of the hold since).</summary>
+    public async Task<bool> HoldExistsAsync(string memberId, string holdId, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+            LedgerSql.HoldExists, new { MemberId = memberId, TransactionId = holdId }, cancellationToken: cancellationToken)) is not null;
+    }
+
+    /// <summary>A page of holds past their expiry at <paramref name="nowMs"/> that no row ends, after the cursor.</summary>
+    public async Task<IReadOnlyList<ExpiredHold>> ExpiredHoldsAsync(long nowMs, ExpiredHold after, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<ExpiredHold>(new CommandDefinition(
+            LedgerSql.ExpiredHolds,
+            new { NowMs = nowMs, AfterMs = after.ExpiresAtMs, AfterMember = after.MemberId, AfterHold = after.HoldId, Limit = limit },
+            cancellationToken: cancellationToken));
+        return rows.AsList();
     }
 
     public async Task<StoredMember?> MemberAsync(string memberId, CancellationToken cancellationToken)

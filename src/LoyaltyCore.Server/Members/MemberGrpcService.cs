@@ -160,8 +160,19 @@ internal sealed class MemberGrpcService(
             ReferenceRevenueMinor = state.ReferenceRevenueMinor,
             ReferredBy = state.ReferredBy ?? string.Empty,
             Birthday = state.Birthday ?? string.Empty,
+            AvailablePoints = state.AvailablePoints - reset,
         };
         member.Segments.AddRange(state.Segments);
+        foreach (var hold in HoldState.All(state))
+        {
+            member.Holds.Add(new Hold
+            {
+                HoldId = hold.HoldId,
+                Points = hold.Points,
+                ExpiresAt = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(hold.ExpiresAtMs)),
+            });
+        }
+
         if (program.TierPolicy.FloorAt(state, local) is { } floor)
         {
             member.TierFloor = floor.Id;

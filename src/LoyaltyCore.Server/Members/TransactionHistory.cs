@@ -67,7 +67,11 @@ internal sealed class TransactionHistory(LedgerStore ledger)
             RecordedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(row.RecordedAtMs)),
         };
         record.RuleIds.AddRange(row.RuleIds.Split(',', StringSplitOptions.RemoveEmptyEntries));
-        if (kind == TransactionKind.Referral && row.TransactionId.StartsWith(ServerTransactionIds.Referral, StringComparison.Ordinal))
+        if (row.RefersTo is { Length: > 0 } refersTo)
+        {
+            record.RefersTo = refersTo;
+        }
+        else if (kind == TransactionKind.Referral && row.TransactionId.StartsWith(ServerTransactionIds.Referral, StringComparison.Ordinal))
         {
             record.RefersTo = row.TransactionId[ServerTransactionIds.Referral.Length..];
         }
@@ -92,6 +96,9 @@ internal sealed class TransactionHistory(LedgerStore ledger)
         TransactionKind.Event => EntryKind.Event,
         TransactionKind.TierFloor => EntryKind.TierFloor,
         TransactionKind.Adjustment => EntryKind.Adjustment,
+        TransactionKind.Hold => EntryKind.Hold,
+        TransactionKind.Capture => EntryKind.Capture,
+        TransactionKind.HoldRelease => EntryKind.HoldRelease,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "validated before"),
     });
 
@@ -105,6 +112,9 @@ internal sealed class TransactionHistory(LedgerStore ledger)
         EntryKind.Event => TransactionKind.Event,
         EntryKind.TierFloor => TransactionKind.TierFloor,
         EntryKind.Adjustment => TransactionKind.Adjustment,
+        EntryKind.Hold => TransactionKind.Hold,
+        EntryKind.Capture => TransactionKind.Capture,
+        EntryKind.HoldRelease => TransactionKind.HoldRelease,
         _ => TransactionKind.Unspecified,
     };
 

@@ -125,6 +125,11 @@ internal sealed class LoyaltyMetrics
         "Paid memberships bought or extended, by membership.",
         new CounterConfiguration { LabelNames = ["membership"] });
 
+    public Counter Holds { get; } = Metrics.CreateCounter(
+        "loyalty_holds_total",
+        "Holds at the till (replays excluded), by what happened to them: authorized, captured, voided, expired.",
+        new CounterConfiguration { LabelNames = ["outcome"] });
+
     public Counter PointsAdjusted { get; } = Metrics.CreateCounter(
         "loyalty_points_adjusted_total",
         "Points credited or debited by hand (SupportService.AdjustPoints, replays excluded), by direction (credit, debit) and reason.",

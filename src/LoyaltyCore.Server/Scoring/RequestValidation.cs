@@ -179,6 +179,67 @@ internal static class RequestValidation
         }
     }
 
+    /// <returns>How long the hold lasts.</returns>
+    public static TimeSpan Validate(AuthorizeRequest request, ScoringOptions limits, HoldOptions holds, DateTimeOffset now, TimeSpan clockSkew)
+    {
+        List<FieldViolation>? violations = null;
+        CheckTransactionId(request.TransactionId, ref violations);
+        CheckId(request.MemberId, "member_id", ref violations);
+        CheckId(request.StoreId, "store_id", ref violations);
+        CheckChannel(request.Channel, ref violations);
+        CheckOccurredAt(request.OccurredAt, "occurred_at", limits, now, clockSkew, ref violations);
+        if (request.Points <= 0 || request.Points > limits.MaxRedeemPoints)
+        {
+            Add(ref violations, "points", $"must be between 1 and {limits.MaxRedeemPoints}");
+        }
+
+        var maxSeconds = (long)holds.MaxLifetime.TotalSeconds;
+        if (request.LifetimeSeconds < 0 || request.LifetimeSeconds > maxSeconds)
+        {
+            Add(ref violations, "lifetime_seconds", $"must be between 0 (the default, {(long)holds.DefaultLifetime.TotalSeconds} s) and {maxSeconds}");
+        }
+
+        if (violations is not null)
+        {
+            throw RpcErrors.InvalidArgument(violations);
+        }
+
+        return request.LifetimeSeconds == 0 ? holds.DefaultLifetime : TimeSpan.FromSeconds(request.LifetimeSeconds);
+    }
+
+    public static void Validate(CaptureRequest request, ScoringOptions limits, DateTimeOffset now, TimeSpan clockSkew)
+    {
+        List<FieldViolation>? violations = null;
+        CheckTransactionId(request.TransactionId, ref violations);
+        CheckId(request.MemberId, "member_id", ref violations);
+        CheckId(request.HoldId, "hold_id", ref violations);
+        CheckId(request.StoreId, "store_id", ref violations);
+        CheckChannel(request.Channel, ref violations);
+        CheckOccurredAt(request.OccurredAt, "occurred_at", limits, now, clockSkew, ref violations);
+        if (request.Points <= 0 || request.Points > limits.MaxRedeemPoints)
+        {
+            Add(ref violations, "points", $"must be between 1 and {limits.MaxRedeemPoints}");
+        }
+
+        if (violations is not null)
+        {
+            throw RpcErrors.InvalidArgument(violations);
+        }
+    }
+
+    public static void Validate(VoidRequest request, ScoringOptions limits, DateTimeOffset now, TimeSpan clockSkew)
+    {
+        List<FieldViolation>? violations = null;
+        CheckTransactionId(request.TransactionId, ref violations);
+        CheckId(request.MemberId, "member_id", ref violations);
+        CheckId(request.HoldId, "hold_id", ref violations);
+        CheckOccurredAt(request.OccurredAt, "occurred_at", limits, now, clockSkew, ref violations);
+        if (violations is not null)
+        {
+            throw RpcErrors.InvalidArgument(violations);
+        }
+    }
+
     public const int MaxEventAttributes = 10;
     public const int MaxEventAttributeLength = 256;
 

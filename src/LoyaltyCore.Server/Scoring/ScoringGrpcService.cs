@@ -15,6 +15,8 @@ namespace LoyaltyCore.Server.Scoring;
 [Authorize(Roles = ClientRoles.Pos)]
 internal sealed partial class ScoringGrpcService(
     TransactionPipeline processor,
+    MemberDirectory members,
+    IOptions<HoldOptions> holds,
     ProgramProvider programs,
     Admission admission,
     IOptions<ScoringOptions> scoring,
@@ -34,6 +36,48 @@ internal sealed partial class ScoringGrpcService(
         using var ticket = admission.Enter();
         RequestValidation.Validate(request, scoring.Value, time.GetUtcNow(), hotState.Value.ClockSkew);
         return await processor.ProcessAsync(new RedeemIntent(request, programs.Current, metrics), context.CancellationToken);
+    }
+
+    public override async Task<AuthorizeResponse> Authorize(AuthorizeRequest request, ServerCallContext context)
+    {
+        using var ticket = admission.Enter();
+        var lifetime = RequestValidation.Validate(request, scoring.Value, holds.Value, time.GetUtcNow(), hotState.Value.ClockSkew);
+        return await processor.ProcessAsync(new AuthorizeIntent(request, lifetime, programs.Current, metrics), context.CancellationToken);
+    }
+
+    public override async Task<CaptureResponse> Capture(CaptureRequest request, ServerCallContext context)
+    {
+        using var ticket = admission.Enter();
+        RequestValidation.Validate(request, scoring.Value, time.GetUtcNow(), hotState.Value.ClockSkew);
+        var intent = new CaptureIntent(request, programs.Current, metrics);
+        return await EndHoldAsync(intent, () => intent.HoldNotOpen, request.MemberId, request.HoldId, context.CancellationToken);
+    }
+
+    public override async Task<VoidResponse> Void(VoidRequest request, ServerCallContext context)
+    {
+        using var ticket = admission.Enter();
+        RequestValidation.Validate(request, scoring.Value, time.GetUtcNow(), hotState.Value.ClockSkew);
+        var intent = new ReleaseHoldIntent(request, expiry: false, programs.Current, metrics);
+        return await EndHoldAsync(intent, () => intent.HoldNotOpen, request.MemberId, request.HoldId, context.CancellationToken);
+    }
+
+    /// <summary>A hold that was not open is one that ended, or NOT_FOUND when the member never had it.</summary>
+    private async Task<TResponse> EndHoldAsync<TResponse>(TransactionIntent<TResponse> intent, Func<bool> holdNotOpen, string memberId, string holdId, CancellationToken cancellationToken)
+        where TResponse : class, Google.Protobuf.IMessage<TResponse>
+    {
+        try
+        {
+            return await processor.ProcessAsync(intent, cancellationToken);
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.FailedPrecondition && holdNotOpen())
+        {
+            if (!await members.HoldExistsAsync(memberId, holdId, cancellationToken))
+            {
+                throw RpcErrors.HoldNotFound(memberId, holdId);
+            }
+
+            throw;
+        }
     }
 
     /// <summary>

@@ -27,8 +27,16 @@ internal sealed partial class BirthdayRun(
     LoyaltyMetrics metrics,
     TimeProvider time,
     IOptions<EventOptions> options,
-    ILogger<BirthdayRun> logger) : BackgroundService
+    ILogger<BirthdayRun> logger) : PeriodicRun(time, logger)
 {
+    protected override bool Enabled => options.Value.BirthdayRunEnabled;
+
+    protected override TimeSpan Interval => options.Value.BirthdayRunInterval;
+
+    protected override string Name => "Birthday run";
+
+    protected override Task RunOnceAsync(DateTimeOffset now, CancellationToken cancellationToken) => RunAsync(now, cancellationToken);
+
     private const int PageSize = 500;
 
     /// <summary>Month * 100 + day of an <c>MM-DD</c> text (02-29 included), or null when it is not a day of the year.</summary>
@@ -115,29 +123,6 @@ internal sealed partial class BirthdayRun(
         }
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (!options.Value.BirthdayRunEnabled)
-        {
-            return;
-        }
-
-        using var timer = new PeriodicTimer(options.Value.BirthdayRunInterval, time);
-        do
-        {
-            try
-            {
-                await RunAsync(time.GetUtcNow(), stoppingToken);
-            }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-            {
-                // Whatever was applied stays applied; the next run replays it and goes on with the rest.
-                LogRunFailed(logger, ex);
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Birthday run for {Day:yyyy-MM-dd}: {Seen} members so far")]
     private static partial void LogProgress(ILogger logger, int seen, DateTime day);
 
@@ -146,7 +131,4 @@ internal sealed partial class BirthdayRun(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Birthday reward for {MemberId} failed; the next run retries it")]
     private static partial void LogMemberFailed(ILogger logger, Exception exception, string memberId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Birthday run failed; it is retried at the next interval")]
-    private static partial void LogRunFailed(ILogger logger, Exception exception);
 }

@@ -85,6 +85,10 @@ internal sealed partial class MemberDirectory(
         return result;
     }
 
+    /// <summary>Whether the member ever had a hold of that id (the ledger keeps its authorization).</summary>
+    public Task<bool> HoldExistsAsync(string memberId, string holdId, CancellationToken cancellationToken) =>
+        ledger.HoldExistsAsync(memberId, holdId, cancellationToken);
+
     public async Task<MemberSnapshot?> GetAsync(string memberId, LoyaltyProgram program, CancellationToken cancellationToken)
     {
         var stored = await hotState.ReadAsync(memberId);
@@ -226,10 +230,12 @@ internal sealed partial class MemberDirectory(
         });
         var increments = new List<KeyValuePair<string, long>>();
         var sets = new List<KeyValuePair<string, string>>();
+        var deletes = new List<string>();
         foreach (var entry in history)
         {
             increments.Clear();
             sets.Clear();
+            deletes.Clear();
             increments.Add(new(MemberFields.LifetimeSpend, entry.SpendMinor));
             if (entry.Kind == (long)EntryKind.Earn)
             {
@@ -241,9 +247,10 @@ internal sealed partial class MemberDirectory(
                 var changes = StateChanges.Parser.ParseFrom(entry.Changes);
                 increments.AddRange(changes.Increments);
                 sets.AddRange(changes.Sets);
+                deletes.AddRange(changes.Deletes);
             }
 
-            replayed = MemberStateChanges.Apply(replayed, string.Empty, Math.Max(replayed.Sequence, entry.Sequence), entry.Points, increments, sets, []);
+            replayed = MemberStateChanges.Apply(replayed, string.Empty, Math.Max(replayed.Sequence, entry.Sequence), entry.Points, increments, sets, deletes);
         }
 
         var local = program.Calendar.LocalTime(time.GetUtcNow());

@@ -15,5 +15,8 @@ internal static class ServerTransactionIds
     /// <summary>The birthday reward: followed by the year.</summary>
     public const string Birthday = "birthday:";
 
-    public static readonly string[] Prefixes = [Referral, Enrolled, Birthday];
+    /// <summary>The release of a hold past its expiry: followed by the hold's id.</summary>
+    public const string HoldExpired = "hold-expired:";
+
+    public static readonly string[] Prefixes = [Referral, Enrolled, Birthday, HoldExpired];
 }

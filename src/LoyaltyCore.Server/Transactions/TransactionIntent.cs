@@ -10,6 +10,10 @@ using LoyaltyCore.Server.Ledger.Contracts;
 namespace LoyaltyCore.Server.Transactions;
 
 /// <summary>The changes one transaction makes to a member, prepared against a snapshot of their state.</summary>
+/// <param name="RequiredAvailable">
+/// The points that must be available (the balance less the points held) for Redis to apply it: 0 for none, -1 for a
+/// change that is refused unless it is a retry (see <see cref="TransactionIntent{TResponse}.Refuse"/>).
+/// </param>
 internal sealed record PreparedTransaction<TResponse>(
     TResponse Response,
     long BalanceDelta,
@@ -20,7 +24,7 @@ internal sealed record PreparedTransaction<TResponse>(
     byte[] Record,
     LedgerEntry Entry,
     byte[] EntryBytes,
-    bool MayOverdraw = false);
+    long RequiredAvailable);
 
 /// <summary>
 /// One call that changes a member (score, redeem, membership, profile, referral reward), as the transaction processor
@@ -84,8 +88,9 @@ internal abstract class TransactionIntent<TResponse>
     public abstract void MarkReplayed(TResponse response);
 
     /// <summary>The error for a transaction the balance could not cover (the script's final word on overdraft).</summary>
-    public virtual Grpc.Core.RpcException Insufficient(long balance, PreparedTransaction<TResponse>? prepared) =>
-        RpcErrors.InsufficientPoints(balance, -(prepared?.BalanceDelta ?? 0));
+    /// <param name="held">The points the member's open holds reserve at that balance.</param>
+    public virtual Grpc.Core.RpcException Insufficient(long balance, long held, PreparedTransaction<TResponse>? prepared) =>
+        RpcErrors.InsufficientPoints(balance, held, prepared?.RequiredAvailable ?? 0);
 
     /// <summary>Records an applied (not replayed) transaction in the program's KPIs.</summary>
     public virtual void Observe(PreparedTransaction<TResponse> prepared)
@@ -123,7 +128,7 @@ internal abstract class TransactionIntent<TResponse>
         IReadOnlyList<KeyValuePair<string, string>>? sets = null,
         IReadOnlyList<string>? deletes = null,
         IReadOnlyList<CampaignAward>? draws = null,
-        bool mayOverdraw = false)
+        long? requiredAvailable = null)
     {
         var size = response.CalculateSize();
         var record = new byte[FingerprintLength + size];
@@ -132,7 +137,19 @@ internal abstract class TransactionIntent<TResponse>
         entry.Fingerprint = UnsafeByteOperations.UnsafeWrap(Fingerprint);
         entry.Response = UnsafeByteOperations.UnsafeWrap(record.AsMemory(FingerprintLength));
         return new PreparedTransaction<TResponse>(
-            response, balanceDelta, increments ?? NoIncrements, sets ?? NoSets, deletes ?? [], draws ?? [], record, entry, entry.ToByteArray(), mayOverdraw);
+            response, balanceDelta, increments ?? NoIncrements, sets ?? NoSets, deletes ?? [], draws ?? [], record, entry, entry.ToByteArray(),
+            requiredAvailable ?? Math.Max(0, -balanceDelta));
+    }
+
+    /// <summary>
+    /// A change found impossible on the snapshot (a capture of a hold that is not open...): Redis refuses it unless
+    /// the transaction was already applied (a retry then gets its original answer), or the state moved, in which case
+    /// it is evaluated again. <see cref="Insufficient"/> then gives the error.
+    /// </summary>
+    protected PreparedTransaction<TResponse> Refuse(TResponse response, long recordedAtMs, string tier, long balance)
+    {
+        var entry = NewEntry(0, recordedAtMs, tier, balance);
+        return Complete(response, entry, 0, requiredAvailable: -1);
     }
 
     private static byte[] ComputeFingerprint(byte kind, IMessage request)

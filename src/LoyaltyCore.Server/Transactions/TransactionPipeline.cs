@@ -199,22 +199,23 @@ internal sealed partial class TransactionPipeline(
                 MemberSnapshot? after = null;
                 if (prepared is null)
                 {
-                    command = new ApplyCommand(intent.MemberId, intent.TransactionId, string.Empty, string.Empty, 0, 0, [], [], [], [], occurredAtMs, ledgerChecked);
+                    command = new ApplyCommand(intent.MemberId, intent.TransactionId, string.Empty, string.Empty, 0, 0, [], [], [], [], occurredAtMs, ledgerChecked, 0);
                 }
                 else
                 {
                     after = MemberStateChanges.Apply(basis!.Snapshot, HotStateStore.NewVersion(), prepared.Entry.MemberSequence, prepared.BalanceDelta, prepared.Increments, prepared.Sets, prepared.Deletes);
                     command = new ApplyCommand(intent.MemberId, intent.TransactionId, basis.Snapshot.Version, after.Version, prepared.BalanceDelta, after.State.Balance,
-                        MemberStateChanges.Writes(after, prepared.Increments, prepared.Sets), prepared.Deletes, prepared.Record, prepared.EntryBytes, occurredAtMs, ledgerChecked, prepared.MayOverdraw);
+                        MemberStateChanges.Writes(after, prepared.Increments, prepared.Sets), prepared.Deletes, prepared.Record, prepared.EntryBytes, occurredAtMs, ledgerChecked, prepared.RequiredAvailable);
                 }
 
-                // A change the script will apply unless the state moved (the balance it leaves on its basis is not
-                // below zero, or it is a credit, and no ledger check is to come) is predicted, and the member's next
+                // A change the script will apply unless the state moved (it needs no available points, or its basis
+                // has them, and no ledger check is to come) is predicted, and the member's next
                 // transaction is evaluated on the prediction and sent right behind it: a busy member's transactions
                 // then share script calls instead of waiting for each other's reply. A transaction sent back twice
                 // already is not: nothing new joins the line behind it while it is in flight, so each further attempt
                 // is exposed only to what was sent before it.
-                var chained = after is not null && attempt < ChainedAttempts && (prepared!.BalanceDelta >= 0 || after.State.Balance >= 0)
+                var chained = after is not null && attempt < ChainedAttempts
+                    && (prepared!.RequiredAvailable == 0 || (prepared.RequiredAvailable > 0 && basis!.Snapshot.State.AvailablePoints >= prepared.RequiredAvailable))
                     && (ledgerChecked || occurredAtMs != 0);
                 if (chained)
                 {
@@ -310,9 +311,9 @@ internal sealed partial class TransactionPipeline(
                         break;
 
                     case ApplyOutcome.Insufficient:
-                        // Only a debit beyond its basis's balance is refused, and such a debit is never chained: the
-                        // state is the basis, which is still what the cache holds.
-                        throw intent.Insufficient(reply.Balance, prepared);
+                        // Only a change its basis could not cover (or one found impossible on it) is refused, and such a
+                        // change is never chained: the state is the basis, which is still what the cache holds.
+                        throw intent.Insufficient(reply.Balance, reply.Held, prepared);
 
                     default:
                         throw new InvalidOperationException($"Unhandled apply outcome {reply.Outcome}.");

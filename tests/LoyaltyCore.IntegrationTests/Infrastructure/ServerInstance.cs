@@ -56,7 +56,8 @@ public sealed class ServerInstance : IAsyncDisposable
 
     /// <summary>Starts a server against the test Redis and PostgreSQL; <paramref name="configure"/> overrides settings.</summary>
     /// <param name="ownLedger">A database of its own: for tests that publish programs, which are global to a ledger.</param>
-    public static async Task<ServerInstance> StartAsync(Action<Dictionary<string, string?>>? configure = null, bool ownLedger = false)
+    /// <param name="clock">The server's clock instead of the system's.</param>
+    public static async Task<ServerInstance> StartAsync(Action<Dictionary<string, string?>>? configure = null, bool ownLedger = false, TimeProvider? clock = null)
     {
         // Port 0: the listeners bind a port the kernel picks, read back once started, so no other process can take it
         // between a probe and the bind.
@@ -90,6 +91,11 @@ public sealed class ServerInstance : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.AddLoyaltyCore();
+        if (clock is not null)
+        {
+            builder.Services.AddSingleton(clock);
+        }
+
         var app = builder.Build();
         app.MapLoyaltyCore();
         await app.InitializeLoyaltyCoreAsync();

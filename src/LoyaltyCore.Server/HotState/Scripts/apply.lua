@@ -5,14 +5,17 @@
 --   transaction id, expected state version ('' when the caller has no snapshot), balance delta,
 --   record (fingerprint .. response), ledger entry, occurred at (ms), '1' when the ledger was already checked,
 --   the version to write (unique to this change, so the caller can send the member's next transaction on it before
---   this one's reply), the balance after, '1' when the delta may take the balance below zero (a forced debit),
+--   this one's reply), the balance after, the points that must be available (the balance less the points held,
+--   field k.hd) for the change to apply (0: no check, as for credits and forced debits; -1: refuse whatever is
+--   available, for a change the caller found impossible on the expected state unless it is a retry),
 --   n writes then n (field, value) pairs, d deletes then d fields.
 --   The values are the fields' new values, computed by the caller on the state of the expected version: the version
 --   check makes sure that is the state they are written over.
 -- Reply: one reply per transaction, in order:
 --   {'R', record, pending entry or false} replay | {'M'} member state missing
 --   {'L'} the record may have been forgotten, check the ledger first
---   {'C', field, value, ...} snapshot out of date: the whole current state | {'I', balance} insufficient points
+--   {'C', field, value, ...} snapshot out of date: the whole current state
+--   {'I', balance, held} not enough points available (or refused)
 --   {'A'} applied (as the caller computed it)
 local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
@@ -32,7 +35,7 @@ local function apply(stateKey, recordKey, pendingKey, a)
     return {'R', record, redis.call('HGET', pendingKey, ARGV[a])}, nextArg
   end
 
-  local state = redis.call('HMGET', stateKey, 'v', 'b', 'h')
+  local state = redis.call('HMGET', stateKey, 'v', 'b', 'h', 'k.hd')
   if not state[1] then
     return {'M'}, nextArg
   end
@@ -52,9 +55,12 @@ local function apply(stateKey, recordKey, pendingKey, a)
     return current, nextArg
   end
 
-  local delta = tonumber(ARGV[a + 2])
-  if delta < 0 and ARGV[a + 9] ~= '1' and tonumber(state[2]) + delta < 0 then
-    return {'I', state[2]}, nextArg
+  local required = tonumber(ARGV[a + 9])
+  if required ~= 0 then
+    local held = state[4] or '0'
+    if required < 0 or tonumber(state[2]) - tonumber(held) < required then
+      return {'I', state[2], held}, nextArg
+    end
   end
 
   -- One write of every changed field; nothing after the checks above can fail on a hash.

@@ -52,10 +52,10 @@ internal sealed class AdjustmentIntent(AdjustPointsRequest request, string opera
         var reviewKey = reset > 0 ? review : null;
         if (reviewKey is null && tierAfter.Id == state.Tier)
         {
-            return Complete(response, entry, delta, mayOverdraw: request.Force);
+            return Complete(response, entry, delta, requiredAvailable: request.Force ? 0 : null);
         }
 
-        return Complete(response, entry, delta, sets: TierSets.Record(entry, policy, state, tierAfter, reviewKey), mayOverdraw: request.Force);
+        return Complete(response, entry, delta, sets: TierSets.Record(entry, policy, state, tierAfter, reviewKey), requiredAvailable: request.Force ? 0 : null);
     }
 
     public override void MarkReplayed(AdjustPointsResponse response) => response.Replayed = true;

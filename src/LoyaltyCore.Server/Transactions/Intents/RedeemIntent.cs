@@ -1,7 +1,6 @@
 using Google.Protobuf;
 using LoyaltyCore.Contracts.V1;
 using LoyaltyCore.Engine.Programs;
-using LoyaltyCore.Engine.Tiers;
 using LoyaltyCore.Server.Api;
 using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Server.Ledger.Contracts;
@@ -25,9 +24,7 @@ internal sealed class RedeemIntent(RedeemRequest request, LoyaltyProgram program
         var reset = policy.PointsResetBy(state, review);
         var delta = -(request.Points + reset);
         // On the balance with immediate downgrades, the tier follows the balance the redemption leaves.
-        var tierAfter = policy is { Metric: QualificationMetric.Balance, Downgrade: DowngradePolicy.Immediate }
-            ? policy.After(state, local, current, state.Balance + delta)
-            : current;
+        var tierAfter = TierSets.AfterDebit(policy, state, local, current, state.Balance + delta);
         var tier = tierAfter.Id;
         // A snapshot balance that looks too low may be stale: the script has the final word on overdraft.
         var balance = state.Balance + delta;
@@ -56,10 +53,10 @@ internal sealed class RedeemIntent(RedeemRequest request, LoyaltyProgram program
 
     public override void MarkReplayed(RedeemResponse response) => response.Replayed = true;
 
-    public override Grpc.Core.RpcException Insufficient(long balance, PreparedTransaction<RedeemResponse>? prepared) =>
+    public override Grpc.Core.RpcException Insufficient(long balance, long held, PreparedTransaction<RedeemResponse>? prepared) =>
         prepared?.Response.PointsResetAtReview is > 0 and var reset
-            ? RpcErrors.InsufficientAfterReview(balance, reset, request.Points)
-            : RpcErrors.InsufficientPoints(balance, request.Points);
+            ? RpcErrors.InsufficientAfterReview(balance, held, reset, request.Points)
+            : RpcErrors.InsufficientPoints(balance, held, request.Points);
 
     public override void Observe(PreparedTransaction<RedeemResponse> prepared)
     {

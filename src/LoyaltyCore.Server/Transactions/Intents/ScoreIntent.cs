@@ -45,7 +45,8 @@ internal sealed class ScoreIntent(ScoreRequest request, Basket basket, LoyaltyPr
             entry.ReferrerPoints = reward.Points;
         }
 
-        return Complete(response, entry, outcome.BalanceDelta, changes.Increments, changes.Sets, outcome.StaleCounters, changes.Draws);
+        // Never refused for points: a negative delta is only a review's reset, which the balance always covers.
+        return Complete(response, entry, outcome.BalanceDelta, changes.Increments, changes.Sets, outcome.StaleCounters, changes.Draws, requiredAvailable: 0);
     }
 
     public override void MarkReplayed(ScoreResponse response) => response.Replayed = true;

@@ -13,6 +13,12 @@ namespace LoyaltyCore.Server.Transactions.Intents;
 /// </summary>
 internal static class TierSets
 {
+    /// <summary>The tier a debit leaves: on the balance with immediate downgrades it follows the balance; otherwise it stays.</summary>
+    public static Tier AfterDebit(TierPolicy policy, MemberState state, DateTime local, Tier current, long balanceAfter) =>
+        policy is { Metric: QualificationMetric.Balance, Downgrade: DowngradePolicy.Immediate }
+            ? policy.After(state, local, current, balanceAfter)
+            : current;
+
     public static List<KeyValuePair<string, string>> Record(
         LedgerEntry entry, TierPolicy policy, MemberState state, Tier tierAfter, int? reviewApplied, params ReadOnlySpan<KeyValuePair<string, string>> fields)
     {
