@@ -215,6 +215,25 @@ public sealed class HoldTests : IAsyncLifetime
         await AssertRebuildKeepsStateAsync(memberId);
     }
 
+    [Fact]
+    public async Task A_hold_that_reached_the_ledger_after_the_lookback_is_released_by_the_next_full_run()
+    {
+        var memberId = await MemberWithPointsAsync();
+        var run = ActivatorUtilitiesRun();
+        var start = _clock.GetUtcNow();
+        // This process's runs have released everything up to half an hour ahead...
+        Assert.Equal(0, await run.RunAsync(start.AddMinutes(30), CancellationToken.None));
+        // ...when an authorization expiring long before that mark less the lookback (10 minutes) reaches the ledger.
+        var held = await _server.Scoring.AuthorizeAsync(Authorize(memberId, 25, lifetimeSeconds: 1));
+
+        var recent = await run.RunAsync(start.AddMinutes(31), CancellationToken.None);
+        var full = await run.RunAsync(start.AddMinutes(31) + TimeSpan.FromHours(1), CancellationToken.None);
+
+        Assert.Equal((0, 1), (recent, full));
+        Assert.Equal(1, await Ledger.CountAsync(memberId, "hold-expired:" + held.HoldId, _server.LedgerConnectionString));
+        Assert.Equal(100, (await MemberAsync(memberId)).AvailablePoints);
+    }
+
     private HoldExpiryRun ActivatorUtilitiesRun() =>
         Microsoft.Extensions.DependencyInjection.ActivatorUtilities.CreateInstance<HoldExpiryRun>(_server.Services);
 

@@ -9,11 +9,13 @@ namespace LoyaltyCore.IntegrationTests;
 public sealed class ReviewResetTests : IAsyncLifetime
 {
     private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
+    private readonly ShiftableClock _clock = new();
     private ServerInstance _server = null!;
 
     public async Task InitializeAsync()
     {
-        _server = await ServerInstance.StartAsync(ownLedger: true);
+        // Holds are released by hand here (a hold taken in the past would expire under the run).
+        _server = await ServerInstance.StartAsync(s => s["Holds:ExpiryRunEnabled"] = "false", ownLedger: true, clock: _clock);
         // The review fell 12 days ago, so a purchase 17 days ago earned before it.
         var review = TimeZoneInfo.ConvertTime(Now, TimeZoneInfo.FindSystemTimeZoneById("Europe/Paris")).AddDays(-12).ToString("MM-dd", CultureInfo.InvariantCulture);
         await Programs.PublishAsync(_server, Programs.Document(Programs.Version(), $$"""
@@ -85,5 +87,48 @@ public sealed class ReviewResetTests : IAsyncLifetime
         Assert.Equal((50L, 300L, 150L), (purchase.PointsEarned, purchase.PointsResetAtReview, purchase.Balance));
         Assert.Equal(150, await Ledger.SumPointsAsync(memberId, _server.LedgerConnectionString));
         Assert.Equal(150, await HotState.BalanceAsync(memberId));
+    }
+
+    [Fact]
+    public async Task A_hold_applies_the_review_that_is_due_so_it_cannot_reserve_the_points_the_review_takes()
+    {
+        var memberId = await IdempotencyTests.EnrolledMemberAsync(_server);
+        await _server.Scoring.ScoreAsync(Requests.Score(memberId, occurredAt: Now.AddDays(-17), lines: Requests.Line("sofa", 1, 40_000)));
+
+        var refused = await RpcAssert.FailsWith(StatusCode.FailedPrecondition, () => _server.Scoring.AuthorizeAsync(HoldTests.Authorize(memberId, 150)).ResponseAsync);
+        var held = await _server.Scoring.AuthorizeAsync(HoldTests.Authorize(memberId, 60));
+        var captured = await _server.Scoring.CaptureAsync(HoldTests.Capture(memberId, held.HoldId, 60));
+        var purchase = await _server.Scoring.ScoreAsync(Requests.Score(memberId, occurredAt: Now, lines: Requests.Line("lamp", 1, 5_000)));
+
+        Assert.Equal("Insufficient points: the balance is 400, of which the tier review due now resets 300; 150 requested.", refused.Status.Detail);
+        Assert.Equal((300L, 100L, 40L), (held.PointsResetAtReview, held.Balance, held.AvailablePoints));
+        Assert.Equal(40, captured.Balance);
+        // The review went with the hold: the purchase after it resets nothing.
+        Assert.Equal((0L, 90L), (purchase.PointsResetAtReview, purchase.Balance));
+        Assert.Equal(90, await Ledger.SumPointsAsync(memberId, _server.LedgerConnectionString));
+        Assert.Equal(90, await HotState.BalanceAsync(memberId));
+    }
+
+    [Fact]
+    public async Task A_credit_by_hand_applies_the_due_review_even_with_holds_open_and_is_never_refused()
+    {
+        var memberId = await IdempotencyTests.EnrolledMemberAsync(_server);
+        await _server.Scoring.ScoreAsync(Requests.Score(memberId, occurredAt: Now.AddDays(-17), lines: Requests.Line("sofa", 1, 40_000)));
+        // Reserved on the day before the review, so it holds points the review then resets.
+        _clock.Advance(-TimeSpan.FromDays(13));
+        var before = HoldTests.Authorize(memberId, 350);
+        before.OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(_clock.GetUtcNow());
+        var held = await _server.Scoring.AuthorizeAsync(before);
+        _clock.Advance(TimeSpan.FromDays(13));
+        var support = new SupportService.SupportServiceClient(_server.CreateChannel(ServerInstance.SupportKey));
+
+        var credited = await support.AdjustPointsAsync(AdjustmentTests.Adjustment(memberId, 10));
+
+        var member = await _server.Members.GetMemberAsync(new GetMemberRequest { MemberId = memberId });
+
+        Assert.Equal(0, held.PointsResetAtReview);
+        Assert.Equal((300L, 110L), (credited.PointsResetAtReview, credited.Balance));
+        Assert.Equal((110L, -240L), (member.Balance, member.AvailablePoints));
+        Assert.Equal(110, await Ledger.SumPointsAsync(memberId, _server.LedgerConnectionString));
     }
 }

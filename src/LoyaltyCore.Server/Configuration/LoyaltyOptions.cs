@@ -160,6 +160,14 @@ public sealed class HoldOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:10", "1.00:00:00")]
     public TimeSpan SweepLookback { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// How often a run looks at every hold past its expiry instead of the recent ones: an authorization whose row
+    /// reached the ledger later than the lookback (a ledger outage, a crashed server's entries recovered) is released
+    /// by the next such run at the latest.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00")]
+    public TimeSpan FullSweepInterval { get; set; } = TimeSpan.FromHours(1);
 }
 
 public sealed class ProgramOptions

@@ -86,12 +86,13 @@ internal sealed record LedgerSql(
 
     /// <summary>
     /// Holds past their expiry that no row ends yet, after a cursor (expiry, member, hold id), soonest first: the
-    /// expiry index holds only authorizations, and a hold's ending row is found by the refers-to index.
+    /// expiry index holds only authorizations (the plain lower bound lets it start the scan at the cursor), and a
+    /// hold's ending row is found by the refers-to index.
     /// </summary>
     public const string ExpiredHolds = """
         SELECT h.member_id AS MemberId, h.transaction_id AS HoldId, h.hold_expires_ms AS ExpiresAtMs
         FROM ledger_entries h
-        WHERE h.hold_expires_ms IS NOT NULL AND h.hold_expires_ms <= @NowMs
+        WHERE h.hold_expires_ms IS NOT NULL AND h.hold_expires_ms <= @NowMs AND h.hold_expires_ms >= @AfterMs
             AND (h.hold_expires_ms > @AfterMs OR (h.hold_expires_ms = @AfterMs
                 AND (h.member_id > @AfterMember OR (h.member_id = @AfterMember AND h.transaction_id > @AfterHold))))
             AND NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.member_id = h.member_id AND e.refers_to = h.transaction_id)

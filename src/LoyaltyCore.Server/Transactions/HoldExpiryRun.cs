@@ -28,6 +28,7 @@ internal sealed partial class HoldExpiryRun(
 
     // Expiries up to here were all released by this process; each run starts a lookback before it (see SweepLookback).
     private long _releasedThroughMs = long.MinValue;
+    private DateTimeOffset? _lastFullSweep;
 
     /// <summary>Releases every hold past its expiry at <paramref name="now"/>.</summary>
     /// <returns>Holds this run released (not those another server or an earlier run already had).</returns>
@@ -35,7 +36,13 @@ internal sealed partial class HoldExpiryRun(
     {
         var nowMs = now.ToUnixTimeMilliseconds();
         var lookback = (long)options.Value.SweepLookback.TotalMilliseconds;
-        var cursor = new ExpiredHold { ExpiresAtMs = _releasedThroughMs == long.MinValue ? long.MinValue : _releasedThroughMs - lookback };
+        var full = _lastFullSweep is not { } last || now - last >= options.Value.FullSweepInterval;
+        if (full)
+        {
+            _lastFullSweep = now;
+        }
+
+        var cursor = new ExpiredHold { ExpiresAtMs = full || _releasedThroughMs == long.MinValue ? long.MinValue : _releasedThroughMs - lookback };
         long? firstFailure = null;
         var released = 0;
         while (true)

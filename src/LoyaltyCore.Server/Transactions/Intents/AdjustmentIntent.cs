@@ -52,11 +52,15 @@ internal sealed class AdjustmentIntent(AdjustPointsRequest request, string opera
         var reviewKey = reset > 0 ? review : null;
         if (reviewKey is null && tierAfter.Id == state.Tier)
         {
-            return Complete(response, entry, delta, requiredAvailable: request.Force ? 0 : null);
+            return Complete(response, entry, delta, requiredAvailable: Required);
         }
 
-        return Complete(response, entry, delta, sets: TierSets.Record(entry, policy, state, tierAfter, reviewKey), requiredAvailable: request.Force ? 0 : null);
+        return Complete(response, entry, delta, sets: TierSets.Record(entry, policy, state, tierAfter, reviewKey), requiredAvailable: Required);
     }
+
+    // A credit or a forced debit needs no available points (a credit's delta is negative only by a due review's reset,
+    // which the balance covers); a debit needs its points and what the review resets (null: minus the delta).
+    private long? Required => request.Force || request.Points > 0 ? 0 : null;
 
     public override void MarkReplayed(AdjustPointsResponse response) => response.Replayed = true;
 

@@ -23,28 +23,59 @@ internal sealed class AuthorizeIntent(AuthorizeRequest request, TimeSpan lifetim
     protected override PreparedTransaction<AuthorizeResponse> PrepareChange(MemberSnapshot snapshot, long recordedAtMs, IReadOnlyDictionary<string, long>? budgetLimits)
     {
         var state = snapshot.State;
+        var policy = Program.TierPolicy;
+        // As for a redemption, on the server's clock: a review that is due resets its points first, so a hold cannot
+        // reserve (and a capture then spend) points the review takes.
+        var local = Program.Calendar.LocalTime(DateTimeOffset.FromUnixTimeMilliseconds(Math.Max(OccurredAtMs, recordedAtMs)));
+        var (current, review) = policy.Current(state, local);
+        var reset = policy.PointsResetBy(state, review);
+        var balance = state.Balance - reset;
+        var tierAfter = TierSets.AfterDebit(policy, state, local, current, balance);
         var expiresAtMs = recordedAtMs + (long)lifetime.TotalMilliseconds;
         var response = new AuthorizeResponse
         {
             TransactionId = TransactionId,
             HoldId = TransactionId,
             PointsHeld = request.Points,
-            Balance = state.Balance,
-            AvailablePoints = state.AvailablePoints - request.Points,
+            Balance = balance,
+            AvailablePoints = state.AvailablePoints - reset - request.Points,
             ExpiresAt = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(expiresAtMs)),
             ProgramVersion = Program.Version,
+            PointsResetAtReview = reset,
         };
-        var entry = NewEntry(0, recordedAtMs, state.Tier, state.Balance);
+        var entry = NewEntry(-reset, recordedAtMs, tierAfter.Id, balance);
         entry.StoreId = request.StoreId;
         entry.Channel = (int)request.Channel;
+        var reviewKey = reset > 0 ? review : null;
+        List<KeyValuePair<string, string>>? tierSets = null;
+        if (reviewKey is not null || tierAfter.Id != state.Tier)
+        {
+            // Recorded first, then the hold's own changes are added to the same row.
+            tierSets = TierSets.Record(entry, policy, state, tierAfter, reviewKey);
+        }
+
         var (increments, sets) = HoldState.Open(entry, TransactionId, request.Points, expiresAtMs);
-        return Complete(response, entry, 0, increments, sets, requiredAvailable: request.Points);
+        if (tierSets is not null)
+        {
+            sets.AddRange(tierSets);
+        }
+
+        return Complete(response, entry, -reset, increments, sets, requiredAvailable: request.Points + reset);
     }
 
     public override void MarkReplayed(AuthorizeResponse response) => response.Replayed = true;
 
     public override Grpc.Core.RpcException Insufficient(long balance, long held, PreparedTransaction<AuthorizeResponse>? prepared) =>
-        RpcErrors.InsufficientPoints(balance, held, request.Points);
+        prepared?.Response.PointsResetAtReview is > 0 and var reset
+            ? RpcErrors.InsufficientAfterReview(balance, held, reset, request.Points)
+            : RpcErrors.InsufficientPoints(balance, held, request.Points);
 
-    public override void Observe(PreparedTransaction<AuthorizeResponse> prepared) => metrics.Holds.WithLabels("authorized").Inc();
+    public override void Observe(PreparedTransaction<AuthorizeResponse> prepared)
+    {
+        metrics.Holds.WithLabels("authorized").Inc();
+        if (prepared.Response.PointsResetAtReview > 0)
+        {
+            metrics.PointsResetAtReview.Inc(prepared.Response.PointsResetAtReview);
+        }
+    }
 }

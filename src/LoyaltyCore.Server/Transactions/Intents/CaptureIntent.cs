@@ -61,15 +61,9 @@ internal sealed class CaptureIntent(CaptureRequest request, LoyaltyProgram progr
         var entry = NewEntry(-request.Points, recordedAtMs, tierAfter.Id, balance);
         entry.StoreId = request.StoreId;
         entry.Channel = (int)request.Channel;
+        // The tier it moved to first, then the hold's end is added to the same row's changes.
+        var sets = tierAfter.Id != state.Tier ? TierSets.Record(entry, policy, state, tierAfter, null) : null;
         var (increments, deletes) = HoldState.End(entry, hold);
-        List<KeyValuePair<string, string>>? sets = null;
-        if (tierAfter.Id != state.Tier)
-        {
-            var changes = entry.Changes;
-            sets = TierSets.Record(entry, policy, state, tierAfter, null);
-            changes.Sets.Add(entry.Changes.Sets);
-            entry.Changes = changes;
-        }
 
         return Complete(response, entry, -request.Points, increments, sets, deletes, requiredAvailable: 0);
     }

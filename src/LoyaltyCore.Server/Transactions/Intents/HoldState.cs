@@ -35,7 +35,7 @@ internal static class HoldState
         return holds;
     }
 
-    /// <summary>Opens a hold: the changes for the hot state, recorded on the entry for a rebuild.</summary>
+    /// <summary>Opens a hold: the changes for the hot state, recorded on the entry (with what it records already) for a rebuild.</summary>
     public static (List<KeyValuePair<string, long>> Increments, List<KeyValuePair<string, string>> Sets) Open(LedgerEntry entry, string holdId, long points, long expiresAtMs)
     {
         var increments = new List<KeyValuePair<string, long>> { new(CounterKeys.HeldPoints, points) };
@@ -44,10 +44,12 @@ internal static class HoldState
             new(CounterKeys.HoldPoints(holdId), points.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             new(CounterKeys.HoldExpiry(holdId), expiresAtMs.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         };
-        entry.Changes = new StateChanges { Increments = { [CounterKeys.HeldPoints] = points } };
+        // Added to what the row already records (a review the transaction applied, a tier it set).
+        var changes = entry.Changes ??= new StateChanges();
+        changes.Increments[CounterKeys.HeldPoints] = points;
         foreach (var (key, value) in sets)
         {
-            entry.Changes.Sets[key] = value;
+            changes.Sets[key] = value;
         }
 
         entry.HoldExpiresAtUnixMs = expiresAtMs;
@@ -59,7 +61,9 @@ internal static class HoldState
     {
         var increments = new List<KeyValuePair<string, long>> { new(CounterKeys.HeldPoints, -hold.Points) };
         var deletes = new List<string> { CounterKeys.HoldPoints(hold.HoldId), CounterKeys.HoldExpiry(hold.HoldId) };
-        entry.Changes = new StateChanges { Increments = { [CounterKeys.HeldPoints] = -hold.Points }, Deletes = { deletes } };
+        var changes = entry.Changes ??= new StateChanges();
+        changes.Increments[CounterKeys.HeldPoints] = -hold.Points;
+        changes.Deletes.Add(deletes);
         entry.RefersTo = hold.HoldId;
         return (increments, deletes);
     }
