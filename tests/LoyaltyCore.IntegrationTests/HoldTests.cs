@@ -156,6 +156,48 @@ public sealed class HoldTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_hold_whose_rows_are_not_committed_yet_is_ended_not_unknown()
+    {
+        var memberId = await MemberWithPointsAsync();
+        var authorize = Authorize(memberId, 30);
+        var firstVoid = Void(memberId, authorize.TransactionId);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var held = new HashSet<string> { authorize.TransactionId, firstVoid.TransactionId };
+        var waiting = 0;
+        _server.Get<PipelineProbes>().BeforeCommit = async (transactionId, _) =>
+        {
+            if (held.Contains(transactionId))
+            {
+                Interlocked.Increment(ref waiting);
+                await gate.Task;
+            }
+        };
+        // Both applied in Redis, neither in the ledger: the authorization is known only by its pending copy.
+        var authorized = _server.Scoring.AuthorizeAsync(authorize).ResponseAsync;
+        await WaitForAsync(() => Volatile.Read(ref waiting) == 1);
+        var voided = _server.Scoring.VoidAsync(firstVoid).ResponseAsync;
+        await WaitForAsync(() => Volatile.Read(ref waiting) == 2);
+
+        var again = await RpcAssert.FailsWith(StatusCode.FailedPrecondition, () => _server.Scoring.VoidAsync(Void(memberId, authorize.TransactionId)).ResponseAsync);
+        gate.SetResult();
+
+        Assert.Contains("already ended", again.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(30, (await voided).PointsReleased);
+        Assert.Equal(30, (await authorized).PointsHeld);
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition)
+    {
+        // The calls run on the server's threads; a bounded spin until they reach the probe.
+        for (var i = 0; i < 500 && !condition(); i++)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.True(condition(), "the calls never reached the commit");
+    }
+
+    [Fact]
     public async Task Concurrent_holds_and_redemptions_never_take_available_points_below_zero()
     {
         var memberId = await MemberWithPointsAsync();

@@ -85,9 +85,23 @@ internal sealed partial class MemberDirectory(
         return result;
     }
 
-    /// <summary>Whether the member ever had a hold of that id (the ledger keeps its authorization).</summary>
-    public Task<bool> HoldExistsAsync(string memberId, string holdId, CancellationToken cancellationToken) =>
-        ledger.HoldExistsAsync(memberId, holdId, cancellationToken);
+    /// <summary>
+    /// Whether the member ever had a hold of that id: its authorization is in the ledger, or still waiting in Redis for
+    /// its commit (looked at first: once committed, the pending copy goes and the ledger has it).
+    /// </summary>
+    public async Task<bool> HoldExistsAsync(string memberId, string holdId, CancellationToken cancellationToken)
+    {
+        foreach (var bytes in await hotState.ReadPendingAsync(memberId))
+        {
+            var entry = LedgerEntry.Parser.ParseFrom(bytes);
+            if (entry.Kind == EntryKind.Hold && entry.TransactionId == holdId)
+            {
+                return true;
+            }
+        }
+
+        return await ledger.HoldExistsAsync(memberId, holdId, cancellationToken);
+    }
 
     public async Task<MemberSnapshot?> GetAsync(string memberId, LoyaltyProgram program, CancellationToken cancellationToken)
     {
