@@ -107,6 +107,12 @@ internal static class ProgramBuilder
         return matching.Length == 0 ? null : matching.Sum(d => d.Value);
     }
 
+    /// <summary>The breakdown as (rule id, points, reason), in award order: what the member is told.</summary>
+    public static (string RuleId, long Points, string Reason)[] Awards(this ScoreOutcome outcome) =>
+        outcome.Breakdown.Select(b => b.Said()).ToArray();
+
+    public static (string RuleId, long Points, string Reason) Said(this BreakdownLine line) => (line.RuleId, line.Points, line.Reason);
+
     public static BreakdownLine LineFor(this ScoreOutcome outcome, string ruleId) =>
         Assert.Single(outcome.Breakdown, b => string.Equals(b.RuleId, ruleId, StringComparison.Ordinal));
 }

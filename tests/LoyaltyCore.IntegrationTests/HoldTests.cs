@@ -2,7 +2,6 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using LoyaltyCore.Contracts.V1;
 using LoyaltyCore.IntegrationTests.Infrastructure;
-using LoyaltyCore.Server.Programs;
 using LoyaltyCore.Server.Transactions;
 
 namespace LoyaltyCore.IntegrationTests;
@@ -46,18 +45,6 @@ public sealed class HoldTests : IAsyncLifetime
 
     private Task<Member> MemberAsync(string memberId) => _server.Members.GetMemberAsync(new GetMemberRequest { MemberId = memberId }).ResponseAsync;
 
-    private async Task AssertRebuildKeepsStateAsync(string memberId)
-    {
-        var before = await HotState.StateAsync(memberId);
-        await HotState.ForgetMemberAsync(memberId);
-        Assert.True(await _server.Get<MemberDirectory>().RebuildAsync(memberId, _server.Get<ProgramProvider>().Current, CancellationToken.None));
-        Assert.Equal(Without(before, "v", "h"), Without(await HotState.StateAsync(memberId), "v", "h"));
-        Assert.Equal(await Ledger.SumPointsAsync(memberId, _server.LedgerConnectionString), await HotState.BalanceAsync(memberId));
-    }
-
-    private static List<(string Field, string Value)> Without(IEnumerable<(string Field, string Value)> state, params string[] fields) =>
-        [.. state.Where(f => !fields.Contains(f.Field))];
-
     [Fact]
     public async Task A_hold_reserves_points_without_changing_the_balance_and_get_member_shows_it()
     {
@@ -73,7 +60,7 @@ public sealed class HoldTests : IAsyncLifetime
         var hold = Assert.Single(member.Holds);
         Assert.Equal((request.TransactionId, 30L, held.ExpiresAt), (hold.HoldId, hold.Points, hold.ExpiresAt));
         Assert.Equal(100, await Ledger.SumPointsAsync(memberId, _server.LedgerConnectionString));
-        await AssertRebuildKeepsStateAsync(memberId);
+        await ReplayAssert.RedisIsTheLedgersReplayAsync(_server, memberId);
     }
 
     [Fact]
@@ -110,7 +97,7 @@ public sealed class HoldTests : IAsyncLifetime
         Assert.Empty(member.Holds);
         Assert.Equal(1, await Ledger.CountAsync(memberId, request.TransactionId, _server.LedgerConnectionString));
         Assert.Equal(55, await Ledger.SumPointsAsync(memberId, _server.LedgerConnectionString));
-        await AssertRebuildKeepsStateAsync(memberId);
+        await ReplayAssert.RedisIsTheLedgersReplayAsync(_server, memberId);
     }
 
     [Fact]
@@ -131,7 +118,7 @@ public sealed class HoldTests : IAsyncLifetime
         Assert.Equal(100, (await MemberAsync(memberId)).AvailablePoints);
         // Score, hold, void: the refused calls wrote nothing.
         Assert.Equal(3, await Ledger.CountAsync(memberId, database: _server.LedgerConnectionString));
-        await AssertRebuildKeepsStateAsync(memberId);
+        await ReplayAssert.RedisIsTheLedgersReplayAsync(_server, memberId);
     }
 
     [Fact]
@@ -229,7 +216,7 @@ public sealed class HoldTests : IAsyncLifetime
         Assert.Equal(10, member.AvailablePoints);
         Assert.Equal(member.Balance - heldTotal, member.AvailablePoints);
         Assert.Equal(member.Balance, await Ledger.SumPointsAsync(memberId, _server.LedgerConnectionString));
-        await AssertRebuildKeepsStateAsync(memberId);
+        await ReplayAssert.RedisIsTheLedgersReplayAsync(_server, memberId);
     }
 
     [Fact]
@@ -254,7 +241,7 @@ public sealed class HoldTests : IAsyncLifetime
         Assert.Equal((100L, 95L), (member.Balance, member.AvailablePoints));
         Assert.Equal(kept.HoldId, Assert.Single(member.Holds).HoldId);
         Assert.Equal(1, await Ledger.CountAsync(memberId, "hold-expired:" + held.HoldId, _server.LedgerConnectionString));
-        await AssertRebuildKeepsStateAsync(memberId);
+        await ReplayAssert.RedisIsTheLedgersReplayAsync(_server, memberId);
     }
 
     [Fact]

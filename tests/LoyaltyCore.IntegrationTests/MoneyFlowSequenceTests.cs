@@ -10,12 +10,13 @@ namespace LoyaltyCore.IntegrationTests;
 /// Random interleavings of purchases, redemptions, adjustments (credits, debits, forced debits), holds, captures,
 /// voids and hold expiry across a few members, with retries and concurrent pairs. After every step each member's
 /// Redis state equals the replay of their ledger, every retry replays, and no available balance is negative unless a
-/// forced debit made it so.
+/// forced debit or a return of spent points (the allow policy) made it so.
 /// </summary>
 public sealed class MoneyFlowSequenceTests : IAsyncLifetime
 {
     private readonly ShiftableClock _clock = new();
     private readonly List<(string MemberId, string HoldId, long Points)> _holds = [];
+    private readonly List<Purchase> _purchases = [];
     private ServerInstance _server = null!;
     private SupportService.SupportServiceClient _support = null!;
 
@@ -41,6 +42,8 @@ public sealed class MoneyFlowSequenceTests : IAsyncLifetime
 
     private sealed record Release(string MemberId, VoidRequest Request) : Step(MemberId);
 
+    private sealed record GoodsBack(string MemberId, ReturnRequest Request) : Step(MemberId);
+
     /// <summary>The clock passes a short hold's lifetime and the expiry run goes.</summary>
     private sealed record Expiry(string MemberId) : Step(MemberId);
 
@@ -55,7 +58,7 @@ public sealed class MoneyFlowSequenceTests : IAsyncLifetime
         var forced = new HashSet<string>();
         var done = new List<Step>();
         var answered = 0;
-        for (var i = 0; i < 60; i++)
+        for (var i = 0; i < 80; i++)
         {
             var memberId = members[random.Next(members.Length)];
             var steps = random.Next(5) == 0
@@ -71,6 +74,11 @@ public sealed class MoneyFlowSequenceTests : IAsyncLifetime
             {
                 var retry = done.Contains(step);
                 Assert.True(outcome is StatusCode.OK or StatusCode.FailedPrecondition, $"seed {seed}, step {i}: {step} answered {outcome}");
+                if (step is Purchase bought && outcome == StatusCode.OK && !retry)
+                {
+                    _purchases.Add(bought);
+                }
+
                 if (step is Hold h && outcome == StatusCode.OK && !retry)
                 {
                     _holds.Add((h.MemberId, h.Request.TransactionId, h.Request.Points));
@@ -81,7 +89,8 @@ public sealed class MoneyFlowSequenceTests : IAsyncLifetime
                 {
                     done.Add(step);
                     answered++;
-                    if (step is Adjustment { Request.Force: true })
+                    // A forced debit, and a return of spent points under the program's allow policy, may go below zero.
+                    if (step is Adjustment { Request.Force: true } or GoodsBack)
                     {
                         forced.Add(step.MemberId);
                     }
@@ -108,12 +117,31 @@ public sealed class MoneyFlowSequenceTests : IAsyncLifetime
         Assert.Contains(done, s => s is Redemption);
         Assert.Contains(done, s => s is Hold);
         Assert.Contains(done, s => s is Capture or Release);
+        Assert.Contains(done, s => s is GoodsBack);
     }
 
     private Step NewStep(Random random, string memberId)
     {
+        var purchases = _purchases.Where(p => p.MemberId == memberId).ToList();
+        if (purchases.Count > 0 && random.Next(8) == 0)
+        {
+            var purchase = purchases[random.Next(purchases.Count)].Request;
+            var request = new ReturnRequest
+            {
+                TransactionId = Ids.Transaction(), MemberId = memberId, PurchaseTransactionId = purchase.TransactionId, StoreId = "store-042",
+                Channel = Channel.Store, OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+            };
+            if (random.Next(2) == 0)
+            {
+                // One unit or more of the line, sometimes more than is left, which is refused.
+                request.Lines.Add(new ReturnLine { LineIndex = 0, Quantity = 1 + random.Next(purchase.Lines[0].Quantity) });
+            }
+
+            return new GoodsBack(memberId, request);
+        }
+
         var holds = _holds.Where(h => h.MemberId == memberId).ToList();
-        var choice = random.Next(13);
+        var choice = random.Next(16);
         if (choice >= 10 && holds.Count == 0)
         {
             choice = 10;
@@ -125,8 +153,8 @@ public sealed class MoneyFlowSequenceTests : IAsyncLifetime
         {
             10 => new Hold(memberId, HoldTests.Authorize(memberId, 1 + random.Next(200), lifetimeSeconds: random.Next(3) == 0 ? 1 : 0)),
             // Now and then more than the hold holds, which is refused.
-            11 => new Capture(memberId, HoldTests.Capture(memberId, holdId, 1 + random.Next((int)held + (random.Next(5) == 0 ? 10 : 0)))),
-            12 => new Release(memberId, HoldTests.Void(memberId, holdId)),
+            11 or 12 or 13 => new Capture(memberId, HoldTests.Capture(memberId, holdId, 1 + random.Next((int)held + (random.Next(5) == 0 ? 10 : 0)))),
+            _ when choice >= 14 => new Release(memberId, HoldTests.Void(memberId, holdId)),
             _ => OtherStep(random, memberId, choice),
         };
     }
@@ -160,6 +188,7 @@ public sealed class MoneyFlowSequenceTests : IAsyncLifetime
                 Hold h => (await _server.Scoring.AuthorizeAsync(h.Request)).Replayed,
                 Capture c => (await _server.Scoring.CaptureAsync(c.Request)).Replayed,
                 Release r => (await _server.Scoring.VoidAsync(r.Request)).Replayed,
+                GoodsBack g => (await _server.Scoring.ReturnAsync(g.Request)).Replayed,
                 Expiry => await ExpireAsync(),
                 _ => throw new ArgumentOutOfRangeException(nameof(step)),
             };

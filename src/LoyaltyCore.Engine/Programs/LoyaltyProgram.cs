@@ -28,7 +28,18 @@ internal sealed record ProgramParts(
     IReadOnlyList<Objective> Objectives,
     ReferralPolicy? Referral,
     IReadOnlyList<PeriodUnit> NthPurchaseUnits,
-    IReadOnlySet<string> DeclaredEvents);
+    IReadOnlySet<string> DeclaredEvents,
+    NegativeBalancePolicy ReturnsNegativeBalance = NegativeBalancePolicy.Allow);
+
+/// <summary>What a return does when the points it takes back have already been spent.</summary>
+public enum NegativeBalancePolicy
+{
+    /// <summary>The balance goes below zero; later earnings repay it.</summary>
+    Allow,
+
+    /// <summary>It takes back what is available and records the rest as written off.</summary>
+    Clamp,
+}
 
 /// <summary>
 /// An activated, immutable program version: every rule compiled once, evaluated per purchase without parsing or
@@ -91,6 +102,82 @@ public sealed class LoyaltyProgram
     public int CurrencyExponent => _parts.CurrencyExponent;
 
     public bool AutoEnroll => _parts.AutoEnroll;
+
+    /// <summary><c>returns.negativeBalance</c>: what a return does when the points it takes back were spent.</summary>
+    public NegativeBalancePolicy ReturnsNegativeBalance => _parts.ReturnsNegativeBalance;
+
+    /// <summary>
+    /// What a return gives back in the member's counters, for a purchase made at <paramref name="purchasedAt"/>: the
+    /// points and spend it takes back come off that day's points (the daily cap), each campaign's points (its cap per
+    /// member), the tier's qualifying value where the program keeps it, and the year's spend (objectives); never below
+    /// what the counter holds, and counters already dropped as past are left alone.
+    /// </summary>
+    public List<KeyValuePair<string, long>> ReturnCounterDeltas(MemberState member, DateTimeOffset purchasedAt, long spendMinor, long points, IReadOnlyList<CampaignAward> campaignPoints)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        ArgumentNullException.ThrowIfNull(campaignPoints);
+        var deltas = new List<KeyValuePair<string, long>>();
+        void Take(string key, long amount)
+        {
+            if (amount > 0 && member.Counters.TryGetValue(key, out var value) && value > 0)
+            {
+                deltas.Add(new(key, -Math.Min(value, amount)));
+            }
+        }
+
+        var keys = PeriodKeys(Calendar.LocalTime(purchasedAt));
+        if (keys.DailyPoints is { } daily)
+        {
+            Take(daily, points);
+        }
+
+        foreach (var award in campaignPoints)
+        {
+            if (FindCampaign(award.CampaignId) is { } campaign)
+            {
+                Take(CampaignCounterKey(campaign), award.Points);
+            }
+        }
+
+        var metric = TierPolicy.MetricOf(spendMinor, points);
+        if (TierPolicy.UsesMonthlyBuckets)
+        {
+            Take(CounterKeys.QualifyingMonth(keys.MonthKey), metric);
+        }
+        else if (TierPolicy.Period == QualificationPeriod.SinceLastTierChange)
+        {
+            Take(CounterKeys.QualifyingSinceTierChange, metric);
+        }
+        else if (TierPolicy.Metric == QualificationMetric.Points)
+        {
+            Take(CounterKeys.LifetimePoints, points);
+        }
+
+        if (_parts.Objectives.Count > 0)
+        {
+            Take(keys.YearSpend, spendMinor);
+        }
+
+        return deltas;
+    }
+
+    /// <summary>The counter that says an objective step (by its rule id) fired in the year of <paramref name="at"/>; null for another rule.</summary>
+    public string? ObjectiveStepCounter(string ruleId, DateTimeOffset at)
+    {
+        for (var o = 0; o < _parts.Objectives.Count; o++)
+        {
+            var steps = _parts.Objectives[o].Steps;
+            for (var s = 0; s < steps.Count; s++)
+            {
+                if (string.Equals(steps[s].RuleId, ruleId, StringComparison.Ordinal))
+                {
+                    return PeriodKeys(Calendar.LocalTime(at)).ObjectiveStep(o, s);
+                }
+            }
+        }
+
+        return null;
+    }
 
     public ProgramCalendar Calendar { get; }
 
@@ -164,16 +251,16 @@ public sealed class LoyaltyProgram
         // multiple of it; rules still run.
         if (eligible >= _parts.EarnMinimumSpend)
         {
-            evaluation.Award(BaseEarnRuleId, BasePoints(eligible), _baseReason);
+            evaluation.AwardOnLines(BaseEarnRuleId, BasePoints(eligible), _baseReason, null);
             if (tierBefore.MultiplierBasisPoints != OneBasisPoints)
             {
-                evaluation.Award(_tierRuleIds[tierBefore.Rank], ExtraPoints(eligible, tierBefore.MultiplierBasisPoints), _tierReasons[tierBefore.Rank]);
+                evaluation.AwardOnLines(_tierRuleIds[tierBefore.Rank], ExtraPoints(eligible, tierBefore.MultiplierBasisPoints), _tierReasons[tierBefore.Rank], null);
             }
 
             if (member.Membership is { } membershipId && _memberships.TryGetValue(membershipId, out var plan)
                 && member.HasMembershipAt(plan.Id, basket.OccurredAt) && plan.MultiplierBasisPoints != OneBasisPoints)
             {
-                evaluation.Award(plan.RuleId, ExtraPoints(eligible, plan.MultiplierBasisPoints), plan.Reason);
+                evaluation.AwardOnLines(plan.RuleId, ExtraPoints(eligible, plan.MultiplierBasisPoints), plan.Reason, null);
             }
         }
 
@@ -195,7 +282,7 @@ public sealed class LoyaltyProgram
                 continue;
             }
 
-            evaluation.Award(rule.Id, wanted, rule.Reason, rule.Campaign);
+            rule.Award(evaluation, wanted);
             evaluation.Stopped = rule.Stop;
         }
 
@@ -396,7 +483,9 @@ public sealed class LoyaltyProgram
                 var fired = keys.ObjectiveStep(o, s);
                 if (member.Counter(fired) == 0)
                 {
-                    evaluation.Award(step.RuleId, step.Points, step.Reason);
+                    // What a return must leave of the year's spend for the step to stand: the least spend that reaches it.
+                    var threshold = (long)(((Int128)member.ReferenceRevenueMinor * step.Percent + 99) / 100);
+                    evaluation.AwardOnBasket(step.RuleId, step.Points, step.Reason, threshold, counter: keys.YearSpend);
                     counters.Add(new(fired, 1));
                 }
             }
@@ -411,7 +500,7 @@ public sealed class LoyaltyProgram
             return null;
         }
 
-        evaluation.Award(ReferralRuleId, referral.RefereePoints, "Welcome bonus for joining through a referral");
+        evaluation.AwardOnBasket(ReferralRuleId, referral.RefereePoints, "Welcome bonus for joining through a referral", Math.Max(1, referral.MinimumSpendMinor));
         counters.Add(new(CounterKeys.ReferralRewarded, 1));
         return referral.ReferrerPoints > 0 ? new ReferrerReward(member.ReferredBy, referral.ReferrerPoints) : null;
     }

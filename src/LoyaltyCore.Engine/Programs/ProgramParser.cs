@@ -82,7 +82,7 @@ public static partial class ProgramParser
             }
 
             Known(root, "$", "id", "version", "currency", "currencyExponent", "timeZone", "autoEnroll", "earn", "exclusions", "caps",
-                "tiers", "tierQualification", "memberships", "events", "rules", "campaigns", "objectives", "referral");
+                "tiers", "tierQualification", "memberships", "events", "rules", "campaigns", "objectives", "referral", "returns");
             var id = Id(root, "id", "id");
             var version = Id(root, "version", "version");
             var currency = String(root, "currency", "currency", required: true);
@@ -144,6 +144,18 @@ public static partial class ProgramParser
             var campaigns = Campaigns(root, rules);
             var objectives = Objectives(root);
             var referral = Referral(root);
+            var negativeBalance = NegativeBalancePolicy.Allow;
+            if (Object(root, "returns", "returns") is { } returns)
+            {
+                Known(returns, "returns", "negativeBalance");
+                negativeBalance = String(returns, "negativeBalance", "returns.negativeBalance") switch
+                {
+                    null or "allow" => NegativeBalancePolicy.Allow,
+                    "clamp" => NegativeBalancePolicy.Clamp,
+                    _ => Invalid("returns.negativeBalance", "one of allow, clamp", NegativeBalancePolicy.Allow),
+                };
+            }
+
             if (Errors.Count > 0 || policy is null)
             {
                 return null;
@@ -152,7 +164,7 @@ public static partial class ProgramParser
             return new LoyaltyProgram(new ProgramParts(
                 id!, version!, currency!, exponent, _timeZone, autoEnroll, points, perMinor, rounding, minimumSpend, excludedCategories, excludedSkus,
                 excludedLabels, caps,
-                policy, memberships, rules, campaigns, objectives, referral, [.. _nthUnits.Order()], _declaredEvents));
+                policy, memberships, rules, campaigns, objectives, referral, [.. _nthUnits.Order()], _declaredEvents, negativeBalance));
         }
 
         private TierLadder? Tiers(JsonElement root)

@@ -29,6 +29,18 @@ public abstract class Rule(string id, string reason, Condition? when, bool stop)
 
     /// <summary>The points this rule would award before caps; zero when it has nothing to act on.</summary>
     public abstract long Points(Evaluation evaluation);
+
+    /// <summary>
+    /// The eligible spend an award of this rule on the basket needed, at least 1: its minimum spend, or what its
+    /// condition asks of the basket (worked out once: the rule never changes).
+    /// </summary>
+    public long RequiredSpendMinor => _requiredSpendMinor ??= Math.Max(1, Math.Max(MinimumSpendMinor, When?.RequiredBasketMinor ?? 0));
+
+    private long? _requiredSpendMinor;
+
+    /// <summary>Awards what <see cref="Points"/> asked for, on the lines it acted on or on the basket.</summary>
+    internal virtual long Award(Evaluation evaluation, long points) =>
+        evaluation.AwardOnBasket(Id, points, Reason, RequiredSpendMinor, Campaign);
 }
 
 /// <summary>
@@ -46,6 +58,8 @@ public sealed class MultiplierRule(string id, string reason, Condition? when, bo
         var spend = lines is null ? evaluation.EligibleSpendMinor : evaluation.EligibleSpendOf(lines);
         return spend < MinimumSpendMinor ? 0 : evaluation.Program.ExtraPoints(spend, FactorBasisPoints);
     }
+
+    internal override long Award(Evaluation evaluation, long points) => evaluation.AwardOnLines(Id, points, Reason, lines, Campaign);
 }
 
 /// <summary>A fixed number of points when the rule's condition holds (basket threshold, first or nth purchase...).</summary>

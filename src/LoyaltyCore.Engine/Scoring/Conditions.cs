@@ -4,10 +4,30 @@ namespace LoyaltyCore.Engine.Scoring;
 public abstract class Condition
 {
     public abstract bool Matches(Evaluation evaluation);
+
+    /// <summary>
+    /// The eligible basket spend (minor units) this condition needs to hold, as far as it depends on spend: what a
+    /// return must leave for an award it gated to stand. 0 when it needs none.
+    /// </summary>
+    public virtual long RequiredBasketMinor => 0;
 }
 
 internal sealed class AllCondition(Condition[] parts) : Condition
 {
+    public override long RequiredBasketMinor
+    {
+        get
+        {
+            long required = 0;
+            foreach (var part in parts)
+            {
+                required = Math.Max(required, part.RequiredBasketMinor);
+            }
+
+            return required;
+        }
+    }
+
     public override bool Matches(Evaluation evaluation)
     {
         foreach (var part in parts)
@@ -24,6 +44,26 @@ internal sealed class AllCondition(Condition[] parts) : Condition
 
 internal sealed class AnyCondition(Condition[] parts) : Condition
 {
+    // Any one part is enough, so spend is needed only if every part needs it.
+    public override long RequiredBasketMinor
+    {
+        get
+        {
+            if (parts.Length == 0)
+            {
+                return 0;
+            }
+
+            var required = long.MaxValue;
+            foreach (var part in parts)
+            {
+                required = Math.Min(required, part.RequiredBasketMinor);
+            }
+
+            return required;
+        }
+    }
+
     public override bool Matches(Evaluation evaluation)
     {
         foreach (var part in parts)
@@ -85,6 +125,8 @@ internal sealed class MembershipCondition(string membership) : Condition
 /// <summary>Spend that earns (exclusions removed) is at least this, in minor units.</summary>
 internal sealed class BasketTotalCondition(long minimumMinor) : Condition
 {
+    public override long RequiredBasketMinor => minimumMinor;
+
     public override bool Matches(Evaluation evaluation) => evaluation.EligibleSpendMinor >= minimumMinor;
 }
 

@@ -107,6 +107,110 @@ public sealed class Evaluation
         return lines;
     }
 
+    /// <summary>
+    /// Awards points on the basket's eligible lines (those <paramref name="lines"/> matches, or all): what the caps
+    /// allow is shared among them in proportion to their spend (<see cref="Share"/>), so a return of a line takes back
+    /// exactly what it earned.
+    /// </summary>
+    public long AwardOnLines(string ruleId, long points, string reason, LineFilter? lines, Campaign? campaign = null)
+    {
+        var granted = Award(ruleId, points, reason, campaign);
+        if (granted > 0)
+        {
+            ref var awarded = ref _buffers.Lines[_breakdownCount - 1];
+            awarded = awarded with { Lines = Share(granted, lines) };
+        }
+
+        return granted;
+    }
+
+    /// <summary>
+    /// Splits points among the eligible lines <paramref name="filter"/> matches (all when null) in proportion to their
+    /// spend: each line gets the floor of its exact share, and the points left over go one each to the lines with the
+    /// largest remainders (the earlier line first on a tie). Null when no such line has any spend.
+    /// </summary>
+    internal LineShare[]? Share(long points, LineFilter? filter)
+    {
+        var lines = Basket.Lines;
+        var eligible = _buffers.Eligible;
+        // The lines acted on, by index, matched once.
+        Span<int> acted = lines.Count <= 64 ? stackalloc int[lines.Count] : new int[lines.Count];
+        long weight = 0;
+        var count = 0;
+        for (var i = 0; i < lines.Count; i++)
+        {
+            if (eligible[i] && lines[i].TotalMinor > 0 && (filter is null || filter.Matches(lines[i])))
+            {
+                weight += lines[i].TotalMinor;
+                acted[count++] = i;
+            }
+        }
+
+        if (count == 0)
+        {
+            return null;
+        }
+
+        var shares = new LineShare[count];
+        Span<long> remainders = count <= 64 ? stackalloc long[count] : new long[count];
+        long given = 0;
+        for (var s = 0; s < count; s++)
+        {
+            var i = acted[s];
+            var total = lines[i].TotalMinor;
+            long share, remainder;
+            if (points <= long.MaxValue / total)
+            {
+                (share, remainder) = Math.DivRem(points * total, weight);
+            }
+            else
+            {
+                // Beyond 64 bits only for sums no real basket reaches; exact all the same.
+                var exact = (Int128)points * total;
+                share = (long)(exact / weight);
+                remainder = (long)(exact % weight);
+            }
+
+            shares[s] = new LineShare(i, share);
+            remainders[s] = remainder;
+            given += share;
+        }
+
+        for (var left = points - given; left > 0; left--)
+        {
+            var best = 0;
+            for (var j = 1; j < count; j++)
+            {
+                if (remainders[j] > remainders[best])
+                {
+                    best = j;
+                }
+            }
+
+            shares[best] = shares[best] with { Points = shares[best].Points + 1 };
+            remainders[best] = -1;
+        }
+
+        return shares;
+    }
+
+    /// <summary>
+    /// Awards points on the basket as a whole (a bonus, an objective step), reduced to what the caps still allow;
+    /// <paramref name="requiredSpendMinor"/> is the eligible spend it needed (or the value <paramref name="counter"/>
+    /// had to reach), kept for returns.
+    /// </summary>
+    public long AwardOnBasket(string ruleId, long points, string reason, long requiredSpendMinor, Campaign? campaign = null, string? counter = null)
+    {
+        var granted = Award(ruleId, points, reason, campaign);
+        if (granted > 0)
+        {
+            ref var awarded = ref _buffers.Lines[_breakdownCount - 1];
+            awarded = awarded with { RequiredSpendMinor = requiredSpendMinor, RequiredCounter = counter };
+        }
+
+        return granted;
+    }
+
     /// <summary>Awards points, reduced to what the caps still allow; the line says which cap cut it.</summary>
     public long Award(string ruleId, long points, string reason, Campaign? campaign = null)
     {
@@ -159,7 +263,7 @@ public sealed class Evaluation
             _buffers.Lines = [.. _buffers.Lines, .. new BreakdownLine[_buffers.Lines.Length]];
         }
 
-        _buffers.Lines[_breakdownCount++] = new BreakdownLine(ruleId, granted, limit is null ? reason : $"{reason} (limited by the {limit})");
+        _buffers.Lines[_breakdownCount++] = new BreakdownLine(ruleId, granted, limit is null ? reason : $"{reason} (limited by the {limit})", CampaignId: campaign?.Id);
         return granted;
     }
 

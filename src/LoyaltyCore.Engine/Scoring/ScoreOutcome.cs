@@ -2,7 +2,35 @@ using LoyaltyCore.Engine.Tiers;
 
 namespace LoyaltyCore.Engine.Scoring;
 
-public readonly record struct BreakdownLine(string RuleId, long Points, string Reason);
+/// <summary>One award of a transaction, after caps.</summary>
+/// <param name="Lines">
+/// For an award on the basket's lines (base earn, tier, membership and line multipliers): the points each line it acted
+/// on earned, in line order, adding up to <paramref name="Points"/>. Null for an award on the basket as a whole.
+/// </param>
+/// <param name="RequiredSpendMinor">
+/// For an award on the basket as a whole: the eligible spend it needed (its rule's <c>minSpend</c>, or the
+/// <c>basketTotal</c> its condition names), so a return can tell when what remains no longer qualifies.
+/// </param>
+/// <param name="CampaignId">The campaign the award came from, if any.</param>
+/// <param name="RequiredCounter">
+/// Set when what the award needed is a member counter rather than the basket's spend (an objective step: the year's
+/// spend, <c>k.y:yyyy</c>, at least <paramref name="RequiredSpendMinor"/>).
+/// </param>
+/// <remarks>An award with neither lines nor a requirement (an upgrade bonus) stands whatever is returned.</remarks>
+public readonly record struct BreakdownLine(
+    string RuleId, long Points, string Reason, LineShare[]? Lines = null, long RequiredSpendMinor = 0, string? CampaignId = null, string? RequiredCounter = null)
+{
+    // By value, the shares included: two evaluations of the same purchase give equal lines.
+    public bool Equals(BreakdownLine other) =>
+        RuleId == other.RuleId && Points == other.Points && Reason == other.Reason && RequiredSpendMinor == other.RequiredSpendMinor
+        && CampaignId == other.CampaignId && RequiredCounter == other.RequiredCounter
+        && (Lines ?? []).AsSpan().SequenceEqual(other.Lines ?? []);
+
+    public override int GetHashCode() => HashCode.Combine(RuleId, Points, Reason, RequiredSpendMinor, CampaignId, RequiredCounter, Lines?.Length ?? -1);
+}
+
+/// <summary>The points one basket line (by index) earned from one award.</summary>
+public readonly record struct LineShare(int Line, long Points);
 
 public readonly record struct CampaignAward(string CampaignId, long Points);
 

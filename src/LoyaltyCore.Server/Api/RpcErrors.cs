@@ -68,5 +68,17 @@ internal static class RpcErrors
     public static RpcException CaptureBeyondHold(string holdId, long held, long requested) =>
         new(new Status(StatusCode.FailedPrecondition, $"Hold '{holdId}' holds {held} points; {requested} cannot be captured."));
 
+    public static RpcException PurchaseNotFound(string memberId, string purchaseId) =>
+        new(new Status(StatusCode.NotFound, $"Member '{memberId}' has no scored purchase '{purchaseId}'."));
+
+    public static RpcException PurchaseWithoutLines(string purchaseId) =>
+        new(new Status(StatusCode.FailedPrecondition, $"Purchase '{purchaseId}' was scored before returns were recorded per line; it cannot be returned here."));
+
+    public static RpcException BeyondReturnable(string purchaseId, int line, long returnable, long requested) =>
+        new(new Status(StatusCode.FailedPrecondition, $"Line {line} of purchase '{purchaseId}': {returnable} returnable, {requested} requested."));
+
+    public static RpcException NothingToReturn(string purchaseId) =>
+        new(new Status(StatusCode.FailedPrecondition, $"Nothing of purchase '{purchaseId}' is left to return."));
+
     private static string HeldPart(long balance, long held) => held == 0 ? string.Empty : $" with {held} held ({balance - held} available)";
 }

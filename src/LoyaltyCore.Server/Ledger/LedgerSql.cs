@@ -25,6 +25,11 @@ internal sealed record LedgerSql(
         FROM ledger_entries WHERE member_id = @MemberId AND transaction_id = @TransactionId
         """;
 
+    public string Purchase => $"""
+        SELECT response AS Response, {(Dialect == "postgres" ? "(extract(epoch FROM occurred_at) * 1000)::bigint" : "occurred_at_ms")} AS OccurredAtMs
+        FROM ledger_entries WHERE member_id = @MemberId AND transaction_id = @TransactionId AND kind = 1
+        """;
+
     public const string HoldExists = """
         SELECT 1 FROM ledger_entries WHERE member_id = @MemberId AND transaction_id = @TransactionId AND kind = 9
         """;

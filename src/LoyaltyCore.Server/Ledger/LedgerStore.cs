@@ -23,6 +23,14 @@ internal sealed class HistoryEntry
 
 internal sealed record StoredProgram(string Version, string Document, long ActivatedAtMs);
 
+/// <summary>A scored purchase as its row keeps it: the answer (with its lines and awards) and when it happened.</summary>
+internal sealed class StoredPurchase
+{
+    public byte[] Response { get; set; } = [];
+
+    public long OccurredAtMs { get; set; }
+}
+
 /// <summary>A hold past its expiry that no row ends yet (settable, as <see cref="HistoryEntry"/>).</summary>
 internal sealed class ExpiredHold
 {
@@ -84,6 +92,13 @@ internal sealed class LedgerStore(LedgerDatabase database)
         await using var connection = await database.OpenAsync(cancellationToken);
         return await connection.QuerySingleOrDefaultAsync<StoredTransaction>(new CommandDefinition(
             LedgerSql.FindTransaction, new { MemberId = memberId, TransactionId = transactionId }, cancellationToken: cancellationToken));
+    }
+
+    public async Task<StoredPurchase?> PurchaseAsync(string memberId, string transactionId, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<StoredPurchase>(new CommandDefinition(
+            database.Sql.Purchase, new { MemberId = memberId, TransactionId = transactionId }, cancellationToken: cancellationToken));
     }
 
     /// <summary>Whether the member's ledger has an authorization of that id (whatever became of the hold since).</summary>

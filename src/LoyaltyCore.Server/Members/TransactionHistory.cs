@@ -99,6 +99,7 @@ internal sealed class TransactionHistory(LedgerStore ledger)
         TransactionKind.Hold => EntryKind.Hold,
         TransactionKind.Capture => EntryKind.Capture,
         TransactionKind.HoldRelease => EntryKind.HoldRelease,
+        TransactionKind.Return => EntryKind.Return,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "validated before"),
     });
 
@@ -115,6 +116,7 @@ internal sealed class TransactionHistory(LedgerStore ledger)
         EntryKind.Hold => TransactionKind.Hold,
         EntryKind.Capture => TransactionKind.Capture,
         EntryKind.HoldRelease => TransactionKind.HoldRelease,
+        EntryKind.Return => TransactionKind.Return,
         _ => TransactionKind.Unspecified,
     };
 

@@ -125,6 +125,25 @@ internal sealed class LoyaltyMetrics
         "Paid memberships bought or extended, by membership.",
         new CounterConfiguration { LabelNames = ["membership"] });
 
+    public Counter Returns { get; } = Metrics.CreateCounter(
+        "loyalty_returns_total",
+        "Returns of purchased goods (replays excluded), by channel.",
+        new CounterConfiguration { LabelNames = ["channel"] });
+
+    public Counter PointsReturned { get; } = Metrics.CreateCounter(
+        "loyalty_points_returned_total",
+        "Points returns took back (what the returned goods had earned, written-off points included), by channel.",
+        new CounterConfiguration { LabelNames = ["channel"] });
+
+    public Counter PointsWrittenOff { get; } = Metrics.CreateCounter(
+        "loyalty_points_written_off_total",
+        "Points returns could not take back because they were spent (returns.negativeBalance clamp).");
+
+    public Counter SpendReturnedMinor { get; } = Metrics.CreateCounter(
+        "loyalty_returned_spend_minor_units_total",
+        "Revenue of returned goods in minor currency units, by channel.",
+        new CounterConfiguration { LabelNames = ["channel"] });
+
     public Counter Holds { get; } = Metrics.CreateCounter(
         "loyalty_holds_total",
         "Holds at the till (replays excluded), by what happened to them: authorized, captured, voided, expired.",

@@ -227,6 +227,65 @@ internal static class RequestValidation
         }
     }
 
+    public static void Validate(ReturnRequest request, ScoringOptions limits, DateTimeOffset now, TimeSpan clockSkew)
+    {
+        List<FieldViolation>? violations = null;
+        CheckTransactionId(request.TransactionId, ref violations);
+        CheckId(request.MemberId, "member_id", ref violations);
+        CheckId(request.PurchaseTransactionId, "purchase_transaction_id", ref violations);
+        CheckId(request.StoreId, "store_id", ref violations);
+        CheckChannel(request.Channel, ref violations);
+        CheckOccurredAt(request.OccurredAt, "occurred_at", limits, now, clockSkew, ref violations);
+        if (request.Lines.Count > limits.MaxLines)
+        {
+            Add(ref violations, "lines", $"at most {limits.MaxLines}");
+        }
+        else
+        {
+            var seen = new HashSet<int>();
+            for (var i = 0; i < request.Lines.Count; i++)
+            {
+                var line = request.Lines[i];
+                if (line.LineIndex < 0)
+                {
+                    Add(ref violations, $"lines[{i}].line_index", "must be 0 or more");
+                }
+                else if (!seen.Add(line.LineIndex))
+                {
+                    Add(ref violations, $"lines[{i}].line_index", $"line {line.LineIndex} is named twice");
+                }
+
+                if (line.Quantity <= 0)
+                {
+                    Add(ref violations, $"lines[{i}].quantity", "must be 1 or more");
+                }
+            }
+        }
+
+        if (violations is not null)
+        {
+            throw RpcErrors.InvalidArgument(violations);
+        }
+    }
+
+    /// <summary>The lines a return names must be lines of the purchase.</summary>
+    public static void ValidateAgainst(ReturnRequest request, ScoreResponse purchase)
+    {
+        List<FieldViolation>? violations = null;
+        for (var i = 0; i < request.Lines.Count; i++)
+        {
+            if (request.Lines[i].LineIndex >= purchase.Lines.Count)
+            {
+                Add(ref violations, $"lines[{i}].line_index", $"purchase '{request.PurchaseTransactionId}' has {purchase.Lines.Count} lines (0 to {purchase.Lines.Count - 1})");
+            }
+        }
+
+        if (violations is not null)
+        {
+            throw RpcErrors.InvalidArgument(violations);
+        }
+    }
+
     public static void Validate(VoidRequest request, ScoringOptions limits, DateTimeOffset now, TimeSpan clockSkew)
     {
         List<FieldViolation>? violations = null;

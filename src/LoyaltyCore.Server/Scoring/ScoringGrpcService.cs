@@ -61,6 +61,21 @@ internal sealed partial class ScoringGrpcService(
         return await EndHoldAsync(intent, () => intent.HoldNotOpen, request.MemberId, request.HoldId, context.CancellationToken);
     }
 
+    public override async Task<ReturnResponse> Return(ReturnRequest request, ServerCallContext context)
+    {
+        using var ticket = admission.Enter();
+        RequestValidation.Validate(request, scoring.Value, time.GetUtcNow(), hotState.Value.ClockSkew);
+        var (purchase, purchasedAt) = await members.PurchaseAsync(request.MemberId, request.PurchaseTransactionId, context.CancellationToken)
+            ?? throw RpcErrors.PurchaseNotFound(request.MemberId, request.PurchaseTransactionId);
+        if (purchase.Lines.Count == 0)
+        {
+            throw RpcErrors.PurchaseWithoutLines(request.PurchaseTransactionId);
+        }
+
+        RequestValidation.ValidateAgainst(request, purchase);
+        return await processor.ProcessAsync(new ReturnIntent(request, purchase, purchasedAt, programs.Current, metrics), context.CancellationToken);
+    }
+
     /// <summary>A hold that was not open is one that ended, or NOT_FOUND when the member never had it.</summary>
     private async Task<TResponse> EndHoldAsync<TResponse>(TransactionIntent<TResponse> intent, Func<bool> holdNotOpen, string memberId, string holdId, CancellationToken cancellationToken)
         where TResponse : class, Google.Protobuf.IMessage<TResponse>

@@ -1,3 +1,4 @@
+using LoyaltyCore.Contracts.V1;
 using LoyaltyCore.Engine.Programs;
 using LoyaltyCore.Engine.Scoring;
 using LoyaltyCore.Server.HotState;
@@ -84,6 +85,12 @@ internal sealed partial class MemberDirectory(
 
         return result;
     }
+
+    /// <summary>The member's scored purchase of that id, as the ledger keeps it; null when there is none.</summary>
+    public async Task<(ScoreResponse Answer, DateTimeOffset OccurredAt)?> PurchaseAsync(string memberId, string transactionId, CancellationToken cancellationToken) =>
+        await ledger.PurchaseAsync(memberId, transactionId, cancellationToken) is { } stored
+            ? (ScoreResponse.Parser.ParseFrom(stored.Response), DateTimeOffset.FromUnixTimeMilliseconds(stored.OccurredAtMs))
+            : null;
 
     /// <summary>
     /// Whether the member ever had a hold of that id: its authorization is in the ledger, or still waiting in Redis for

@@ -14,6 +14,7 @@ namespace LoyaltyCore.Server.Transactions;
 /// The points that must be available (the balance less the points held) for Redis to apply it: 0 for none, -1 for a
 /// change that is refused unless it is a retry (see <see cref="TransactionIntent{TResponse}.Refuse"/>).
 /// </param>
+/// <param name="BudgetReturns">Points given back to campaign budgets once the change is committed (a return).</param>
 internal sealed record PreparedTransaction<TResponse>(
     TResponse Response,
     long BalanceDelta,
@@ -24,7 +25,8 @@ internal sealed record PreparedTransaction<TResponse>(
     byte[] Record,
     LedgerEntry Entry,
     byte[] EntryBytes,
-    long RequiredAvailable);
+    long RequiredAvailable,
+    IReadOnlyList<CampaignAward>? BudgetReturns = null);
 
 /// <summary>
 /// One call that changes a member (score, redeem, membership, profile, referral reward), as the transaction processor
@@ -128,7 +130,8 @@ internal abstract class TransactionIntent<TResponse>
         IReadOnlyList<KeyValuePair<string, string>>? sets = null,
         IReadOnlyList<string>? deletes = null,
         IReadOnlyList<CampaignAward>? draws = null,
-        long? requiredAvailable = null)
+        long? requiredAvailable = null,
+        IReadOnlyList<CampaignAward>? budgetReturns = null)
     {
         var size = response.CalculateSize();
         var record = new byte[FingerprintLength + size];
@@ -138,7 +141,7 @@ internal abstract class TransactionIntent<TResponse>
         entry.Response = UnsafeByteOperations.UnsafeWrap(record.AsMemory(FingerprintLength));
         return new PreparedTransaction<TResponse>(
             response, balanceDelta, increments ?? NoIncrements, sets ?? NoSets, deletes ?? [], draws ?? [], record, entry, entry.ToByteArray(),
-            requiredAvailable ?? Math.Max(0, -balanceDelta));
+            requiredAvailable ?? Math.Max(0, -balanceDelta), budgetReturns);
     }
 
     /// <summary>

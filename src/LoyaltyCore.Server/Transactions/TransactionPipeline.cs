@@ -97,6 +97,20 @@ internal sealed partial class TransactionPipeline(
 
         if (decision.Applied is not null)
         {
+            if (decision.Applied.BudgetReturns is { Count: > 0 } returns)
+            {
+                // Only once committed, and only by the call that applied it (a replay gives nothing back): a crash
+                // in between leaves the points unspent, never spent twice.
+                try
+                {
+                    await ReturnBudgetsAsync(returns.ToDictionary(r => r.CampaignId, r => r.Points, StringComparer.Ordinal));
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogBudgetReturnFailed(logger, ex, intent.TransactionId);
+                }
+            }
+
             intent.Observe(decision.Applied);
         }
 
@@ -342,6 +356,9 @@ internal sealed partial class TransactionPipeline(
             snapshots.Refute(memberId, basis!, basis!.Snapshot);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Giving back the campaign budget points of return {TransactionId} failed; they stay unspent")]
+    private static partial void LogBudgetReturnFailed(ILogger logger, Exception exception, string transactionId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Enrolment reward for {MemberId} failed; the member is enrolled without it")]
     private static partial void LogEnrolmentRewardFailed(ILogger logger, Exception exception, string memberId);

@@ -26,7 +26,7 @@ public sealed class CapTests
         var outcome = Capped("""{ "perTransaction": 100 }""").Score(new MemberState(), BasketAt(LateFriday, Line(10_000)));
 
         Assert.Equal(100, outcome.PointsEarned);
-        Assert.Equal([new BreakdownLine("base-earn", 100, BaseReason)], outcome.Breakdown);
+        Assert.Equal([("base-earn", 100, BaseReason)], outcome.Awards());
     }
 
     [Fact]
@@ -35,7 +35,7 @@ public sealed class CapTests
         var outcome = Capped("""{ "perTransaction": 100 }""").Score(new MemberState(), BasketAt(LateFriday, Line(15_000)));
 
         Assert.Equal(100, outcome.PointsEarned);
-        Assert.Equal([new BreakdownLine("base-earn", 100, BaseReason + " (limited by the per-transaction cap)")], outcome.Breakdown);
+        Assert.Equal([("base-earn", 100, BaseReason + " (limited by the per-transaction cap)")], outcome.Awards());
     }
 
     [Fact]
@@ -46,10 +46,10 @@ public sealed class CapTests
         var outcome = program.Score(Member(250_000, "gold"), BasketAt(LateFriday, Line(8_000)));
 
         Assert.Equal(100, outcome.PointsEarned);
-        Assert.Equal(new BreakdownLine("base-earn", 80, BaseReason), outcome.Breakdown[0]);
-        Assert.Equal(new BreakdownLine("tier:gold", 20, "Gold tier x1.5 (limited by the per-transaction cap)"), outcome.Breakdown[1]);
+        Assert.Equal(("base-earn", 80, BaseReason), outcome.Breakdown[0].Said());
+        Assert.Equal(("tier:gold", 20, "Gold tier x1.5 (limited by the per-transaction cap)"), outcome.Breakdown[1].Said());
         // The rule the cap left nothing for still shows, with 0 points and the cap that cut it.
-        Assert.Equal(new BreakdownLine("late", 0, "50 bonus points (limited by the per-transaction cap)"), outcome.Breakdown[2]);
+        Assert.Equal(("late", 0, "50 bonus points (limited by the per-transaction cap)"), outcome.Breakdown[2].Said());
         Assert.Equal(3, outcome.Breakdown.Count);
         Assert.Equal(outcome.PointsEarned, outcome.Breakdown.Sum(b => b.Points));
     }
@@ -61,7 +61,7 @@ public sealed class CapTests
 
         var outcome = program.Score(new MemberState(), BasketAt(LateFriday, Line(8_000)));
 
-        Assert.Equal([new BreakdownLine("base-earn", 80, BaseReason), new BreakdownLine("bonus", 20, "Bonus")], outcome.Breakdown);
+        Assert.Equal([("base-earn", 80, BaseReason), ("bonus", 20, "Bonus")], outcome.Awards());
     }
 
     [Fact]
@@ -72,7 +72,7 @@ public sealed class CapTests
         var outcome = Capped("""{ "perMemberPerDay": 100 }""").Score(member, BasketAt(LateFriday, Line(5_000)));
 
         Assert.Equal(20, outcome.PointsEarned);
-        Assert.Equal([new BreakdownLine("base-earn", 20, BaseReason + " (limited by the daily cap)")], outcome.Breakdown);
+        Assert.Equal([("base-earn", 20, BaseReason + " (limited by the daily cap)")], outcome.Awards());
         Assert.Equal([("k.d:20260110", 20L)], outcome.Deltas());
     }
 
@@ -84,7 +84,7 @@ public sealed class CapTests
 
         var outcome = Capped("""{ "perMemberPerDay": 100 }""").Score(member, BasketAt(LateFriday, Line(5_000)));
 
-        Assert.Equal([new BreakdownLine("base-earn", 50, BaseReason)], outcome.Breakdown);
+        Assert.Equal([("base-earn", 50, BaseReason)], outcome.Awards());
         Assert.Equal([("k.d:20260110", 50L)], outcome.Deltas());
         Assert.Equal(["k.d:20260109"], outcome.StaleCounters);
     }
@@ -96,7 +96,7 @@ public sealed class CapTests
 
         var outcome = Capped("""{ "perMemberPerDay": 100 }""").Score(member, BasketAt(LateFriday, Line(5_000)));
 
-        Assert.Equal([new BreakdownLine("base-earn", 50, BaseReason)], outcome.Breakdown);
+        Assert.Equal([("base-earn", 50, BaseReason)], outcome.Awards());
     }
 
     [Fact]
@@ -117,7 +117,7 @@ public sealed class CapTests
 
         var outcome = Capped("""{ "perTransaction": 100, "perMemberPerDay": 150 }""").Score(member, BasketAt(LateFriday, Line(20_000)));
 
-        Assert.Equal([new BreakdownLine("base-earn", 50, BaseReason + " (limited by the daily cap)")], outcome.Breakdown);
+        Assert.Equal([("base-earn", 50, BaseReason + " (limited by the daily cap)")], outcome.Awards());
     }
 
     [Theory]
@@ -181,7 +181,7 @@ public sealed class CapTests
 
         var outcome = program.Score(new MemberState(), BasketAt(LateFriday, Line(1_000)), new Dictionary<string, long> { ["bf"] = budget });
 
-        Assert.Equal(new BreakdownLine("bf-visit", granted, reason), outcome.LineFor("bf-visit"));
+        Assert.Equal(("bf-visit", granted, reason), outcome.LineFor("bf-visit").Said());
         Assert.Equal([new CampaignAward("bf", granted)], outcome.CampaignAwards);
         Assert.Equal(granted, outcome.Delta("k.c:bf"));
     }
@@ -230,7 +230,7 @@ public sealed class CapTests
 
         var outcome = program.Score(new MemberState(), BasketAt(LateFriday, Line(9_000)), new Dictionary<string, long> { ["bf"] = 30 });
 
-        Assert.Equal(new BreakdownLine("bf-visit", 10, "Visit (limited by the per-transaction cap)"), outcome.LineFor("bf-visit"));
+        Assert.Equal(("bf-visit", 10, "Visit (limited by the per-transaction cap)"), outcome.LineFor("bf-visit").Said());
         Assert.Equal([new CampaignAward("bf", 10)], outcome.CampaignAwards);
     }
 

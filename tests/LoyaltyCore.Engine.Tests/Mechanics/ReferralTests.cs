@@ -23,7 +23,7 @@ public sealed class ReferralTests
     {
         var outcome = Referral().Score(Referred(), BasketAt(At, Line(spendMinor)));
 
-        Assert.Equal(new BreakdownLine("referral", 200, "Welcome bonus for joining through a referral"), outcome.LineFor("referral"));
+        Assert.Equal(("referral", 200, "Welcome bonus for joining through a referral"), outcome.LineFor("referral").Said());
         Assert.Equal((spendMinor / 100) + 200, outcome.PointsEarned);
         Assert.Equal(new ReferrerReward("referrer-1", 500), outcome.ReferrerReward);
         Assert.Equal([("k.rr", 1L)], outcome.Deltas());

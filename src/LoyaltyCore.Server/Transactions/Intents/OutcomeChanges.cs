@@ -78,7 +78,28 @@ internal sealed class OutcomeChanges
     {
         foreach (var line in outcome.Breakdown)
         {
-            breakdown.Add(new BreakdownEntry { RuleId = line.RuleId, Points = line.Points, Reason = line.Reason });
+            var entry = new BreakdownEntry
+            {
+                RuleId = line.RuleId,
+                Points = line.Points,
+                Reason = line.Reason,
+                CampaignId = line.CampaignId ?? string.Empty,
+            };
+            if (line.RequiredCounter is null)
+            {
+                entry.RequiredSpendMinor = line.RequiredSpendMinor;
+            }
+            else
+            {
+                entry.RequiredYearSpendMinor = line.RequiredSpendMinor;
+            }
+
+            foreach (var share in line.Lines ?? [])
+            {
+                entry.Lines.Add(new LinePoints { Line = share.Line, Points = share.Points });
+            }
+
+            breakdown.Add(entry);
         }
     }
 }

@@ -34,6 +34,11 @@ internal sealed class ScoreIntent(ScoreRequest request, Basket basket, LoyaltyPr
         };
 
         OutcomeChanges.AddBreakdown(outcome, response.Breakdown);
+        foreach (var line in basket.Lines)
+        {
+            response.Lines.Add(new ScoredLine { Quantity = line.Quantity, TotalMinor = line.TotalMinor, Earns = !Program.IsExcluded(line) });
+        }
+
         var entry = NewEntry(outcome.BalanceDelta, recordedAtMs, outcome.TierAfter.Id, balance);
         entry.SpendMinor = outcome.SpendMinor;
         entry.StoreId = request.StoreId;
