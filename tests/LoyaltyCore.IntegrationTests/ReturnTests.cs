@@ -10,6 +10,8 @@ namespace LoyaltyCore.IntegrationTests;
 /// <summary>ScoringService.Return through the real API: what returned goods earned comes back, exactly once.</summary>
 public sealed class ReturnTests : IAsyncLifetime
 {
+    // Budgets live in the shared Redis under their campaign's id: each test has a campaign of its own.
+    private readonly string _campaignId = "promo-" + Guid.NewGuid().ToString("N")[..12];
     private ServerInstance _server = null!;
 
     public async Task InitializeAsync() => _server = await ServerInstance.StartAsync(ownLedger: true);
@@ -198,13 +200,13 @@ public sealed class ReturnTests : IAsyncLifetime
     {
         await PublishAsync("""
             "caps": { "perMemberPerDay": 100 },
-            "campaigns": [ { "id": "promo", "budget": 1000, "rules": [ { "id": "promo-x3", "type": "multiplier", "factor": 3 } ] } ]
-            """);
+            "campaigns": [ { "id": "{{CampaignId}}", "budget": 1000, "rules": [ { "id": "promo-x3", "type": "multiplier", "factor": 3 } ] } ]
+            """.Replace("{{CampaignId}}", _campaignId, StringComparison.Ordinal));
         var memberId = await IdempotencyTests.EnrolledMemberAsync(_server);
         var purchase = Requests.Score(memberId, lines: Requests.Line("a", 1, 3_000));
         var scored = await _server.Scoring.ScoreAsync(purchase);
         var budgets = _server.Get<CampaignBudgets>();
-        var campaign = _server.Get<ProgramProvider>().Current.FindCampaign("promo")!;
+        var campaign = _server.Get<ProgramProvider>().Current.FindCampaign(_campaignId)!;
         var remainingBefore = await budgets.RemainingAsync(campaign);
 
         var returned = await _server.Scoring.ReturnAsync(Return(memberId, purchase.TransactionId));
@@ -212,12 +214,12 @@ public sealed class ReturnTests : IAsyncLifetime
         // The day's 100 points are free again: without the return the cap would have left this purchase 10 of its 75.
         var again = await _server.Scoring.ScoreAsync(Requests.Score(memberId, lines: Requests.Line("b", 1, 2_500)));
 
-        Assert.Equal((30L + 60L, "promo"), (scored.PointsEarned, scored.Breakdown.Single(b => b.RuleId == "promo-x3").CampaignId));
+        Assert.Equal((30L + 60L, _campaignId), (scored.PointsEarned, scored.Breakdown.Single(b => b.RuleId == "promo-x3").CampaignId));
         Assert.Equal(90, returned.PointsReturned);
         Assert.Equal(remainingBefore + 60, remainingAfter);
         Assert.Equal(75, again.PointsEarned);
         Assert.Equal(1000 - 50, await budgets.RemainingAsync(campaign));
-        Assert.Equal(50, await Ledger.CampaignDrawnAsync(_server.LedgerConnectionString, "promo"));
+        Assert.Equal(50, await Ledger.CampaignDrawnAsync(_server.LedgerConnectionString, _campaignId));
         await ReplayAssert.RedisIsTheLedgersReplayAsync(_server, memberId);
     }
 
@@ -326,6 +328,136 @@ public sealed class ReturnTests : IAsyncLifetime
         Assert.Equal(3, outcomes.Count(o => o == StatusCode.OK));
         Assert.All(outcomes, o => Assert.Contains(o, new[] { StatusCode.OK, StatusCode.FailedPrecondition }));
         Assert.Equal(0, await HotState.BalanceAsync(memberId));
+        await ReplayAssert.RedisIsTheLedgersReplayAsync(_server, memberId);
+    }
+
+    [Fact]
+    public async Task Returning_purchases_whole_takes_back_what_every_mechanic_gave_them()
+    {
+        await PublishAsync("""
+            "memberships": [ { "id": "plus", "priceMinor": 4900, "durationDays": 365, "multiplier": 1.2 } ],
+            "rules": [
+              { "id": "students", "type": "multiplier", "factor": 2, "when": { "segments": ["student"] } },
+              { "id": "plus-bonus", "type": "bonus", "points": 10, "when": { "membership": "plus" } },
+              { "id": "red-summer", "type": "multiplier", "factor": 3, "lines": { "labels": { "color": ["red"] } }, "minimumSpend": 1000 },
+              { "id": "spring-code", "type": "bonus", "points": 25, "when": { "basketContains": { "labels": { "promo": ["SPRING24"] } } } },
+              { "id": "big-basket", "type": "bonus", "points": 30, "when": { "basketTotalAtLeast": 3000 } },
+              { "id": "second-visit", "type": "bonus", "points": 40, "when": { "nthPurchase": { "n": 2, "period": "month" } } }
+            ],
+            "campaigns": [ { "id": "{{CampaignId}}", "budget": 100000, "rules": [ { "id": "promo-x2", "type": "multiplier", "factor": 2 },
+                                                                    { "id": "promo-visit", "type": "bonus", "points": 5 } ] } ],
+            "referral": { "referrerPoints": 500, "refereePoints": 200, "minimumSpend": 2000 }
+            """.Replace("{{CampaignId}}", _campaignId, StringComparison.Ordinal));
+        var referrer = await IdempotencyTests.EnrolledMemberAsync(_server);
+        var memberId = Ids.Member();
+        await _server.Members.EnrollAsync(new EnrollRequest { MemberId = memberId, ReferrerMemberId = referrer });
+        await _server.Members.UpdateMemberAsync(new UpdateMemberRequest { MemberId = memberId, Segments = new SegmentList { Values = { "student" } } });
+        await _server.Members.PurchaseMembershipAsync(new PurchaseMembershipRequest
+        {
+            TransactionId = Ids.Transaction(), MemberId = memberId, MembershipId = "plus", OccurredAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+        });
+        // The first purchase reaches silver (500.00 EUR) and earns the referral welcome bonus.
+        var first = Requests.Score(memberId, lines: Requests.Line("sofa", 1, 60_000));
+        var firstScored = await _server.Scoring.ScoreAsync(first);
+        var red = Requests.Line("dress", 1, 2_000);
+        red.Labels.Add("color", "red");
+        var coded = Requests.Line("shirt", 1, 1_500);
+        coded.Labels.Add("promo", "SPRING24");
+        var second = Requests.Score(memberId, lines: [red, coded, Requests.Line("socks", 2, 250)]);
+        var secondScored = await _server.Scoring.ScoreAsync(second);
+        var balanceBefore = secondScored.Balance;
+        var referrerBalance = await HotState.BalanceAsync(referrer);
+
+        var secondBack = await _server.Scoring.ReturnAsync(Return(memberId, second.TransactionId));
+        var firstBack = await _server.Scoring.ReturnAsync(Return(memberId, first.TransactionId));
+
+        string[] mechanics = ["base-earn", "tier:silver", "membership:plus", "students", "plus-bonus", "red-summer", "spring-code", "big-basket", "second-visit", "promo-x2", "promo-visit"];
+        Assert.Equal(mechanics.Order(), secondScored.Breakdown.Select(b => b.RuleId).Order());
+        Assert.Equal(mechanics.Order(), secondBack.Breakdown.Select(b => b.RuleId).Order());
+        Assert.Equal(secondScored.PointsEarned, secondBack.PointsReturned);
+        Assert.Equal(balanceBefore - secondScored.PointsEarned, secondBack.Balance);
+        Assert.Contains(firstBack.Breakdown, b => b.RuleId == "referral");
+        Assert.Equal(firstScored.PointsEarned, firstBack.PointsReturned);
+        Assert.Equal(0, firstBack.Balance);
+        // The referrer's reward stands.
+        Assert.Equal(referrerBalance, await HotState.BalanceAsync(referrer));
+        await ReplayAssert.RedisIsTheLedgersReplayAsync(_server, memberId);
+    }
+
+    [Fact]
+    public async Task A_multiplier_that_needed_spend_goes_whole_when_what_remains_falls_below_it()
+    {
+        await PublishAsync("""
+            "rules": [ { "id": "big-x2", "type": "multiplier", "factor": 2, "minimumSpend": 10000 },
+                       { "id": "coffee-x3", "type": "multiplier", "factor": 3, "lines": { "categories": ["coffee"] }, "minimumSpend": 3000 } ]
+            """);
+        var memberId = await IdempotencyTests.EnrolledMemberAsync(_server);
+        var coffee = new Line { Sku = "beans", Category = "coffee", Brand = "b", Quantity = 2, UnitPriceMinor = 2_000 };
+        var purchase = Requests.Score(memberId, lines: [Requests.Line("tv", 2, 4_000), coffee]);
+        var scored = await _server.Scoring.ScoreAsync(purchase);
+
+        // 120.00 EUR: base 120, x2 adds 120, the coffee x3 adds 80 on its 40.00.
+        var oneTv = await _server.Scoring.ReturnAsync(Return(memberId, purchase.TransactionId, (0, 1)));
+        // 80.00 left, below the 100.00 the x2 needed: the rest of it goes now.
+        var oneCoffee = await _server.Scoring.ReturnAsync(Return(memberId, purchase.TransactionId, (1, 1)));
+        // 20.00 of coffee left, below the 30.00 its x3 needed: the rest of it goes.
+
+        Assert.Equal(320, scored.PointsEarned);
+        Assert.Equal((10_000L, 0L), (scored.Breakdown.Single(b => b.RuleId == "big-x2").RequiredSpendMinor, scored.Breakdown.Single(b => b.RuleId == "big-x2").RequiredLinesSpendMinor));
+        Assert.Equal(3_000, scored.Breakdown.Single(b => b.RuleId == "coffee-x3").RequiredLinesSpendMinor);
+        Assert.Equal([("base-earn", 40L), ("big-x2", 120L)], oneTv.Breakdown.Select(b => (b.RuleId, b.Points)));
+        Assert.Equal([("base-earn", 20L), ("coffee-x3", 80L)], oneCoffee.Breakdown.Select(b => (b.RuleId, b.Points)));
+        Assert.Equal(320 - 160 - 100, oneCoffee.Balance);
+        // What is left earns only its base: 40.00 of TV and 20.00 of coffee.
+        var rest = await _server.Scoring.ReturnAsync(Return(memberId, purchase.TransactionId));
+        Assert.Equal((60L, 0L), (rest.PointsReturned, rest.Balance));
+        await ReplayAssert.RedisIsTheLedgersReplayAsync(_server, memberId);
+    }
+
+    [Fact]
+    public async Task A_bonus_on_a_basket_that_never_earned_goes_only_with_the_last_of_it()
+    {
+        await PublishAsync("""
+            "exclusions": { "categories": ["gift-card"] },
+            "rules": [ { "id": "first", "type": "bonus", "points": 100, "when": { "firstPurchase": true } } ]
+            """);
+        var memberId = await IdempotencyTests.EnrolledMemberAsync(_server);
+        var cards = new Line { Sku = "card", Category = "gift-card", Brand = "b", Quantity = 2, UnitPriceMinor = 2_500 };
+        var purchase = Requests.Score(memberId, lines: cards);
+        var scored = await _server.Scoring.ScoreAsync(purchase);
+
+        var one = await _server.Scoring.ReturnAsync(Return(memberId, purchase.TransactionId, (0, 1)));
+        var last = await _server.Scoring.ReturnAsync(Return(memberId, purchase.TransactionId, (0, 1)));
+
+        Assert.Equal(100, scored.PointsEarned);
+        Assert.Equal((0L, 2_500L), (one.PointsReturned, one.SpendReturnedMinor));
+        Assert.Equal((100L, 0L), (last.PointsReturned, last.Balance));
+    }
+
+    [Fact]
+    public async Task With_clamp_what_is_written_off_is_not_given_back_to_the_budget_or_the_caps()
+    {
+        await PublishAsync("""
+            "returns": { "negativeBalance": "clamp" },
+            "caps": { "perMemberPerDay": 1000 },
+            "campaigns": [ { "id": "{{CampaignId}}", "budget": 1000, "rules": [ { "id": "promo-x3", "type": "multiplier", "factor": 3 } ] } ]
+            """.Replace("{{CampaignId}}", _campaignId, StringComparison.Ordinal));
+        var memberId = await IdempotencyTests.EnrolledMemberAsync(_server);
+        var purchase = Requests.Score(memberId, lines: Requests.Line("a", 1, 3_000));
+        await _server.Scoring.ScoreAsync(purchase);
+        // 90 points (30 base, 60 from the campaign); 45 are spent, so half of what comes back is written off.
+        await _server.Scoring.RedeemAsync(Requests.Redeem(memberId, 45));
+        var budgets = _server.Get<CampaignBudgets>();
+        var campaign = _server.Get<ProgramProvider>().Current.FindCampaign(_campaignId)!;
+        var remainingBefore = await budgets.RemainingAsync(campaign);
+
+        var returned = await _server.Scoring.ReturnAsync(Return(memberId, purchase.TransactionId));
+
+        Assert.Equal((90L, 45L, 0L), (returned.PointsReturned, returned.PointsWrittenOff, returned.Balance));
+        Assert.Equal(remainingBefore + 30, await budgets.RemainingAsync(campaign));
+        Assert.Equal(60 - 30, await Ledger.CampaignDrawnAsync(_server.LedgerConnectionString, _campaignId));
+        // The day's 90 points less the 45 the balance gave back.
+        Assert.Equal("45", Assert.Single(await HotState.StateAsync(memberId), f => f.Field.StartsWith("k.d:", StringComparison.Ordinal)).Value);
         await ReplayAssert.RedisIsTheLedgersReplayAsync(_server, memberId);
     }
 }

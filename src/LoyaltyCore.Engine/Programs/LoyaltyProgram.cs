@@ -110,7 +110,8 @@ public sealed class LoyaltyProgram
     /// What a return gives back in the member's counters, for a purchase made at <paramref name="purchasedAt"/>: the
     /// points and spend it takes back come off that day's points (the daily cap), each campaign's points (its cap per
     /// member), the tier's qualifying value where the program keeps it, and the year's spend (objectives); never below
-    /// what the counter holds, and counters already dropped as past are left alone.
+    /// what the counter holds, and counters already dropped as past are left alone. The count since the last tier
+    /// change is not given back.
     /// </summary>
     public List<KeyValuePair<string, long>> ReturnCounterDeltas(MemberState member, DateTimeOffset purchasedAt, long spendMinor, long points, IReadOnlyList<CampaignAward> campaignPoints)
     {
@@ -144,15 +145,13 @@ public sealed class LoyaltyProgram
         {
             Take(CounterKeys.QualifyingMonth(keys.MonthKey), metric);
         }
-        else if (TierPolicy.Period == QualificationPeriod.SinceLastTierChange)
-        {
-            Take(CounterKeys.QualifyingSinceTierChange, metric);
-        }
-        else if (TierPolicy.Metric == QualificationMetric.Points)
+        else if (TierPolicy.Metric == QualificationMetric.Points && TierPolicy.Period != QualificationPeriod.SinceLastTierChange)
         {
             Take(CounterKeys.LifetimePoints, points);
         }
 
+        // The count since the last tier change is left alone: it may have restarted since the purchase, and what it
+        // holds is then none of the purchase's.
         if (_parts.Objectives.Count > 0)
         {
             Take(keys.YearSpend, spendMinor);
@@ -251,16 +250,16 @@ public sealed class LoyaltyProgram
         // multiple of it; rules still run.
         if (eligible >= _parts.EarnMinimumSpend)
         {
-            evaluation.AwardOnLines(BaseEarnRuleId, BasePoints(eligible), _baseReason, null);
+            evaluation.AwardOnLines(BaseEarnRuleId, BasePoints(eligible), _baseReason, null, requiredSpendMinor: _parts.EarnMinimumSpend);
             if (tierBefore.MultiplierBasisPoints != OneBasisPoints)
             {
-                evaluation.AwardOnLines(_tierRuleIds[tierBefore.Rank], ExtraPoints(eligible, tierBefore.MultiplierBasisPoints), _tierReasons[tierBefore.Rank], null);
+                evaluation.AwardOnLines(_tierRuleIds[tierBefore.Rank], ExtraPoints(eligible, tierBefore.MultiplierBasisPoints), _tierReasons[tierBefore.Rank], null, requiredSpendMinor: _parts.EarnMinimumSpend);
             }
 
             if (member.Membership is { } membershipId && _memberships.TryGetValue(membershipId, out var plan)
                 && member.HasMembershipAt(plan.Id, basket.OccurredAt) && plan.MultiplierBasisPoints != OneBasisPoints)
             {
-                evaluation.AwardOnLines(plan.RuleId, ExtraPoints(eligible, plan.MultiplierBasisPoints), plan.Reason, null);
+                evaluation.AwardOnLines(plan.RuleId, ExtraPoints(eligible, plan.MultiplierBasisPoints), plan.Reason, null, requiredSpendMinor: _parts.EarnMinimumSpend);
             }
         }
 

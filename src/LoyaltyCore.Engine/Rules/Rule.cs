@@ -59,7 +59,10 @@ public sealed class MultiplierRule(string id, string reason, Condition? when, bo
         return spend < MinimumSpendMinor ? 0 : evaluation.Program.ExtraPoints(spend, FactorBasisPoints);
     }
 
-    internal override long Award(Evaluation evaluation, long points) => evaluation.AwardOnLines(Id, points, Reason, lines, Campaign);
+    // With a line filter its minimum spend is on its own lines and its condition on the basket; without, both on the basket.
+    internal override long Award(Evaluation evaluation, long points) => lines is null
+        ? evaluation.AwardOnLines(Id, points, Reason, null, Campaign, Math.Max(MinimumSpendMinor, When?.RequiredBasketMinor ?? 0))
+        : evaluation.AwardOnLines(Id, points, Reason, lines, Campaign, When?.RequiredBasketMinor ?? 0, MinimumSpendMinor);
 }
 
 /// <summary>A fixed number of points when the rule's condition holds (basket threshold, first or nth purchase...).</summary>

@@ -112,13 +112,15 @@ public sealed class Evaluation
     /// allow is shared among them in proportion to their spend (<see cref="Share"/>), so a return of a line takes back
     /// exactly what it earned.
     /// </summary>
-    public long AwardOnLines(string ruleId, long points, string reason, LineFilter? lines, Campaign? campaign = null)
+    /// <param name="requiredSpendMinor">The eligible basket spend the award needed, kept for returns.</param>
+    /// <param name="requiredLinesSpendMinor">The spend of its own lines it needed, kept for returns.</param>
+    public long AwardOnLines(string ruleId, long points, string reason, LineFilter? lines, Campaign? campaign = null, long requiredSpendMinor = 0, long requiredLinesSpendMinor = 0)
     {
         var granted = Award(ruleId, points, reason, campaign);
         if (granted > 0)
         {
             ref var awarded = ref _buffers.Lines[_breakdownCount - 1];
-            awarded = awarded with { Lines = Share(granted, lines) };
+            awarded = awarded with { Lines = Share(granted, lines), RequiredSpendMinor = requiredSpendMinor, RequiredLinesSpendMinor = requiredLinesSpendMinor };
         }
 
         return granted;

@@ -8,9 +8,11 @@ namespace LoyaltyCore.Engine.Scoring;
 /// on earned, in line order, adding up to <paramref name="Points"/>. Null for an award on the basket as a whole.
 /// </param>
 /// <param name="RequiredSpendMinor">
-/// For an award on the basket as a whole: the eligible spend it needed (its rule's <c>minSpend</c>, or the
-/// <c>basketTotal</c> its condition names), so a return can tell when what remains no longer qualifies.
+/// The eligible spend of the basket the award needed (its rule's <c>minimumSpend</c> on the basket, the
+/// <c>basketTotalAtLeast</c> its condition names, the base rate's minimum spend), so a return can tell when what
+/// remains no longer qualifies; for an award on the basket as a whole, at least 1.
 /// </param>
+/// <param name="RequiredLinesSpendMinor">For a multiplier on some lines with a <c>minimumSpend</c>: the spend of its own lines it needed.</param>
 /// <param name="CampaignId">The campaign the award came from, if any.</param>
 /// <param name="RequiredCounter">
 /// Set when what the award needed is a member counter rather than the basket's spend (an objective step: the year's
@@ -18,12 +20,13 @@ namespace LoyaltyCore.Engine.Scoring;
 /// </param>
 /// <remarks>An award with neither lines nor a requirement (an upgrade bonus) stands whatever is returned.</remarks>
 public readonly record struct BreakdownLine(
-    string RuleId, long Points, string Reason, LineShare[]? Lines = null, long RequiredSpendMinor = 0, string? CampaignId = null, string? RequiredCounter = null)
+    string RuleId, long Points, string Reason, LineShare[]? Lines = null, long RequiredSpendMinor = 0, string? CampaignId = null, string? RequiredCounter = null,
+    long RequiredLinesSpendMinor = 0)
 {
     // By value, the shares included: two evaluations of the same purchase give equal lines.
     public bool Equals(BreakdownLine other) =>
         RuleId == other.RuleId && Points == other.Points && Reason == other.Reason && RequiredSpendMinor == other.RequiredSpendMinor
-        && CampaignId == other.CampaignId && RequiredCounter == other.RequiredCounter
+        && CampaignId == other.CampaignId && RequiredCounter == other.RequiredCounter && RequiredLinesSpendMinor == other.RequiredLinesSpendMinor
         && (Lines ?? []).AsSpan().SequenceEqual(other.Lines ?? []);
 
     public override int GetHashCode() => HashCode.Combine(RuleId, Points, Reason, RequiredSpendMinor, CampaignId, RequiredCounter, Lines?.Length ?? -1);

@@ -12,6 +12,7 @@ internal sealed class BudgetStore(RedisConnection redis, IOptions<HotStateOption
 {
     private static readonly string InitScript = HotStateStore.ReadScript("budget_init.lua");
     private static readonly string DrawScript = HotStateStore.ReadScript("budget_draw.lua");
+    private static readonly string ReturnScript = HotStateStore.ReadScript("budget_return.lua");
     private readonly string _prefix = options.Value.KeyPrefix;
 
     /// <summary>Sets the budget up (or resizes it) given the points the ledger says were drawn.</summary>
@@ -27,8 +28,12 @@ internal sealed class BudgetStore(RedisConnection redis, IOptions<HotStateOption
         return granted < 0 ? null : (granted, (long)reply[1]);
     }
 
-    /// <returns>What remains after the points went back.</returns>
-    public Task<long> GiveBackAsync(string campaignId, long points) => redis.Database.StringIncrementAsync(Remaining(campaignId), points);
+    /// <returns>What remains after the points went back; null when Redis holds no budget (the ledger's draws count them).</returns>
+    public async Task<long?> GiveBackAsync(string campaignId, long points)
+    {
+        var remaining = (long)await redis.Database.ScriptEvaluateAsync(ReturnScript, [Remaining(campaignId)], [points]);
+        return remaining < 0 ? null : remaining;
+    }
 
     /// <returns>What remains; null when Redis holds no budget.</returns>
     public async Task<long?> RemainingAsync(string campaignId)

@@ -45,9 +45,10 @@ internal sealed class CampaignBudgets(BudgetStore store, LedgerStore ledger, Loy
 
     public async Task ReturnAsync(string campaignId, long points)
     {
-        if (points > 0)
+        // A budget Redis lost is left for its set-up from the ledger, which counts these points.
+        if (points > 0 && await store.GiveBackAsync(campaignId, points) is { } remaining)
         {
-            metrics.CampaignBudgetRemaining.WithLabels(campaignId).Set(await store.GiveBackAsync(campaignId, points));
+            metrics.CampaignBudgetRemaining.WithLabels(campaignId).Set(remaining);
         }
     }
 

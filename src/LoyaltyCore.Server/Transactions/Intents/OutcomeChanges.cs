@@ -84,6 +84,7 @@ internal sealed class OutcomeChanges
                 Points = line.Points,
                 Reason = line.Reason,
                 CampaignId = line.CampaignId ?? string.Empty,
+                RequiredLinesSpendMinor = line.RequiredLinesSpendMinor,
             };
             if (line.RequiredCounter is null)
             {

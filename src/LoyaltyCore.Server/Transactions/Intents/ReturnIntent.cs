@@ -68,13 +68,16 @@ internal sealed class ReturnIntent(ReturnRequest request, ScoreResponse purchase
 
         var increments = new List<KeyValuePair<string, long>>();
         var sets = new List<KeyValuePair<string, string>>();
-        long spendBack = 0, remainingEligible = 0;
+        long spendBack = 0, eligibleBefore = 0, remainingEligible = 0;
+        var everything = true;
         for (var i = 0; i < lines.Count; i++)
         {
             var after = before[i] + wanted[i];
+            everything &= after == lines[i].Quantity;
             spendBack += ShareOf(lines[i].TotalMinor, after, lines[i].Quantity) - ShareOf(lines[i].TotalMinor, before[i], lines[i].Quantity);
             if (lines[i].Earns)
             {
+                eligibleBefore += lines[i].TotalMinor - ShareOf(lines[i].TotalMinor, before[i], lines[i].Quantity);
                 remainingEligible += lines[i].TotalMinor - ShareOf(lines[i].TotalMinor, after, lines[i].Quantity);
             }
 
@@ -84,7 +87,9 @@ internal sealed class ReturnIntent(ReturnRequest request, ScoreResponse purchase
             }
         }
 
+        // The year's spend, for objective steps; a counter already dropped as past means the year is over.
         var yearKey = CounterKeys.YearSpend(Program.Calendar.LocalTime(purchasedAt).Year);
+        var yearCounted = state.Counters.ContainsKey(yearKey);
         var yearAfter = state.Counter(yearKey) - spendBack;
         var campaigns = new Dictionary<string, long>(StringComparer.Ordinal);
         long pointsBack = 0;
@@ -92,17 +97,39 @@ internal sealed class ReturnIntent(ReturnRequest request, ScoreResponse purchase
         {
             var award = purchase.Breakdown[a];
             long taken = 0;
+            if (state.Counter(TakenKey(purchaseId, a)) != 0)
+            {
+                // Taken back whole by an earlier return.
+                continue;
+            }
+
             if (award.Lines.Count > 0)
             {
+                long remainingLines = 0;
+                foreach (var share in award.Lines)
+                {
+                    var line = lines[share.Line];
+                    remainingLines += line.TotalMinor - ShareOf(line.TotalMinor, before[share.Line] + wanted[share.Line], line.Quantity);
+                }
+
+                // What remains no longer has the spend the award needed: the rest of it goes too, once.
+                var lapsed = (award.RequiredSpendMinor > 0 && remainingEligible < award.RequiredSpendMinor)
+                    || (award.RequiredLinesSpendMinor > 0 && remainingLines < award.RequiredLinesSpendMinor);
                 foreach (var share in award.Lines)
                 {
                     var q = lines[share.Line].Quantity;
-                    taken += ShareOf(share.Points, before[share.Line] + wanted[share.Line], q) - ShareOf(share.Points, before[share.Line], q);
+                    var after = lapsed ? q : before[share.Line] + wanted[share.Line];
+                    taken += ShareOf(share.Points, after, q) - ShareOf(share.Points, before[share.Line], q);
+                }
+
+                if (lapsed)
+                {
+                    sets.Add(new(TakenKey(purchaseId, a), "1"));
                 }
             }
-            else if (state.Counter(TakenKey(purchaseId, a)) == 0
-                && ((award.RequiredSpendMinor > 0 && remainingEligible < award.RequiredSpendMinor)
-                    || (award.RequiredYearSpendMinor > 0 && yearAfter < award.RequiredYearSpendMinor)))
+            else if ((award.RequiredSpendMinor > 0
+                    && ((eligibleBefore >= award.RequiredSpendMinor && remainingEligible < award.RequiredSpendMinor) || everything))
+                || (award.RequiredYearSpendMinor > 0 && yearCounted && yearAfter < award.RequiredYearSpendMinor))
             {
                 taken = award.Points;
                 sets.Add(new(TakenKey(purchaseId, a), "1"));
@@ -128,8 +155,13 @@ internal sealed class ReturnIntent(ReturnRequest request, ScoreResponse purchase
 
         var taking = Program.ReturnsNegativeBalance == NegativeBalancePolicy.Clamp ? Math.Min(pointsBack, Math.Max(0, state.AvailablePoints)) : pointsBack;
         var balance = state.Balance - taking;
-        var campaignPoints = campaigns.Select(c => new CampaignAward(c.Key, c.Value)).ToList();
-        var counters = Program.ReturnCounterDeltas(state, purchasedAt, spendBack, pointsBack, campaignPoints);
+        // What is written off stays earned: caps and budgets get back only what the balance gave back, campaign by
+        // campaign in proportion.
+        var campaignPoints = campaigns
+            .Select(c => new CampaignAward(c.Key, taking == pointsBack ? c.Value : ShareOf(c.Value, taking, pointsBack)))
+            .Where(c => c.Points > 0)
+            .ToList();
+        var counters = Program.ReturnCounterDeltas(state, purchasedAt, spendBack, taking, campaignPoints);
         increments.Add(new(MemberFields.LifetimeSpend, -spendBack));
         increments.AddRange(counters);
 
