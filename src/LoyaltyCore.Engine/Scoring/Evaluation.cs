@@ -135,8 +135,8 @@ public sealed class Evaluation
     {
         var lines = Basket.Lines;
         var eligible = _buffers.Eligible;
-        // The lines acted on, by index, matched once.
-        Span<int> acted = lines.Count <= 64 ? stackalloc int[lines.Count] : new int[lines.Count];
+        // The lines acted on, by index, matched once; both working arrays are the thread's, sized for the basket.
+        var acted = _buffers.Acted;
         long weight = 0;
         var count = 0;
         for (var i = 0; i < lines.Count; i++)
@@ -154,7 +154,7 @@ public sealed class Evaluation
         }
 
         var shares = new LineShare[count];
-        Span<long> remainders = count <= 64 ? stackalloc long[count] : new long[count];
+        var remainders = _buffers.Remainders;
         long given = 0;
         for (var s = 0; s < count; s++)
         {
@@ -277,6 +277,12 @@ public sealed class Evaluation
 
         public bool[] Eligible { get; private set; } = new bool[16];
 
+        /// <summary>Line indexes an award acts on (<see cref="Share"/>).</summary>
+        public int[] Acted { get; private set; } = new int[16];
+
+        /// <summary>What is left of each share's exact value (<see cref="Share"/>).</summary>
+        public long[] Remainders { get; private set; } = new long[16];
+
         public void Reset(int campaigns, int lines)
         {
             if (CampaignPoints.Length < campaigns)
@@ -291,6 +297,8 @@ public sealed class Evaluation
             if (Eligible.Length < lines)
             {
                 Eligible = new bool[lines];
+                Acted = new int[lines];
+                Remainders = new long[lines];
             }
             else
             {

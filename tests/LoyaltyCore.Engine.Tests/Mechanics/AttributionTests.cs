@@ -163,4 +163,85 @@ public sealed class AttributionTests
         Assert.DoesNotContain(evaluationOutcome.Breakdown, b => b.RuleId == "tea");
         Assert.Equal([(0, 10L)], Shares(evaluationOutcome.LineFor("base-earn")));
     }
+
+    [Fact]
+    public void A_multiplier_records_what_its_basket_and_its_own_lines_needed()
+    {
+        var outcome = Program("""
+            "rules": [
+              { "id": "all-x2", "type": "multiplier", "factor": 2, "minimumSpend": 3000, "when": { "basketTotalAtLeast": 4000 } },
+              { "id": "min-only", "type": "multiplier", "factor": 2, "minimumSpend": 3000 },
+              { "id": "coffee-x2", "type": "multiplier", "factor": 2, "lines": { "categories": ["coffee"] }, "minimumSpend": 1000,
+                "when": { "basketTotalAtLeast": 4500 } }
+            ]
+            """).Score(Member(), BasketAt(At, Line(2_000, category: "coffee"), Line(3_000)));
+
+        Assert.Equal((4_000L, 0L), (outcome.LineFor("all-x2").RequiredSpendMinor, outcome.LineFor("all-x2").RequiredLinesSpendMinor));
+        Assert.Equal((3_000L, 0L), (outcome.LineFor("min-only").RequiredSpendMinor, outcome.LineFor("min-only").RequiredLinesSpendMinor));
+        Assert.Equal((4_500L, 1_000L), (outcome.LineFor("coffee-x2").RequiredSpendMinor, outcome.LineFor("coffee-x2").RequiredLinesSpendMinor));
+    }
+
+    [Fact]
+    public void The_base_earn_records_the_base_rates_minimum_spend()
+    {
+        var outcome = Program().Score(Member(), BasketAt(At, Line(1_000)));
+
+        Assert.Equal(0, outcome.LineFor("base-earn").RequiredSpendMinor);
+        var gated = Programs.ProgramParser.Parse(Json().Replace("\"rounding\": \"floor\" }", "\"rounding\": \"floor\", \"minimumSpend\": 500 }", StringComparison.Ordinal))
+            .Score(Member(lifetimeSpendMinor: 60_000, tier: "silver"), BasketAt(At, Line(1_000)));
+        Assert.Equal((500L, 500L), (gated.LineFor("base-earn").RequiredSpendMinor, gated.Breakdown[1].RequiredSpendMinor));
+    }
+
+    [Fact]
+    public void A_free_line_gets_no_share()
+    {
+        var outcome = Program().Score(Member(), BasketAt(At, Line(1_000), Line(0, sku: "free"), Line(2_000)));
+
+        Assert.Equal([(0, 10L), (2, 20L)], Shares(outcome.LineFor("base-earn")));
+    }
+
+    [Fact]
+    public void An_award_of_nothing_leaves_the_award_before_it_as_it_was()
+    {
+        // A referral that gives the referred member nothing adds no line: the base earn before it keeps no requirement.
+        var outcome = Program("""
+            "referral": { "refereePoints": 0, "referrerPoints": 200, "minimumSpend": 2500 }
+            """).Score(new MemberState { ReferredBy = "friend" }, BasketAt(At, Line(3_000)));
+
+        var base_ = Assert.Single(outcome.Breakdown);
+        Assert.Equal((0L, 0L), (base_.RequiredSpendMinor, base_.RequiredLinesSpendMinor));
+        Assert.NotNull(outcome.ReferrerReward);
+    }
+
+    [Fact]
+    public void Shares_beyond_64_bits_of_points_times_spend_are_still_exact()
+    {
+        // 10^12 points over two lines of 5 x 10^11 minor units: their product needs 79 bits.
+        var outcome = Programs.ProgramParser.Parse(Json().Replace("\"perMinor\": 100", "\"perMinor\": 1", StringComparison.Ordinal))
+            .Score(Member(), BasketAt(At, Line(500_000_000_000), Line(499_999_999_999), Line(1)));
+
+        Assert.Equal([(0, 500_000_000_000L), (1, 499_999_999_999L), (2, 1L)], Shares(outcome.LineFor("base-earn")));
+    }
+
+    [Fact]
+    public void Breakdown_lines_are_equal_by_value_shares_included()
+    {
+        BreakdownLine Make(long points = 5, string reason = "r", long required = 1, string? campaign = "c", string? counter = null, long linesRequired = 0, params LineShare[] shares) =>
+            new("rule", points, reason, shares.Length == 0 ? null : shares, required, campaign, counter, linesRequired);
+
+        var line = Make(shares: [new LineShare(0, 5)]);
+
+        Assert.Equal(line, Make(shares: [new LineShare(0, 5)]));
+        Assert.Equal(line.GetHashCode(), Make(shares: [new LineShare(0, 5)]).GetHashCode());
+        Assert.NotEqual(line, Make(shares: [new LineShare(1, 5)]));
+        Assert.NotEqual(line, Make());
+        Assert.NotEqual(line, Make(points: 6, shares: [new LineShare(0, 5)]));
+        Assert.NotEqual(line, Make(reason: "s", shares: [new LineShare(0, 5)]));
+        Assert.NotEqual(line, Make(required: 2, shares: [new LineShare(0, 5)]));
+        Assert.NotEqual(line, Make(campaign: "d", shares: [new LineShare(0, 5)]));
+        Assert.NotEqual(line, Make(counter: "k.y:2026", shares: [new LineShare(0, 5)]));
+        Assert.NotEqual(line, Make(linesRequired: 3, shares: [new LineShare(0, 5)]));
+        Assert.NotEqual(line with { RuleId = "other" }, line);
+        Assert.Equal(Make(), Make());
+    }
 }
