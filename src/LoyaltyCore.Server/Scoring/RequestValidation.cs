@@ -163,15 +163,8 @@ internal static class RequestValidation
     public static void Validate(RedeemRequest request, ScoringOptions limits, DateTimeOffset now, TimeSpan clockSkew)
     {
         List<FieldViolation>? violations = null;
-        CheckTransactionId(request.TransactionId, ref violations);
-        CheckId(request.MemberId, "member_id", ref violations);
-        CheckId(request.StoreId, "store_id", ref violations);
-        CheckChannel(request.Channel, ref violations);
-        CheckOccurredAt(request.OccurredAt, "occurred_at", limits, now, clockSkew, ref violations);
-        if (request.Points <= 0 || request.Points > limits.MaxRedeemPoints)
-        {
-            Add(ref violations, "points", $"must be between 1 and {limits.MaxRedeemPoints}");
-        }
+        CheckSpend(request.TransactionId, request.MemberId, request.StoreId, request.Channel, request.OccurredAt, limits, now, clockSkew, ref violations);
+        CheckPoints(request.Points, limits, ref violations);
 
         if (violations is not null)
         {
@@ -183,15 +176,8 @@ internal static class RequestValidation
     public static TimeSpan Validate(AuthorizeRequest request, ScoringOptions limits, HoldOptions holds, DateTimeOffset now, TimeSpan clockSkew)
     {
         List<FieldViolation>? violations = null;
-        CheckTransactionId(request.TransactionId, ref violations);
-        CheckId(request.MemberId, "member_id", ref violations);
-        CheckId(request.StoreId, "store_id", ref violations);
-        CheckChannel(request.Channel, ref violations);
-        CheckOccurredAt(request.OccurredAt, "occurred_at", limits, now, clockSkew, ref violations);
-        if (request.Points <= 0 || request.Points > limits.MaxRedeemPoints)
-        {
-            Add(ref violations, "points", $"must be between 1 and {limits.MaxRedeemPoints}");
-        }
+        CheckSpend(request.TransactionId, request.MemberId, request.StoreId, request.Channel, request.OccurredAt, limits, now, clockSkew, ref violations);
+        CheckPoints(request.Points, limits, ref violations);
 
         var maxSeconds = (long)holds.MaxLifetime.TotalSeconds;
         if (request.LifetimeSeconds < 0 || request.LifetimeSeconds > maxSeconds)
@@ -210,16 +196,8 @@ internal static class RequestValidation
     public static void Validate(CaptureRequest request, ScoringOptions limits, DateTimeOffset now, TimeSpan clockSkew)
     {
         List<FieldViolation>? violations = null;
-        CheckTransactionId(request.TransactionId, ref violations);
-        CheckId(request.MemberId, "member_id", ref violations);
-        CheckId(request.HoldId, "hold_id", ref violations);
-        CheckId(request.StoreId, "store_id", ref violations);
-        CheckChannel(request.Channel, ref violations);
-        CheckOccurredAt(request.OccurredAt, "occurred_at", limits, now, clockSkew, ref violations);
-        if (request.Points <= 0 || request.Points > limits.MaxRedeemPoints)
-        {
-            Add(ref violations, "points", $"must be between 1 and {limits.MaxRedeemPoints}");
-        }
+        CheckSpend(request.TransactionId, request.MemberId, request.StoreId, request.Channel, request.OccurredAt, limits, now, clockSkew, ref violations, ("hold_id", request.HoldId));
+        CheckPoints(request.Points, limits, ref violations);
 
         if (violations is not null)
         {
@@ -230,12 +208,8 @@ internal static class RequestValidation
     public static void Validate(ReturnRequest request, ScoringOptions limits, DateTimeOffset now, TimeSpan clockSkew)
     {
         List<FieldViolation>? violations = null;
-        CheckTransactionId(request.TransactionId, ref violations);
-        CheckId(request.MemberId, "member_id", ref violations);
-        CheckId(request.PurchaseTransactionId, "purchase_transaction_id", ref violations);
-        CheckId(request.StoreId, "store_id", ref violations);
-        CheckChannel(request.Channel, ref violations);
-        CheckOccurredAt(request.OccurredAt, "occurred_at", limits, now, clockSkew, ref violations);
+        CheckSpend(request.TransactionId, request.MemberId, request.StoreId, request.Channel, request.OccurredAt, limits, now, clockSkew, ref violations,
+            ("purchase_transaction_id", request.PurchaseTransactionId));
         if (request.Lines.Count > limits.MaxLines)
         {
             Add(ref violations, "lines", $"at most {limits.MaxLines}");
@@ -488,6 +462,35 @@ internal static class RequestValidation
 
     private static bool IsId(string value) =>
         value.Length is > 0 and <= MaxIdLength && value.AsSpan().IndexOfAnyExcept(IdCharacters) < 0;
+
+    /// <summary>
+    /// What every call at the till names: its id, the member, what it refers to (a hold, a purchase) if anything, the
+    /// store, the channel and when it happened, checked in that order.
+    /// </summary>
+    private static void CheckSpend(
+        string transactionId, string memberId, string storeId, Contracts.V1.Channel channel, Timestamp? occurredAt,
+        ScoringOptions limits, DateTimeOffset now, TimeSpan clockSkew, ref List<FieldViolation>? violations, (string Field, string Value)? reference = null)
+    {
+        CheckTransactionId(transactionId, ref violations);
+        CheckId(memberId, "member_id", ref violations);
+        if (reference is { } referred)
+        {
+            CheckId(referred.Value, referred.Field, ref violations);
+        }
+
+        CheckId(storeId, "store_id", ref violations);
+        CheckChannel(channel, ref violations);
+        CheckOccurredAt(occurredAt, "occurred_at", limits, now, clockSkew, ref violations);
+    }
+
+    /// <summary>Points a redemption, a hold or a capture moves.</summary>
+    private static void CheckPoints(long points, ScoringOptions limits, ref List<FieldViolation>? violations)
+    {
+        if (points <= 0 || points > limits.MaxRedeemPoints)
+        {
+            Add(ref violations, "points", $"must be between 1 and {limits.MaxRedeemPoints}");
+        }
+    }
 
     private static void CheckId(string value, string field, ref List<FieldViolation>? violations)
     {

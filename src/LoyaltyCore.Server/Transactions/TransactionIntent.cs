@@ -28,6 +28,10 @@ internal sealed record PreparedTransaction<TResponse>(
     long RequiredAvailable,
     IReadOnlyList<CampaignAward>? BudgetReturns = null);
 
+/// <param name="Review">The review due, if any (its day key).</param>
+/// <param name="Reset">The points that review resets.</param>
+internal readonly record struct DebitStart(DateTime Local, LoyaltyCore.Engine.Tiers.Tier Current, int? Review, long Reset);
+
 /// <summary>
 /// One call that changes a member (score, redeem, membership, profile, referral reward), as the transaction processor
 /// drives it: how to evaluate it against the member's state, and how to recognise and answer its retries.
@@ -104,6 +108,18 @@ internal abstract class TransactionIntent<TResponse>
     public static ReadOnlySpan<byte> FingerprintOf(byte[] record) => record.AsSpan(0, FingerprintLength);
 
     public static ReadOnlySpan<byte> ResponseOf(byte[] record) => record.AsSpan(FingerprintLength);
+
+    /// <summary>
+    /// Where a debit (a redemption, a hold, a capture, an adjustment) starts: the program's local time on the server's
+    /// clock, not the till's, so a debit dated back cannot dodge a review that is due; the tier held then; and the
+    /// review due, with the points it resets, which the debit applies first so they can never be spent.
+    /// </summary>
+    protected DebitStart StartDebit(MemberState state, long recordedAtMs)
+    {
+        var local = Program.Calendar.LocalTime(DateTimeOffset.FromUnixTimeMilliseconds(Math.Max(OccurredAtMs, recordedAtMs)));
+        var (current, review) = Program.TierPolicy.Current(state, local);
+        return new DebitStart(local, current, review, Program.TierPolicy.PointsResetBy(state, review));
+    }
 
     /// <summary>A ledger entry with the fields every kind of transaction shares.</summary>
     protected LedgerEntry NewEntry(long points, long recordedAtMs, string tierAfter, long balanceAfter) => new()

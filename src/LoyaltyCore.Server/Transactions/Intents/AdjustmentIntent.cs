@@ -27,10 +27,7 @@ internal sealed class AdjustmentIntent(AdjustPointsRequest request, string opera
     {
         var state = snapshot.State;
         var policy = Program.TierPolicy;
-        var local = Program.Calendar.LocalTime(DateTimeOffset.FromUnixTimeMilliseconds(Math.Max(OccurredAtMs, recordedAtMs)));
-        var (current, review) = policy.Current(state, local);
-        // As for a redemption: a review that is due resets its points first, so a debit cannot spend them.
-        var reset = policy.PointsResetBy(state, review);
+        var (local, current, review, reset) = StartDebit(state, recordedAtMs);
         var delta = request.Points - reset;
         var balance = state.Balance + delta;
         var tierAfter = policy.Metric == QualificationMetric.Balance ? policy.After(state, local, current, balance) : current;

@@ -24,11 +24,8 @@ internal sealed class AuthorizeIntent(AuthorizeRequest request, TimeSpan lifetim
     {
         var state = snapshot.State;
         var policy = Program.TierPolicy;
-        // As for a redemption, on the server's clock: a review that is due resets its points first, so a hold cannot
-        // reserve (and a capture then spend) points the review takes.
-        var local = Program.Calendar.LocalTime(DateTimeOffset.FromUnixTimeMilliseconds(Math.Max(OccurredAtMs, recordedAtMs)));
-        var (current, review) = policy.Current(state, local);
-        var reset = policy.PointsResetBy(state, review);
+        // As for a redemption: a hold cannot reserve (and a capture then spend) points a due review takes.
+        var (local, current, review, reset) = StartDebit(state, recordedAtMs);
         var balance = state.Balance - reset;
         var tierAfter = TierSets.AfterDebit(policy, state, local, current, balance);
         var expiresAtMs = recordedAtMs + (long)lifetime.TotalMilliseconds;

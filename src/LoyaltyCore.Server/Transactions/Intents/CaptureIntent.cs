@@ -49,8 +49,8 @@ internal sealed class CaptureIntent(CaptureRequest request, LoyaltyProgram progr
         }
 
         var policy = Program.TierPolicy;
-        var local = Program.Calendar.LocalTime(DateTimeOffset.FromUnixTimeMilliseconds(Math.Max(OccurredAtMs, recordedAtMs)));
-        var (current, _) = policy.Current(state, local);
+        // A review that fell due after the authorization is left to the member's next transaction (docs/PROGRAM.md).
+        var (local, current, _, _) = StartDebit(state, recordedAtMs);
         var balance = state.Balance - request.Points;
         var tierAfter = TierSets.AfterDebit(policy, state, local, current, balance);
         response.PointsCaptured = request.Points;

@@ -17,11 +17,7 @@ internal sealed class RedeemIntent(RedeemRequest request, LoyaltyProgram program
     {
         var state = snapshot.State;
         var policy = Program.TierPolicy;
-        // Judged on the server's clock, not the till's: a redemption dated back cannot dodge a review that is due.
-        var local = Program.Calendar.LocalTime(DateTimeOffset.FromUnixTimeMilliseconds(Math.Max(OccurredAtMs, recordedAtMs)));
-        var (current, review) = policy.Current(state, local);
-        // A review that resets points is applied before the redemption, so points it takes can never be spent.
-        var reset = policy.PointsResetBy(state, review);
+        var (local, current, review, reset) = StartDebit(state, recordedAtMs);
         var delta = -(request.Points + reset);
         // On the balance with immediate downgrades, the tier follows the balance the redemption leaves.
         var tierAfter = TierSets.AfterDebit(policy, state, local, current, state.Balance + delta);
