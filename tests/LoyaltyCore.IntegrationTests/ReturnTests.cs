@@ -206,11 +206,11 @@ public sealed class ReturnTests : IAsyncLifetime
         var purchase = Requests.Score(memberId, lines: Requests.Line("a", 1, 3_000));
         var scored = await _server.Scoring.ScoreAsync(purchase);
         var budgets = _server.Get<CampaignBudgets>();
-        var campaign = _server.Get<ProgramProvider>().Current.FindCampaign(_campaignId)!;
-        var remainingBefore = await budgets.RemainingAsync(campaign);
+        var program = _server.Get<ProgramProvider>().Current;
+        var remainingBefore = await budgets.RemainingAsync(program, _campaignId);
 
         var returned = await _server.Scoring.ReturnAsync(Return(memberId, purchase.TransactionId));
-        var remainingAfter = await budgets.RemainingAsync(campaign);
+        var remainingAfter = await budgets.RemainingAsync(program, _campaignId);
         // The day's 100 points are free again: without the return the cap would have left this purchase 10 of its 75.
         var again = await _server.Scoring.ScoreAsync(Requests.Score(memberId, lines: Requests.Line("b", 1, 2_500)));
 
@@ -218,7 +218,7 @@ public sealed class ReturnTests : IAsyncLifetime
         Assert.Equal(90, returned.PointsReturned);
         Assert.Equal(remainingBefore + 60, remainingAfter);
         Assert.Equal(75, again.PointsEarned);
-        Assert.Equal(1000 - 50, await budgets.RemainingAsync(campaign));
+        Assert.Equal(1000 - 50, await budgets.RemainingAsync(program, _campaignId));
         Assert.Equal(50, await Ledger.CampaignDrawnAsync(_server.LedgerConnectionString, _campaignId));
         await ReplayAssert.RedisIsTheLedgersReplayAsync(_server, memberId);
     }
@@ -448,13 +448,13 @@ public sealed class ReturnTests : IAsyncLifetime
         // 90 points (30 base, 60 from the campaign); 45 are spent, so half of what comes back is written off.
         await _server.Scoring.RedeemAsync(Requests.Redeem(memberId, 45));
         var budgets = _server.Get<CampaignBudgets>();
-        var campaign = _server.Get<ProgramProvider>().Current.FindCampaign(_campaignId)!;
-        var remainingBefore = await budgets.RemainingAsync(campaign);
+        var program = _server.Get<ProgramProvider>().Current;
+        var remainingBefore = await budgets.RemainingAsync(program, _campaignId);
 
         var returned = await _server.Scoring.ReturnAsync(Return(memberId, purchase.TransactionId));
 
         Assert.Equal((90L, 45L, 0L), (returned.PointsReturned, returned.PointsWrittenOff, returned.Balance));
-        Assert.Equal(remainingBefore + 30, await budgets.RemainingAsync(campaign));
+        Assert.Equal(remainingBefore + 30, await budgets.RemainingAsync(program, _campaignId));
         Assert.Equal(60 - 30, await Ledger.CampaignDrawnAsync(_server.LedgerConnectionString, _campaignId));
         // The day's 90 points less the 45 the balance gave back.
         Assert.Equal("45", Assert.Single(await HotState.StateAsync(memberId), f => f.Field.StartsWith("k.d:", StringComparison.Ordinal)).Value);

@@ -1,4 +1,6 @@
 using LoyaltyCore.Engine.Calendar;
+using LoyaltyCore.Engine.Points;
+using LoyaltyCore.Engine.Rewards;
 using LoyaltyCore.Engine.Rules;
 using LoyaltyCore.Engine.Scoring;
 using LoyaltyCore.Engine.Tiers;
@@ -29,7 +31,12 @@ internal sealed record ProgramParts(
     ReferralPolicy? Referral,
     IReadOnlyList<PeriodUnit> NthPurchaseUnits,
     IReadOnlySet<string> DeclaredEvents,
-    NegativeBalancePolicy ReturnsNegativeBalance = NegativeBalancePolicy.Allow);
+    NegativeBalancePolicy ReturnsNegativeBalance = NegativeBalancePolicy.Allow)
+{
+    public ExpiryPolicy Expiry { get; init; } = ExpiryPolicy.Never;
+
+    public RewardCatalogue Rewards { get; init; } = RewardCatalogue.Empty;
+}
 
 /// <summary>What a return does when the points it takes back have already been spent.</summary>
 public enum NegativeBalancePolicy
@@ -105,6 +112,11 @@ public sealed class LoyaltyProgram
 
     /// <summary><c>returns.negativeBalance</c>: what a return does when the points it takes back were spent.</summary>
     public NegativeBalancePolicy ReturnsNegativeBalance => _parts.ReturnsNegativeBalance;
+
+    /// <summary>How long the points earned under this version live.</summary>
+    public ExpiryPolicy Expiry => _parts.Expiry;
+
+    public RewardCatalogue Rewards => _parts.Rewards;
 
     /// <summary>
     /// What a return gives back in the member's counters, for a purchase made at <paramref name="purchasedAt"/>: the
@@ -208,6 +220,15 @@ public sealed class LoyaltyProgram
     public MembershipPlan? FindMembership(string id) => _memberships.GetValueOrDefault(id);
 
     public Campaign? FindCampaign(string id) => _campaigns.GetValueOrDefault(id);
+
+    /// <summary>
+    /// The total of a budget shared by all members, by its id: a campaign's points, or a reward's stock in units
+    /// (<see cref="Reward.StockId"/>); null when this version has no such budget.
+    /// </summary>
+    public long? BudgetTotal(string id) =>
+        id.StartsWith(Reward.StockPrefix, StringComparison.Ordinal)
+            ? _parts.Rewards.Find(id[Reward.StockPrefix.Length..])?.Stock
+            : FindCampaign(id)?.Budget;
 
     public bool IsExcluded(in BasketLine line) =>
         _parts.ExcludedCategories.Contains(line.Category) || _parts.ExcludedSkus.Contains(line.Sku)

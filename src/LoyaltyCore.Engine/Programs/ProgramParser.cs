@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using LoyaltyCore.Engine.Calendar;
+using LoyaltyCore.Engine.Points;
+using LoyaltyCore.Engine.Rewards;
 using LoyaltyCore.Engine.Rules;
 using LoyaltyCore.Engine.Scoring;
 using LoyaltyCore.Engine.Tiers;
@@ -82,7 +84,7 @@ public static partial class ProgramParser
             }
 
             Known(root, "$", "id", "version", "currency", "currencyExponent", "timeZone", "autoEnroll", "earn", "exclusions", "caps",
-                "tiers", "tierQualification", "memberships", "events", "rules", "campaigns", "objectives", "referral", "returns");
+                "tiers", "tierQualification", "memberships", "events", "rules", "campaigns", "objectives", "referral", "returns", "expiry", "rewards", "nudge");
             var id = Id(root, "id", "id");
             var version = Id(root, "version", "version");
             var currency = String(root, "currency", "currency", required: true);
@@ -156,6 +158,9 @@ public static partial class ProgramParser
                 };
             }
 
+            var expiry = Expiry(root);
+            var rewards = Rewards(root);
+            var nudge = Nudge(root);
             if (Errors.Count > 0 || policy is null)
             {
                 return null;
@@ -164,7 +169,11 @@ public static partial class ProgramParser
             return new LoyaltyProgram(new ProgramParts(
                 id!, version!, currency!, exponent, _timeZone, autoEnroll, points, perMinor, rounding, minimumSpend, excludedCategories, excludedSkus,
                 excludedLabels, caps,
-                policy, memberships, rules, campaigns, objectives, referral, [.. _nthUnits.Order()], _declaredEvents, negativeBalance));
+                policy, memberships, rules, campaigns, objectives, referral, [.. _nthUnits.Order()], _declaredEvents, negativeBalance)
+            {
+                Expiry = expiry,
+                Rewards = new RewardCatalogue(rewards, nudge),
+            });
         }
 
         private TierLadder? Tiers(JsonElement root)
@@ -422,6 +431,12 @@ public static partial class ProgramParser
                 if (id is not null && !ids.Add(id))
                 {
                     Error(path + ".id", $"duplicate campaign id '{id}'");
+                }
+
+                // Reward stock shares the budgets' keys and ledger draws under this prefix.
+                if (lint && id is not null && id.StartsWith(Reward.StockPrefix, StringComparison.Ordinal))
+                {
+                    Error(path + ".id", $"'{Reward.StockPrefix}' starts reward stock ids, not campaign ids");
                 }
 
                 var scope = new List<Condition>();
@@ -693,6 +708,114 @@ public static partial class ProgramParser
             return objectives;
         }
 
+        private ExpiryPolicy Expiry(JsonElement root)
+        {
+            if (Object(root, "expiry", "expiry") is not { } expiry)
+            {
+                return ExpiryPolicy.Never;
+            }
+
+            Known(expiry, "expiry", "months", "endOf", "periodsAfter", "extendOnActivity");
+            var extend = Bool(expiry, "extendOnActivity", "expiry.extendOnActivity") ?? false;
+            var months = Long(expiry, "months", "expiry.months", 1, 1200);
+            var endOf = String(expiry, "endOf", "expiry.endOf");
+            if (months is not null && endOf is not null)
+            {
+                Error("expiry", "either months or endOf, not both");
+                return ExpiryPolicy.Never;
+            }
+
+            if (months is { } count)
+            {
+                if (expiry.TryGetProperty("periodsAfter", out _))
+                {
+                    Error("expiry.periodsAfter", "only with endOf");
+                }
+
+                return ExpiryPolicy.AfterMonths((int)count, extend);
+            }
+
+            if (endOf is null)
+            {
+                Error("expiry", "months or endOf is required");
+                return ExpiryPolicy.Never;
+            }
+
+            var period = endOf switch
+            {
+                "month" => ExpiryPeriod.Month,
+                "quarter" => ExpiryPeriod.Quarter,
+                "year" => ExpiryPeriod.Year,
+                _ => Invalid("expiry.endOf", "one of month, quarter, year", ExpiryPeriod.Year),
+            };
+            var after = Long(expiry, "periodsAfter", "expiry.periodsAfter", 0, 100) ?? 0;
+            return ExpiryPolicy.EndOfPeriod(period, (int)after, extend);
+        }
+
+        private List<Reward> Rewards(JsonElement root)
+        {
+            var rewards = new List<Reward>();
+            if (Array(root, "rewards", "rewards") is not { } array)
+            {
+                return rewards;
+            }
+
+            var ids = new HashSet<string>(StringComparer.Ordinal);
+            var index = 0;
+            foreach (var element in array.EnumerateArray())
+            {
+                var path = $"rewards[{index++}]";
+                if (!IsObject(element, path))
+                {
+                    continue;
+                }
+
+                Known(element, path, "id", "name", "cost", "stock", "window", "tiers", "segments", "perMemberLimit");
+                var id = Id(element, "id", path + ".id");
+                if (id is not null && !ids.Add(id))
+                {
+                    Error(path + ".id", $"duplicate reward id '{id}'");
+                }
+
+                var name = String(element, "name", path + ".name", required: true);
+                var cost = Long(element, "cost", path + ".cost", 1, long.MaxValue, required: true);
+                var stock = Long(element, "stock", path + ".stock", 0, long.MaxValue);
+                var window = WindowRange(element, path);
+                var tiers = Strings(element, "tiers", path + ".tiers") ?? [];
+                foreach (var tier in tiers.Where(t => !_tierIds.Contains(t)))
+                {
+                    Error(path + ".tiers", $"unknown tier '{tier}'");
+                }
+
+                var segments = Strings(element, "segments", path + ".segments") ?? [];
+                var limit = Long(element, "perMemberLimit", path + ".perMemberLimit", 1, long.MaxValue);
+                if (id is not null && name is not null && cost is not null)
+                {
+                    rewards.Add(new Reward(id, name, cost.Value, stock, window?.Start, window?.End, tiers, segments, limit));
+                }
+            }
+
+            return rewards;
+        }
+
+        private NudgePolicy Nudge(JsonElement root)
+        {
+            if (Object(root, "nudge", "nudge") is not { } nudge)
+            {
+                return NudgePolicy.Default;
+            }
+
+            Known(nudge, "nudge", "choose", "maxPointsNeeded");
+            var choice = String(nudge, "choose", "nudge.choose") switch
+            {
+                null or "closest" => NudgeChoice.Closest,
+                "first" => NudgeChoice.First,
+                "none" => NudgeChoice.None,
+                _ => Invalid("nudge.choose", "one of closest, first, none", NudgeChoice.Closest),
+            };
+            return new NudgePolicy(choice, Long(nudge, "maxPointsNeeded", "nudge.maxPointsNeeded", 1, long.MaxValue));
+        }
+
         private ReferralPolicy? Referral(JsonElement root)
         {
             if (Object(root, "referral", "referral") is not { } element)
@@ -707,7 +830,10 @@ public static partial class ProgramParser
             return referrer is null || referee is null ? null : new ReferralPolicy(referrer.Value, referee.Value, minimum);
         }
 
-        private WindowCondition? Window(JsonElement owner, string ownerPath)
+        private WindowCondition? Window(JsonElement owner, string ownerPath) =>
+            WindowRange(owner, ownerPath) is { } range ? new WindowCondition(range.Start, range.End) : null;
+
+        private (DateTimeOffset Start, DateTimeOffset End)? WindowRange(JsonElement owner, string ownerPath)
         {
             if (Object(owner, "window", ownerPath + ".window") is not { } window)
             {
@@ -731,7 +857,7 @@ public static partial class ProgramParser
             }
 
             var calendar = new ProgramCalendar(zone);
-            return new WindowCondition(calendar.Instant(start.Value), calendar.Instant(end.Value));
+            return (calendar.Instant(start.Value), calendar.Instant(end.Value));
         }
 
         private Condition? Condition(JsonElement element, string path)

@@ -52,6 +52,25 @@ public sealed class MemberState
     /// <summary>What the member may spend: the balance less the points held (below zero only after a forced debit).</summary>
     public long AvailablePoints => Balance - HeldPoints;
 
+    /// <summary>The same member with another balance (what a change of points leaves, before it is applied).</summary>
+    public MemberState WithBalance(long balance) => new()
+    {
+        Balance = balance,
+        LifetimeSpendMinor = LifetimeSpendMinor,
+        Tier = Tier,
+        Purchases = Purchases,
+        EnrolledAt = EnrolledAt,
+        Segments = Segments,
+        Membership = Membership,
+        MembershipExpiresAt = MembershipExpiresAt,
+        ReferenceRevenueMinor = ReferenceRevenueMinor,
+        TierFloor = TierFloor,
+        TierFloorUntil = TierFloorUntil,
+        Birthday = Birthday,
+        ReferredBy = ReferredBy,
+        Counters = Counters,
+    };
+
     public bool HasSegment(string segment)
     {
         var segments = Segments;

@@ -80,5 +80,11 @@ internal static class RpcErrors
     public static RpcException NothingToReturn(string purchaseId) =>
         new(new Status(StatusCode.FailedPrecondition, $"Nothing of purchase '{purchaseId}' is left to return."));
 
+    public static RpcException RewardNotFound(string rewardId) =>
+        new(new Status(StatusCode.NotFound, $"The program has no reward '{rewardId}'."));
+
+    public static RpcException RewardUnavailable(string rewardId, string why) =>
+        new(new Status(StatusCode.FailedPrecondition, $"Reward '{rewardId}' cannot be claimed: {why}."));
+
     private static string HeldPart(long balance, long held) => held == 0 ? string.Empty : $" with {held} held ({balance - held} available)";
 }

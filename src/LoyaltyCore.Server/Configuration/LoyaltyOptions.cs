@@ -170,6 +170,29 @@ public sealed class HoldOptions
     public TimeSpan FullSweepInterval { get; set; } = TimeSpan.FromHours(1);
 }
 
+public sealed class ExpiryOptions
+{
+    public const string Section = "Expiry";
+
+    /// <summary>Whether this server runs the points expiry; every server may, each lot expires exactly once.</summary>
+    public bool RunEnabled { get; set; } = true;
+
+    /// <summary>How often the run looks at today (program clock); a day whose run finished costs one query.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan RunInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// Days before the last finished run's day that a run looks at again: a row committed after that run (a ledger
+    /// outage, a crashed server's entries recovered, a purchase uploaded late) is still seen.
+    /// </summary>
+    [Range(1, 3660)]
+    public int LookbackDays { get; set; } = 7;
+
+    /// <summary>How often the points outstanding (loyalty_points_outstanding) are read again from the ledger.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan LiabilityRefreshInterval { get; set; } = TimeSpan.FromMinutes(1);
+}
+
 public sealed class ProgramOptions
 {
     public const string Section = "Program";

@@ -1,3 +1,5 @@
+using System.Globalization;
+using LoyaltyCore.Engine.Points;
 using LoyaltyCore.Server.Benchmark;
 using LoyaltyCore.Server.Configuration;
 using LoyaltyCore.Server.HotState;
@@ -64,7 +66,7 @@ public static partial class LoyaltyCoreApplicationExtensions
 
     /// <summary>
     /// Runs the server, or one of its commands: <c>migrate</c> applies ledger migrations; <c>rebuild</c> recomputes
-    /// every member's Redis state from the ledger.
+    /// every member's Redis state from the ledger; <c>expire --as-of YYYY-MM-DD</c> expires the points due that day.
     /// </summary>
     public static async Task<int> RunLoyaltyCoreAsync(this WebApplication app, string[] args)
     {
@@ -97,6 +99,9 @@ public static partial class LoyaltyCoreApplicationExtensions
 
             case "rebuild":
                 return await RebuildAsync(app, logger);
+
+            case "expire":
+                return await ExpireAsync(app, args, logger);
 
             default:
                 LogUnknownCommand(logger, command);
@@ -137,6 +142,61 @@ public static partial class LoyaltyCoreApplicationExtensions
         }
     }
 
+    /// <summary>
+    /// Expires the points due on a day (today on the program's clock without <c>--as-of</c>), beside running servers
+    /// and without listeners, as the background run does; progress is logged after each page of members.
+    /// </summary>
+    private static async Task<int> ExpireAsync(WebApplication app, string[] args, ILogger logger)
+    {
+        var run = app.Services.GetRequiredService<PointExpiryRun>();
+        int? asOf = null;
+        var at = Array.IndexOf(args, "--as-of");
+        if (at >= 0)
+        {
+            if (at + 1 >= args.Length || !DateOnly.TryParseExact(args[at + 1], "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+            {
+                LogBadAsOf(logger);
+                return 2;
+            }
+
+            asOf = ExpiryPolicy.DayKey(day);
+        }
+
+        await app.InitializeLoyaltyCoreAsync();
+        var writer = app.Services.GetRequiredService<LedgerWriter>();
+        await writer.StartAsync(CancellationToken.None);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            var day = asOf ?? run.Today(app.Services.GetRequiredService<TimeProvider>().GetUtcNow());
+            var summary = await run.RunAsync(day, s => LogExpiring(logger, s.Members, s.Points, clock.Elapsed.TotalSeconds), CancellationToken.None);
+            if (summary.AlreadyFinished)
+            {
+                LogExpiryAlreadyFinished(logger, day);
+                return 0;
+            }
+
+            LogExpiryDone(logger, day, summary.Members, summary.Expired, summary.Points, summary.Failed, clock.Elapsed.TotalSeconds);
+            return summary.Failed == 0 ? 0 : 1;
+        }
+        finally
+        {
+            await writer.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "expire: --as-of needs a day as YYYY-MM-DD")]
+    private static partial void LogBadAsOf(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Expiring: {Members} members looked at, {Points} points expired so far ({Seconds:0.0} s)")]
+    private static partial void LogExpiring(ILogger logger, int members, long points, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The expiry run of {AsOf} had already finished; nothing to do")]
+    private static partial void LogExpiryAlreadyFinished(ILogger logger, int asOf);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Expiry run of {AsOf}: {Members} members looked at, {Expired} with points expired, {Points} points expired, {Failed} failed ({Seconds:0.0} s)")]
+    private static partial void LogExpiryDone(ILogger logger, int asOf, int members, int expired, long points, int failed, double seconds);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Rebuilding: {Count} members so far ({Seconds:0.0} s)")]
     private static partial void LogRebuilding(ILogger logger, int count, double seconds);
 
@@ -146,6 +206,6 @@ public static partial class LoyaltyCoreApplicationExtensions
     [LoggerMessage(Level = LogLevel.Information, Message = "Hot state rebuilt from the ledger for {Count} members in {Seconds:0.0} s")]
     private static partial void LogRebuilt(ILogger logger, int count, double seconds);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Unknown command '{Command}'. Commands: serve (default), migrate, rebuild")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unknown command '{Command}'. Commands: serve (default), migrate, rebuild, expire")]
     private static partial void LogUnknownCommand(ILogger logger, string command);
 }

@@ -52,6 +52,7 @@ public static class LoyaltyCoreServiceCollectionExtensions
         Bind<HoldOptions>(HoldOptions.Section)
             .Validate(o => o.DefaultLifetime <= o.MaxLifetime, "Holds:DefaultLifetime must not exceed Holds:MaxLifetime.")
             .ValidateOnStart();
+        Bind<ExpiryOptions>(ExpiryOptions.Section).ValidateOnStart();
         Bind<BenchmarkOptions>(BenchmarkOptions.Section);
         Bind<SecurityOptions>(SecurityOptions.Section)
             .Validate(o => o.Clients.All(c => c.Key.Length >= 16 && c.Roles.Count > 0), "Every Security:Clients entry needs a key of 16+ characters and a role.")
@@ -81,6 +82,9 @@ public static class LoyaltyCoreServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<BirthdayRun>());
         services.AddSingleton<HoldExpiryRun>();
         services.AddHostedService(sp => sp.GetRequiredService<HoldExpiryRun>());
+        services.AddSingleton<PointExpiryRun>();
+        services.AddHostedService(sp => sp.GetRequiredService<PointExpiryRun>());
+        services.AddHostedService<LiabilityGauge>();
         services.AddSingleton<MemberLocks>();
         services.AddSingleton<Admission>();
         services.AddSingleton<PipelineProbes>();

@@ -23,12 +23,13 @@ internal sealed record LedgerRow(
     byte[]? Changes,
     long MemberSequence,
     string? RefersTo,
-    long? HoldExpiresMs)
+    long? HoldExpiresMs,
+    int? LotExpiresOn)
 {
     public static LedgerRow From(LedgerEntry e) => new(
         e.TransactionId, e.MemberId, (int)e.Kind, e.Points, e.SpendMinor, e.StoreId, e.Channel, e.OccurredAtUnixMs,
         e.RecordedAtUnixMs, e.ProgramVersion, e.RuleIds, e.TierAfter, e.BalanceAfter, e.Fingerprint.ToByteArray(), e.Response.ToByteArray(),
-        LedgerColumns.ChangesOf(e), e.MemberSequence, LedgerColumns.RefersToOf(e), LedgerColumns.HoldExpiryOf(e));
+        LedgerColumns.ChangesOf(e), e.MemberSequence, LedgerColumns.RefersToOf(e), LedgerColumns.HoldExpiryOf(e), LedgerColumns.LotExpiryOf(e));
 }
 
 internal sealed record DrawRow(string CampaignId, string MemberId, string TransactionId, long Points)
@@ -54,6 +55,7 @@ internal sealed class LedgerColumns
         MemberSequences = new long[count];
         RefersTo = new string?[count];
         HoldExpiries = new long?[count];
+        LotExpiries = new int?[count];
         ProgramVersions = new string[count];
         RuleIds = new string[count];
         TiersAfter = new string[count];
@@ -91,6 +93,8 @@ internal sealed class LedgerColumns
 
     public long?[] HoldExpiries { get; }
 
+    public int?[] LotExpiries { get; }
+
     public string[] ProgramVersions { get; }
 
     public string[] RuleIds { get; }
@@ -122,6 +126,8 @@ internal sealed class LedgerColumns
 
     public static long? HoldExpiryOf(LedgerEntry entry) => entry.HoldExpiresAtUnixMs != 0 ? entry.HoldExpiresAtUnixMs : null;
 
+    public static int? LotExpiryOf(LedgerEntry entry) => entry.LotExpiresOn != 0 ? entry.LotExpiresOn : null;
+
     public static LedgerColumns From(List<LedgerEntry> entries)
     {
         var draws = 0;
@@ -147,6 +153,7 @@ internal sealed class LedgerColumns
             columns.MemberSequences[i] = e.MemberSequence;
             columns.RefersTo[i] = RefersToOf(e);
             columns.HoldExpiries[i] = HoldExpiryOf(e);
+            columns.LotExpiries[i] = LotExpiryOf(e);
             columns.ProgramVersions[i] = e.ProgramVersion;
             columns.RuleIds[i] = e.RuleIds;
             columns.TiersAfter[i] = e.TierAfter;

@@ -118,13 +118,50 @@ internal sealed record LedgerSql(
         ORDER BY member_id LIMIT @Limit
         """;
 
+    /// <summary>
+    /// Members with a row marking a day in (<c>@From</c>, <c>@AsOf</c>] on which points of theirs fall due, after a
+    /// member id: the lot-expiry index holds only the rows that mark a day.
+    /// </summary>
+    public const string LotsDueMemberIds = """
+        SELECT DISTINCT member_id FROM ledger_entries
+        WHERE lot_expires_on IS NOT NULL AND lot_expires_on > @From AND lot_expires_on <= @AsOf AND member_id > @After
+        ORDER BY member_id LIMIT @Limit
+        """;
+
+    public const string StartExpiryRun = """
+        INSERT INTO expiry_runs (as_of, after_member, finished) VALUES (@AsOf, '', @Finished) ON CONFLICT (as_of) DO NOTHING
+        """;
+
+    public const string ExpiryRun = """
+        SELECT after_member AS AfterMember, finished AS Finished FROM expiry_runs WHERE as_of = @AsOf
+        """;
+
+    /// <summary>Several servers may run the same day: the mark only moves forward.</summary>
+    public const string AdvanceExpiryRun = """
+        UPDATE expiry_runs SET after_member = @After WHERE as_of = @AsOf AND after_member < @After
+        """;
+
+    public const string FinishExpiryRun = """
+        UPDATE expiry_runs SET finished = @Finished WHERE as_of = @AsOf
+        """;
+
+    public const string LastFinishedExpiryRun = """
+        SELECT MAX(as_of) FROM expiry_runs WHERE finished = @Finished AND as_of < @AsOf
+        """;
+
+    /// <summary>The points outstanding: every row's points, summed (the balance of all members).</summary>
+    public const string PointsOutstanding = """
+        SELECT COALESCE(SUM(points), 0) FROM ledger_entries
+        """;
+
     public const string CampaignDrawn = """
         SELECT COALESCE(SUM(points), 0) FROM campaign_draws WHERE campaign_id = @CampaignId
         """;
 
     private const string EntryColumns = """
         transaction_id, member_id, kind, points, spend_minor, store_id, channel, occurred_at, recorded_at,
-        program_version, rule_ids, tier_after, balance_after, fingerprint, response, changes, member_seq, refers_to, hold_expires_ms
+        program_version, rule_ids, tier_after, balance_after, fingerprint, response, changes, member_seq, refers_to, hold_expires_ms,
+        lot_expires_on
         """;
 
     /// <summary>One statement per table for the whole batch: columns travel as arrays and are unnested server-side.</summary>
@@ -137,13 +174,13 @@ internal sealed record LedgerSql(
                 'epoch'::timestamptz + t.occurred_ms * interval '1 millisecond',
                 'epoch'::timestamptz + t.recorded_ms * interval '1 millisecond',
                 t.program_version, t.rule_ids, t.tier_after, t.balance_after, t.fingerprint, t.response, t.changes, t.member_seq,
-                t.refers_to, t.hold_expires_ms
+                t.refers_to, t.hold_expires_ms, t.lot_expires_on
             FROM unnest(@TransactionIds, @MemberIds, @Kinds, @Points, @Spends, @StoreIds, @Channels, @OccurredMs,
                 @RecordedMs, @ProgramVersions, @RuleIds, @TiersAfter, @BalancesAfter, @Fingerprints, @Responses, @Changes, @MemberSequences,
-                @RefersTo, @HoldExpiries)
+                @RefersTo, @HoldExpiries, @LotExpiries)
                 AS t(transaction_id, member_id, kind, points, spend_minor, store_id, channel, occurred_ms,
                     recorded_ms, program_version, rule_ids, tier_after, balance_after, fingerprint, response, changes, member_seq,
-                    refers_to, hold_expires_ms)
+                    refers_to, hold_expires_ms, lot_expires_on)
             ON CONFLICT (member_id, transaction_id) DO NOTHING
             RETURNING member_id AS MemberId, transaction_id AS TransactionId
             """,
@@ -186,10 +223,10 @@ internal sealed record LedgerSql(
         InsertEntries: """
             INSERT INTO ledger_entries (transaction_id, member_id, kind, points, spend_minor, store_id, channel,
                 occurred_at_ms, recorded_at_ms, program_version, rule_ids, tier_after, balance_after, fingerprint, response, changes, member_seq,
-                refers_to, hold_expires_ms)
+                refers_to, hold_expires_ms, lot_expires_on)
             VALUES (@TransactionId, @MemberId, @Kind, @Points, @SpendMinor, @StoreId, @Channel, @OccurredAtMs,
                 @RecordedAtMs, @ProgramVersion, @RuleIds, @TierAfter, @BalanceAfter, @Fingerprint, @Response, @Changes, @MemberSequence,
-                @RefersTo, @HoldExpiresMs)
+                @RefersTo, @HoldExpiresMs, @LotExpiresOn)
             ON CONFLICT (member_id, transaction_id) DO NOTHING
             """,
         InsertDraws: """

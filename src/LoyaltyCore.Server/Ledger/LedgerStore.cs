@@ -41,6 +41,14 @@ internal sealed class ExpiredHold
     public long ExpiresAtMs { get; set; }
 }
 
+/// <summary>How far the expiry run of a day got (settable, as <see cref="HistoryEntry"/>).</summary>
+internal sealed class ExpiryRunState
+{
+    public string AfterMember { get; set; } = string.Empty;
+
+    public bool Finished { get; set; }
+}
+
 /// <summary>One row of a member's history, as the ledger holds it (settable, as <see cref="HistoryEntry"/>).</summary>
 internal sealed class TransactionRow
 {
@@ -184,6 +192,44 @@ internal sealed class LedgerStore(LedgerDatabase database)
         var ids = await connection.QueryAsync<string>(new CommandDefinition(
             LedgerSql.MemberIdsAfter, new { After = after, Limit = limit }, cancellationToken: cancellationToken));
         return ids.AsList();
+    }
+
+    /// <summary>A page of the members with points falling due on a day in (<paramref name="from"/>, <paramref name="asOf"/>].</summary>
+    public async Task<IReadOnlyList<string>> LotsDueMemberIdsAsync(int from, int asOf, string after, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var ids = await connection.QueryAsync<string>(new CommandDefinition(
+            LedgerSql.LotsDueMemberIds, new { From = from, AsOf = asOf, After = after, Limit = limit }, cancellationToken: cancellationToken));
+        return ids.AsList();
+    }
+
+    /// <summary>The expiry run of a day, created if new; and the last day before it whose run finished (0 for none).</summary>
+    public async Task<(ExpiryRunState Run, int LastFinished)> StartExpiryRunAsync(int asOf, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(LedgerSql.StartExpiryRun, new { AsOf = asOf, Finished = false }, cancellationToken: cancellationToken));
+        var run = await connection.QuerySingleAsync<ExpiryRunState>(new CommandDefinition(LedgerSql.ExpiryRun, new { AsOf = asOf }, cancellationToken: cancellationToken));
+        var last = await connection.ExecuteScalarAsync<int?>(new CommandDefinition(
+            LedgerSql.LastFinishedExpiryRun, new { AsOf = asOf, Finished = true }, cancellationToken: cancellationToken));
+        return (run, last ?? 0);
+    }
+
+    public async Task AdvanceExpiryRunAsync(int asOf, string after, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(LedgerSql.AdvanceExpiryRun, new { AsOf = asOf, After = after }, cancellationToken: cancellationToken));
+    }
+
+    public async Task FinishExpiryRunAsync(int asOf, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(LedgerSql.FinishExpiryRun, new { AsOf = asOf, Finished = true }, cancellationToken: cancellationToken));
+    }
+
+    public async Task<long> PointsOutstandingAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition(LedgerSql.PointsOutstanding, cancellationToken: cancellationToken));
     }
 
     public async Task<long> CampaignDrawnAsync(string campaignId, CancellationToken cancellationToken)

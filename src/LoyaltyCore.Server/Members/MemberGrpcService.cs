@@ -2,7 +2,10 @@ using System.Globalization;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using LoyaltyCore.Contracts.V1;
+using LoyaltyCore.Engine.Points;
 using LoyaltyCore.Engine.Programs;
+using LoyaltyCore.Engine.Scoring;
+using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Engine.Tiers;
 using LoyaltyCore.Server.Api;
 using LoyaltyCore.Server.Configuration;
@@ -27,6 +30,7 @@ internal sealed class MemberGrpcService(
     IOptions<HotStateOptions> hotState,
     TimeProvider time,
     LoyaltyMetrics metrics,
+    CampaignBudgets budgets,
     TransactionHistory history) : MemberService.MemberServiceBase
 {
     private const int MaxSegments = 32;
@@ -36,6 +40,89 @@ internal sealed class MemberGrpcService(
     [Authorize(Roles = Readers)]
     public override Task<ListTransactionsResponse> ListTransactions(ListTransactionsRequest request, ServerCallContext context) =>
         history.ListAsync(request, context.CancellationToken);
+
+    [Authorize(Roles = Readers)]
+    public override async Task<ListLotsResponse> ListLots(ListLotsRequest request, ServerCallContext context)
+    {
+        RequestValidation.ValidateMemberId(request.MemberId);
+        var program = programs.Current;
+        var (state, _, _) = await ViewAsync(request.MemberId, program, context.CancellationToken);
+        var lots = PointLots.Open(state);
+        var response = new ListLotsResponse
+        {
+            UnlottedPoints = PointLots.Unlotted(state, lots),
+            OwedPoints = state.Counter(PointLots.DebtKey),
+            Balance = state.Balance,
+        };
+        foreach (var lot in lots)
+        {
+            response.Lots.Add(new Contracts.V1.PointLot
+            {
+                EarnedOn = PointMessages.Day(lot.EarnedOn),
+                ExpiresOn = PointMessages.Day(PointLots.ExpiresOn(lot, state)),
+                Points = lot.Points,
+                ExtendsOnActivity = lot.Extends,
+            });
+        }
+
+        return response;
+    }
+
+    [Authorize(Roles = Readers)]
+    public override async Task<ListRewardsResponse> ListRewards(ListRewardsRequest request, ServerCallContext context)
+    {
+        RequestValidation.ValidateMemberId(request.MemberId);
+        var program = programs.Current;
+        var (state, tier, now) = await ViewAsync(request.MemberId, program, context.CancellationToken);
+        var response = new ListRewardsResponse
+        {
+            AvailablePoints = state.AvailablePoints,
+            Nudge = PointMessages.Nudge(program.Rewards.NudgeFor(state, tier, now)),
+        };
+        foreach (var reward in program.Rewards.Rewards)
+        {
+            var block = reward.Check(state, tier, now);
+            var status = new RewardStatus
+            {
+                RewardId = reward.Id,
+                Name = reward.Name,
+                Cost = reward.Cost,
+                PointsNeeded = Math.Max(0, reward.Cost - state.AvailablePoints),
+                Claims = state.Counter(reward.ClaimsKey),
+            };
+            if (reward.PerMemberLimit is { } limit)
+            {
+                status.PerMemberLimit = limit;
+            }
+
+            if (await budgets.RemainingAsync(program, reward.StockId) is { } remaining)
+            {
+                status.StockRemaining = remaining;
+                if (remaining < 1 && block is Engine.Rewards.RewardBlock.None or Engine.Rewards.RewardBlock.Points)
+                {
+                    status.Block = RewardBlock.OutOfStock;
+                }
+            }
+
+            if (status.Block == RewardBlock.Unspecified)
+            {
+                status.Block = block switch
+                {
+                    Engine.Rewards.RewardBlock.None => RewardBlock.None,
+                    Engine.Rewards.RewardBlock.Window => RewardBlock.Window,
+                    Engine.Rewards.RewardBlock.Tier => RewardBlock.Tier,
+                    Engine.Rewards.RewardBlock.Segment => RewardBlock.Segment,
+                    Engine.Rewards.RewardBlock.Limit => RewardBlock.Limit,
+                    _ => RewardBlock.Points,
+                };
+            }
+
+            status.Claimable = status.Block == RewardBlock.None;
+            response.Rewards.Add(status);
+        }
+
+        return response;
+    }
 
     [Authorize(Roles = ClientRoles.Pos)]
     public override async Task<EnrollResponse> Enroll(EnrollRequest request, ServerCallContext context)
@@ -138,6 +225,26 @@ internal sealed class MemberGrpcService(
         return await processor.ProcessAsync(new EventIntent(request, program, metrics), context.CancellationToken);
     }
 
+    /// <summary>
+    /// The member as the next transaction will find them: a review that fell due resets points then, so its reset is
+    /// shown as done (taken from the oldest lots, as it will be); with the tier held now and the server's clock.
+    /// </summary>
+    private async Task<(MemberState State, string Tier, DateTimeOffset Now)> ViewAsync(string memberId, LoyaltyProgram program, CancellationToken cancellationToken)
+    {
+        var snapshot = await members.GetAsync(memberId, program, cancellationToken) ?? throw RpcErrors.MemberNotFound(memberId);
+        var now = time.GetUtcNow();
+        var local = program.Calendar.LocalTime(now);
+        var (tier, review) = program.TierPolicy.Current(snapshot.State, local);
+        var reset = program.TierPolicy.PointsResetBy(snapshot.State, review);
+        if (reset == 0)
+        {
+            return (snapshot.State, tier.Id, now);
+        }
+
+        var lots = PointLots.Change(snapshot.State, -reset, DateOnly.FromDateTime(local), program.Expiry, activity: false);
+        return (MemberStateChanges.Apply(snapshot, snapshot.Version, snapshot.Sequence, -reset, lots.Increments, lots.Sets, lots.Deletes).State, tier.Id, now);
+    }
+
     private async Task<Member> GetAsync(string memberId, LoyaltyProgram program, CancellationToken cancellationToken)
     {
         var snapshot = await members.GetAsync(memberId, program, cancellationToken) ?? throw RpcErrors.MemberNotFound(memberId);
@@ -163,6 +270,9 @@ internal sealed class MemberGrpcService(
             AvailablePoints = state.AvailablePoints - reset,
         };
         member.Segments.AddRange(state.Segments);
+        var afterReset = PointLots.Change(state, -reset, DateOnly.FromDateTime(local), program.Expiry, activity: false);
+        member.NextExpiry = PointMessages.NextExpiry(PointLots.NextExpiry(state, afterReset));
+        member.Nudge = PointMessages.Nudge(program.Rewards.NudgeFor(state.WithBalance(state.Balance - reset), tier.Id, now));
         foreach (var hold in HoldState.All(state))
         {
             member.Holds.Add(new Hold

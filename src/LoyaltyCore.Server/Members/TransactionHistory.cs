@@ -100,6 +100,8 @@ internal sealed class TransactionHistory(LedgerStore ledger)
         TransactionKind.Capture => EntryKind.Capture,
         TransactionKind.HoldRelease => EntryKind.HoldRelease,
         TransactionKind.Return => EntryKind.Return,
+        TransactionKind.Expiry => EntryKind.Expiry,
+        TransactionKind.Reward => EntryKind.Reward,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "validated before"),
     });
 
@@ -117,6 +119,8 @@ internal sealed class TransactionHistory(LedgerStore ledger)
         EntryKind.Capture => TransactionKind.Capture,
         EntryKind.HoldRelease => TransactionKind.HoldRelease,
         EntryKind.Return => TransactionKind.Return,
+        EntryKind.Expiry => TransactionKind.Expiry,
+        EntryKind.Reward => TransactionKind.Reward,
         _ => TransactionKind.Unspecified,
     };
 

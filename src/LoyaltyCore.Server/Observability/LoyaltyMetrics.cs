@@ -110,6 +110,24 @@ internal sealed class LoyaltyMetrics
         "Points a campaign may still award in total.",
         new GaugeConfiguration { LabelNames = ["campaign"] });
 
+    public Gauge RewardStockRemaining { get; } = Metrics.CreateGauge(
+        "loyalty_reward_stock_remaining",
+        "Units of a reward with limited stock still to claim, by reward id (the catalogue's ids).",
+        new GaugeConfiguration { LabelNames = ["reward"] });
+
+    public Counter RewardsClaimed { get; } = Metrics.CreateCounter(
+        "loyalty_rewards_claimed_total",
+        "Rewards claimed from the catalogue (ScoringService.RedeemReward, replays excluded), by reward id.",
+        new CounterConfiguration { LabelNames = ["reward"] });
+
+    public Counter PointsExpired { get; } = Metrics.CreateCounter(
+        "loyalty_points_expired_total",
+        "Points the expiry run removed from balances (lots past their expiry).");
+
+    public Gauge PointsOutstanding { get; } = Metrics.CreateGauge(
+        "loyalty_points_outstanding",
+        "The program's liability in points: the sum of every ledger row's points (all balances), read from the ledger every Expiry:LiabilityRefreshInterval.");
+
     public Counter RulePoints { get; } = Metrics.CreateCounter(
         "loyalty_rule_points_total",
         "Points awarded per rule (base earn, tier and membership multipliers, campaign rules, objective steps, referral).",

@@ -72,13 +72,14 @@ internal sealed class ProgramGrpcService(
     public override async Task<ListCampaignsResponse> ListCampaigns(ListCampaignsRequest request, ServerCallContext context)
     {
         var response = new ListCampaignsResponse();
-        foreach (var campaign in programs.Current.Campaigns)
+        var program = programs.Current;
+        foreach (var campaign in program.Campaigns)
         {
             var status = new CampaignStatus { CampaignId = campaign.Id, Name = campaign.Name };
             if (campaign.Budget is { } budget)
             {
                 status.Budget = budget;
-                status.RemainingBudget = await budgets.RemainingAsync(campaign) ?? budget;
+                status.RemainingBudget = await budgets.RemainingAsync(program, campaign.Id) ?? budget;
             }
 
             response.Campaigns.Add(status);
@@ -115,7 +116,7 @@ internal sealed class ProgramGrpcService(
         {
             if (campaign.Budget is { } budget)
             {
-                limits[campaign.Id] = await budgets.RemainingAsync(campaign) ?? budget;
+                limits[campaign.Id] = await budgets.RemainingAsync(program, campaign.Id) ?? budget;
             }
         }
 

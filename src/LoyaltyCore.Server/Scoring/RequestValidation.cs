@@ -172,6 +172,18 @@ internal static class RequestValidation
         }
     }
 
+    public static void Validate(RedeemRewardRequest request, ScoringOptions limits, DateTimeOffset now, TimeSpan clockSkew)
+    {
+        List<FieldViolation>? violations = null;
+        CheckSpend(request.TransactionId, request.MemberId, request.StoreId, request.Channel, request.OccurredAt, limits, now, clockSkew, ref violations);
+        CheckId(request.RewardId, "reward_id", ref violations);
+
+        if (violations is not null)
+        {
+            throw RpcErrors.InvalidArgument(violations);
+        }
+    }
+
     /// <returns>How long the hold lasts.</returns>
     public static TimeSpan Validate(AuthorizeRequest request, ScoringOptions limits, HoldOptions holds, DateTimeOffset now, TimeSpan clockSkew)
     {

@@ -38,6 +38,15 @@ internal sealed partial class ScoringGrpcService(
         return await processor.ProcessAsync(new RedeemIntent(request, programs.Current, metrics), context.CancellationToken);
     }
 
+    public override async Task<RedeemRewardResponse> RedeemReward(RedeemRewardRequest request, ServerCallContext context)
+    {
+        using var ticket = admission.Enter();
+        RequestValidation.Validate(request, scoring.Value, time.GetUtcNow(), hotState.Value.ClockSkew);
+        var program = programs.Current;
+        var reward = program.Rewards.Find(request.RewardId) ?? throw RpcErrors.RewardNotFound(request.RewardId);
+        return await processor.ProcessAsync(new RewardIntent(request, reward, program, metrics), context.CancellationToken);
+    }
+
     public override async Task<AuthorizeResponse> Authorize(AuthorizeRequest request, ServerCallContext context)
     {
         using var ticket = admission.Enter();

@@ -1,5 +1,5 @@
 using LoyaltyCore.Engine.Programs;
-using LoyaltyCore.Engine.Rules;
+using LoyaltyCore.Engine.Rewards;
 using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Server.Ledger;
 using LoyaltyCore.Server.Observability;
@@ -7,9 +7,11 @@ using LoyaltyCore.Server.Observability;
 namespace LoyaltyCore.Server.Transactions;
 
 /// <summary>
-/// Campaign budgets: points are drawn in Redis before the member's state is changed and given back if that change
-/// does not happen, so concurrent purchases can never draw more than the budget; a crash between the two can only
-/// leave points unspent. Whenever Redis lost a budget, it is set up again from what the ledger says was drawn.
+/// Budgets shared by all members: campaign points, and the stock of rewards (in units, under
+/// <see cref="LoyaltyCore.Engine.Rewards.Reward.StockId"/>). They are drawn in Redis before the member's state is
+/// changed and given back if that change does not happen, so concurrent transactions can never draw more than the
+/// budget; a crash between the two can only leave some unspent. Whenever Redis lost a budget, it is set up again
+/// from what the ledger says was drawn.
 /// </summary>
 internal sealed class CampaignBudgets(BudgetStore store, LedgerStore ledger, LoyaltyMetrics metrics)
 {
@@ -18,65 +20,84 @@ internal sealed class CampaignBudgets(BudgetStore store, LedgerStore ledger, Loy
     {
         foreach (var campaign in program.Campaigns)
         {
-            await InitializeAsync(campaign, cancellationToken);
+            if (campaign.Budget is { } budget)
+            {
+                await InitializeAsync(campaign.Id, budget, cancellationToken);
+            }
+        }
+
+        foreach (var reward in program.Rewards.Rewards)
+        {
+            if (reward.Stock is { } stock)
+            {
+                await InitializeAsync(reward.StockId, stock, cancellationToken);
+            }
         }
     }
 
-    /// <returns>The points granted: all wanted, or what was left.</returns>
-    public async Task<long> DrawAsync(Campaign campaign, long points)
+    /// <summary>Draws from the budget <paramref name="budgetId"/> of the program.</summary>
+    /// <returns>What was granted: all wanted, or what was left.</returns>
+    public async Task<long> DrawAsync(LoyaltyProgram program, string budgetId, long points)
     {
         for (var attempt = 0; ; attempt++)
         {
-            if (await store.DrawAsync(campaign.Id, points) is { } drawn)
+            if (await store.DrawAsync(budgetId, points) is { } drawn)
             {
-                metrics.CampaignBudgetRemaining.WithLabels(campaign.Id).Set(Math.Max(0, drawn.Remaining));
+                Publish(budgetId, Math.Max(0, drawn.Remaining));
                 return Math.Max(0, drawn.Granted);
             }
 
-            if (attempt > 0)
+            if (attempt > 0 || program.BudgetTotal(budgetId) is not { } total)
             {
                 return 0;
             }
 
             // Redis lost the budget (restart, flush): set it up again from what the ledger says was drawn.
-            await InitializeAsync(campaign, CancellationToken.None);
+            await InitializeAsync(budgetId, total, CancellationToken.None);
         }
     }
 
-    public async Task ReturnAsync(string campaignId, long points)
+    public async Task ReturnAsync(string budgetId, long points)
     {
         // A budget Redis lost is left for its set-up from the ledger, which counts these points.
-        if (points > 0 && await store.GiveBackAsync(campaignId, points) is { } remaining)
+        if (points > 0 && await store.GiveBackAsync(budgetId, points) is { } remaining)
         {
-            metrics.CampaignBudgetRemaining.WithLabels(campaignId).Set(remaining);
+            Publish(budgetId, remaining);
         }
     }
 
-    /// <summary>What the campaign may still award (its budget set up again first if Redis lost it); null when unlimited.</summary>
-    public async Task<long?> RemainingAsync(Campaign campaign)
+    /// <summary>What the budget may still give (set up again first if Redis lost it); null when the program has no such budget.</summary>
+    public async Task<long?> RemainingAsync(LoyaltyProgram program, string budgetId)
     {
-        if (campaign.Budget is null)
+        if (program.BudgetTotal(budgetId) is not { } total)
         {
             return null;
         }
 
-        if (await store.RemainingAsync(campaign.Id) is { } remaining)
+        if (await store.RemainingAsync(budgetId) is { } remaining)
         {
             return remaining;
         }
 
-        await InitializeAsync(campaign, CancellationToken.None);
-        return await store.RemainingAsync(campaign.Id) ?? 0;
+        await InitializeAsync(budgetId, total, CancellationToken.None);
+        return await store.RemainingAsync(budgetId) ?? 0;
     }
 
-    private async Task InitializeAsync(Campaign campaign, CancellationToken cancellationToken)
+    private void Publish(string budgetId, long remaining)
     {
-        if (campaign.Budget is not { } budget)
+        if (budgetId.StartsWith(Reward.StockPrefix, StringComparison.Ordinal))
         {
-            return;
+            metrics.RewardStockRemaining.WithLabels(budgetId[Reward.StockPrefix.Length..]).Set(remaining);
         }
+        else
+        {
+            metrics.CampaignBudgetRemaining.WithLabels(budgetId).Set(remaining);
+        }
+    }
 
-        var drawn = await ledger.CampaignDrawnAsync(campaign.Id, cancellationToken);
-        metrics.CampaignBudgetRemaining.WithLabels(campaign.Id).Set(await store.InitializeAsync(campaign.Id, budget, drawn));
+    private async Task InitializeAsync(string budgetId, long total, CancellationToken cancellationToken)
+    {
+        var drawn = await ledger.CampaignDrawnAsync(budgetId, cancellationToken);
+        Publish(budgetId, await store.InitializeAsync(budgetId, total, drawn));
     }
 }

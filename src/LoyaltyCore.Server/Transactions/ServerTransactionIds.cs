@@ -18,5 +18,8 @@ internal static class ServerTransactionIds
     /// <summary>The release of a hold past its expiry: followed by the hold's id.</summary>
     public const string HoldExpired = "hold-expired:";
 
-    public static readonly string[] Prefixes = [Referral, Enrolled, Birthday, HoldExpired];
+    /// <summary>The expiry run of a day: followed by the day (yyyy-MM-dd); one per member and day.</summary>
+    public const string Expiry = "expiry:";
+
+    public static readonly string[] Prefixes = [Referral, Enrolled, Birthday, HoldExpired, Expiry];
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using Google.Protobuf;
+using LoyaltyCore.Engine.Points;
 using LoyaltyCore.Engine.Programs;
 using LoyaltyCore.Engine.Scoring;
 using LoyaltyCore.Server.Api;
@@ -46,6 +47,9 @@ internal abstract class TransactionIntent<TResponse>
     // The number the entry being prepared takes: one more than the change its snapshot records.
     private long _sequence;
 
+    // The state the entry being prepared changes: its lots follow the balance (see Complete).
+    private MemberState _state = new();
+
     protected TransactionIntent(string transactionId, string memberId, long occurredAtMs, LoyaltyProgram program, EntryKind kind, IMessage request)
     {
         TransactionId = transactionId;
@@ -85,6 +89,7 @@ internal abstract class TransactionIntent<TResponse>
     public PreparedTransaction<TResponse> Prepare(MemberSnapshot snapshot, long recordedAtMs, IReadOnlyDictionary<string, long>? budgetLimits)
     {
         _sequence = snapshot.Sequence + 1;
+        _state = snapshot.State;
         return PrepareChange(snapshot, recordedAtMs, budgetLimits);
     }
 
@@ -97,6 +102,20 @@ internal abstract class TransactionIntent<TResponse>
     /// <param name="held">The points the member's open holds reserve at that balance.</param>
     public virtual Grpc.Core.RpcException Insufficient(long balance, long held, PreparedTransaction<TResponse>? prepared) =>
         RpcErrors.InsufficientPoints(balance, held, prepared?.RequiredAvailable ?? 0);
+
+    /// <summary>A purchase: under a policy whose activity extends lots, it pushes the member's extending lots out.</summary>
+    protected virtual bool IsActivity => false;
+
+    /// <summary>The day (yyyymmdd) whose lots a debit takes from first: a return's purchase day; 0 for none.</summary>
+    protected virtual int PreferredLotDay => 0;
+
+    /// <summary>
+    /// Sets what the answer says about the member after the change (their next expiry, a nudge), before it is stored.
+    /// </summary>
+    /// <param name="before">The state the change was prepared on.</param>
+    protected virtual void Describe(TResponse response, MemberState before, LotChanges lots)
+    {
+    }
 
     /// <summary>Records an applied (not replayed) transaction in the program's KPIs.</summary>
     public virtual void Observe(PreparedTransaction<TResponse> prepared)
@@ -147,8 +166,33 @@ internal abstract class TransactionIntent<TResponse>
         IReadOnlyList<string>? deletes = null,
         IReadOnlyList<CampaignAward>? draws = null,
         long? requiredAvailable = null,
-        IReadOnlyList<CampaignAward>? budgetReturns = null)
+        IReadOnlyList<CampaignAward>? budgetReturns = null,
+        LotChanges? lots = null)
     {
+        // Every change of the balance moves the member's lots with it, in the same apply and the same ledger row.
+        lots ??= PointLots.Change(_state, balanceDelta, DateOnly.FromDateTime(Program.Calendar.LocalTime(DateTimeOffset.FromUnixTimeMilliseconds(OccurredAtMs))),
+            Program.Expiry, IsActivity, PreferredLotDay);
+        if (!lots.IsEmpty)
+        {
+            increments = increments is null or { Count: 0 } ? lots.Increments : [.. increments, .. lots.Increments];
+            sets = sets is null or { Count: 0 } ? lots.Sets : [.. sets, .. lots.Sets];
+            deletes = deletes is null or { Count: 0 } ? lots.Deletes : [.. deletes, .. lots.Deletes];
+            var changes = entry.Changes ??= new StateChanges();
+            foreach (var (key, delta) in lots.Increments)
+            {
+                changes.Increments[key] = changes.Increments.GetValueOrDefault(key) + delta;
+            }
+
+            foreach (var (key, value) in lots.Sets)
+            {
+                changes.Sets[key] = value;
+            }
+
+            changes.Deletes.AddRange(lots.Deletes);
+            entry.LotExpiresOn = lots.LotExpiresOn;
+        }
+
+        Describe(response, _state, lots);
         var size = response.CalculateSize();
         var record = new byte[FingerprintLength + size];
         Fingerprint.CopyTo(record, 0);

@@ -25,6 +25,10 @@ internal sealed class ReturnIntent(ReturnRequest request, ScoreResponse purchase
 
     public override MessageParser<ReturnResponse> Parser => ReturnResponse.Parser;
 
+    // The points a return takes back come first from the lots of its purchase's day.
+    protected override int PreferredLotDay =>
+        LoyaltyCore.Engine.Points.ExpiryPolicy.DayKey(DateOnly.FromDateTime(Program.Calendar.LocalTime(purchasedAt)));
+
     /// <summary>How many of a purchase's line the member has returned.</summary>
     public static string ReturnedKey(string purchaseId, int line) => string.Create(CultureInfo.InvariantCulture, $"k.rt:{purchaseId}:{line}");
 

@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using LoyaltyCore.Contracts.V1;
+using LoyaltyCore.Engine.Points;
 using LoyaltyCore.Engine.Programs;
 using LoyaltyCore.Engine.Scoring;
 using LoyaltyCore.Server.Api;
@@ -15,6 +16,14 @@ internal sealed class ScoreIntent(ScoreRequest request, Basket basket, LoyaltyPr
     public override bool EnrollsUnknownMember => Program.AutoEnroll;
 
     public override MessageParser<ScoreResponse> Parser => ScoreResponse.Parser;
+
+    protected override bool IsActivity => true;
+
+    protected override void Describe(ScoreResponse response, MemberState before, LotChanges lots)
+    {
+        response.NextExpiry = PointMessages.NextExpiry(PointLots.NextExpiry(before, lots));
+        response.Nudge = PointMessages.Nudge(Program.Rewards.NudgeFor(before.WithBalance(response.Balance), response.Tier, basket.OccurredAt));
+    }
 
     protected override PreparedTransaction<ScoreResponse> PrepareChange(MemberSnapshot snapshot, long recordedAtMs, IReadOnlyDictionary<string, long>? budgetLimits)
     {
