@@ -55,6 +55,58 @@ public sealed class EmbeddedDefaultTests
     }
 
     [Fact]
+    public async Task The_embedded_default_keeps_lots_expires_them_once_and_claims_rewards_from_stock()
+    {
+        var directory = Directory.CreateTempSubdirectory("loyaltycore-embedded-");
+        try
+        {
+            await using var server = await ServerInstance.StartAsync(settings =>
+            {
+                settings["HotState:Redis"] = string.Empty;
+                settings["Ledger:Provider"] = "Sqlite";
+                settings["Ledger:ConnectionString"] = $"Data Source={Path.Combine(directory.FullName, "ledger.db")}";
+                settings["Expiry:RunEnabled"] = "false";
+            });
+            await Programs.PublishAsync(server, Programs.Document(Programs.Version(), """
+                "expiry": { "months": 12 },
+                "rewards": [ { "id": "mug", "name": "Mug", "cost": 20, "stock": 1 } ]
+                """));
+            var memberId = Ids.Member();
+            await server.Members.EnrollAsync(new EnrollRequest { MemberId = memberId });
+            var old = DateTimeOffset.UtcNow.AddDays(-30);
+            await server.Scoring.ScoreAsync(Requests.Score(memberId, occurredAt: old));
+            await server.Scoring.ScoreAsync(Requests.Score(memberId));
+
+            var claim = new RedeemRewardRequest
+            {
+                TransactionId = Ids.Transaction(), MemberId = memberId, RewardId = "mug", StoreId = "store-042", Channel = Channel.Store,
+                OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+            };
+            Assert.Equal(70, (await server.Scoring.RedeemRewardAsync(claim)).Balance);
+            var second = claim.Clone();
+            second.TransactionId = Ids.Transaction();
+            await RpcAssert.FailsWith(StatusCode.FailedPrecondition, () => server.Scoring.RedeemRewardAsync(second).ResponseAsync);
+
+            var paris = TimeZoneInfo.FindSystemTimeZoneById("Europe/Paris");
+            var due = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(old, paris).DateTime).AddMonths(12);
+            var run = server.Get<Server.Transactions.PointExpiryRun>();
+            var expired = await run.RunAsync(Engine.Points.ExpiryPolicy.DayKey(due), null, CancellationToken.None);
+            var rerun = await run.RunAsync(Engine.Points.ExpiryPolicy.DayKey(due), null, CancellationToken.None);
+
+            // 45 earned 30 days ago, 20 of them spent on the mug: 25 expire, the 45 of today stay.
+            Assert.Equal(25, expired.Points);
+            Assert.True(rerun.AlreadyFinished);
+            var lots = await server.Members.ListLotsAsync(new ListLotsRequest { MemberId = memberId });
+            Assert.Equal((45L, 45L), (lots.Balance, Assert.Single(lots.Lots).Points));
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task The_embedded_default_adjusts_points_and_pages_the_history_filtered_by_kind_and_time()
     {
         var directory = Directory.CreateTempSubdirectory("loyaltycore-embedded-");

@@ -207,6 +207,28 @@ public sealed class ExpiryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_purchase_uploaded_after_its_lot_fell_due_is_expired_by_the_next_run()
+    {
+        await using var server = await ServerInstance.StartAsync(s =>
+        {
+            s["Expiry:RunEnabled"] = "false";
+            s["Expiry:LookbackDays"] = "1";
+        }, ownLedger: true);
+        await Programs.PublishAsync(server, Programs.Document(Programs.Version(), """ "expiry": { "endOf": "month" } """));
+        var today = DayOf(DateTimeOffset.UtcNow);
+        var run = server.Get<PointExpiryRun>();
+        Assert.Equal(0, (await run.RunAsync(ExpiryPolicy.DayKey(today.AddDays(-1)), null, CancellationToken.None)).Points);
+        var memberId = await IdempotencyTests.EnrolledMemberAsync(server);
+
+        // Bought 45 days ago, uploaded now: its lot expired at the end of that month, before yesterday's finished run.
+        await server.Scoring.ScoreAsync(Requests.Score(memberId, occurredAt: DateTimeOffset.UtcNow.AddDays(-45)));
+        var expired = await run.RunAsync(ExpiryPolicy.DayKey(today), null, CancellationToken.None);
+
+        Assert.Equal(45, expired.Points);
+        Assert.Equal(0, (await server.Members.GetMemberAsync(new GetMemberRequest { MemberId = memberId })).Balance);
+    }
+
+    [Fact]
     public async Task Lots_of_a_member_not_enrolled_are_not_found()
     {
         await RpcAssert.FailsWith(StatusCode.NotFound, () => _server.Members.ListLotsAsync(new ListLotsRequest { MemberId = Ids.Member() }).ResponseAsync);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using LoyaltyCore.Contracts.V1;
 using LoyaltyCore.IntegrationTests.Infrastructure;
 
 namespace LoyaltyCore.IntegrationTests;
@@ -86,6 +87,52 @@ public sealed class StartupTests
 
         // The live server goes on serving the rebuilt members.
         Assert.Equal(90, (await server.Scoring.ScoreAsync(Requests.Score(members[0]))).Balance);
+    }
+
+    [Fact]
+    public async Task The_expire_command_runs_beside_a_live_server_reports_progress_and_is_idempotent()
+    {
+        await using var server = await ServerInstance.StartAsync(s => s["Expiry:RunEnabled"] = "false", ownLedger: true);
+        await Programs.PublishAsync(server, Programs.Document(Programs.Version(), """ "expiry": { "months": 12 } """));
+        var members = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => IdempotencyTests.EnrolledMemberAsync(server)));
+        var old = DateTimeOffset.UtcNow.AddDays(-40);
+        foreach (var memberId in members)
+        {
+            await server.Scoring.ScoreAsync(Requests.Score(memberId, occurredAt: old));
+            await server.Scoring.ScoreAsync(Requests.Score(memberId));
+        }
+
+        var due = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(old, TimeZoneInfo.FindSystemTimeZoneById("Europe/Paris")).DateTime).AddMonths(12);
+        var environment = new Dictionary<string, string>
+        {
+            ["HotState__Redis"] = TestEnvironment.Redis,
+            ["Ledger__Provider"] = "Postgres",
+            ["Ledger__ConnectionString"] = server.LedgerConnectionString,
+            ["Server__GrpcPort"] = server.GrpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Server__MetricsPort"] = server.MetricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Security__Clients__0__Id"] = "ops",
+            ["Security__Clients__0__Key"] = "ops-key-0123456789abcdef",
+            ["Security__Clients__0__Roles__0"] = "admin",
+        };
+        var asOf = due.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
+        var (exitCode, output) = await RunServerAsync(environment, "expire", "--as-of", asOf);
+        var (againCode, again) = await RunServerAsync(environment, "expire", "--as-of", asOf);
+        var (badCode, bad) = await RunServerAsync(environment, "expire", "--as-of", "tomorrow");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("Expiring: 3 members looked at, 135 points expired so far", output, StringComparison.Ordinal);
+        Assert.Contains($"Expiry run of {due:yyyyMMdd}: 3 members looked at, 3 with points expired, 135 points expired, 0 failed", output, StringComparison.Ordinal);
+        Assert.True(againCode == 0, again);
+        Assert.Contains($"The expiry run of {due:yyyyMMdd} had already finished", again, StringComparison.Ordinal);
+        Assert.Equal(2, badCode);
+        Assert.Contains("expire: --as-of needs a day as YYYY-MM-DD", bad, StringComparison.Ordinal);
+        foreach (var memberId in members)
+        {
+            // The live server sees what the command did (the command changed Redis, not only the ledger).
+            Assert.Equal(45, (await server.Members.GetMemberAsync(new GetMemberRequest { MemberId = memberId })).Balance);
+            await ReplayAssert.RedisIsTheLedgersReplayAsync(server, memberId);
+        }
     }
 
     private static async Task<(int ExitCode, string Output)> RunServerAsync(Dictionary<string, string> environment, params string[] arguments)

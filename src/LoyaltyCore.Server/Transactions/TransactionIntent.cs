@@ -189,7 +189,11 @@ internal abstract class TransactionIntent<TResponse>
             }
 
             changes.Deletes.AddRange(lots.Deletes);
-            entry.LotExpiresOn = lots.LotExpiresOn;
+            // A lot already due when recorded (a purchase uploaded late under a short lifetime) is marked for the
+            // runs from the day it is recorded: the finished runs of the days it is due on never look at it again.
+            entry.LotExpiresOn = lots.LotExpiresOn == 0
+                ? 0
+                : Math.Max(lots.LotExpiresOn, ExpiryPolicy.DayKey(DateOnly.FromDateTime(Program.Calendar.LocalTime(DateTimeOffset.FromUnixTimeMilliseconds(entry.RecordedAtUnixMs)))));
         }
 
         Describe(response, _state, lots);
