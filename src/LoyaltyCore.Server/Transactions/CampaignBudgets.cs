@@ -11,11 +11,21 @@ namespace LoyaltyCore.Server.Transactions;
 /// does not happen, so concurrent purchases can never draw more than the budget; a crash between the two can only
 /// leave points unspent. Whenever Redis lost a budget, it is set up again from what the ledger says was drawn.
 /// </summary>
+/// <remarks>
+/// A budget is one amount shared by every version: a purchase dated back and scored by an earlier version draws from
+/// what is left now, and never resizes it. Only the activation of a version sizes budgets (<see cref="InitializeAsync(LoyaltyProgram, CancellationToken)"/>).
+/// </remarks>
 internal sealed class CampaignBudgets(BudgetStore store, LedgerStore ledger, LoyaltyMetrics metrics)
 {
+    // The budget of each campaign in the version activated last. A budget Redis lost is set up again at this amount
+    // whichever version's purchase finds it missing: an earlier version's amount would resize it for everyone.
+    private volatile Dictionary<string, long> _activeBudgets = new(StringComparer.Ordinal);
+
     /// <summary>Creates the budgets of a newly activated program, or resizes them when the new version changed them.</summary>
     public async Task InitializeAsync(LoyaltyProgram program, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(program);
+        _activeBudgets = program.Campaigns.Where(c => c.Budget is not null).ToDictionary(c => c.Id, c => c.Budget!.Value, StringComparer.Ordinal);
         foreach (var campaign in program.Campaigns)
         {
             await InitializeAsync(campaign, cancellationToken);
@@ -69,13 +79,18 @@ internal sealed class CampaignBudgets(BudgetStore store, LedgerStore ledger, Loy
         return await store.RemainingAsync(campaign.Id) ?? 0;
     }
 
+    /// <summary>
+    /// Sets a campaign's budget up from the ledger's draws: at the active version's amount, or the campaign's own when
+    /// the active version no longer has it (a purchase dated back, scored by the version that had it).
+    /// </summary>
     private async Task InitializeAsync(Campaign campaign, CancellationToken cancellationToken)
     {
-        if (campaign.Budget is not { } budget)
+        if (campaign.Budget is not { } own)
         {
             return;
         }
 
+        var budget = _activeBudgets.TryGetValue(campaign.Id, out var active) ? active : own;
         var drawn = await ledger.CampaignDrawnAsync(campaign.Id, cancellationToken);
         metrics.CampaignBudgetRemaining.WithLabels(campaign.Id).Set(await store.InitializeAsync(campaign.Id, budget, drawn));
     }
