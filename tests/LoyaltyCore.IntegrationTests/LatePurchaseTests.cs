@@ -145,6 +145,7 @@ public sealed class LatePurchaseTests
         // Set up again from the ledger's draws, at the amount of the version that has the campaign: nothing is left.
         Assert.Equal(withCampaign, afterRedisLostIt.ProgramVersion);
         Assert.Equal(45, afterRedisLostIt.PointsEarned);
+        Assert.Equal(0, afterRedisLostIt.Breakdown.Single(b => b.RuleId == campaign + "-bonus").Points);
         Assert.Equal(without, today.ProgramVersion);
         Assert.Equal(["base-earn"], today.Breakdown.Select(b => b.RuleId));
         Assert.Equal(50, await Ledger.CampaignDrawnAsync(server.LedgerConnectionString, campaign));
