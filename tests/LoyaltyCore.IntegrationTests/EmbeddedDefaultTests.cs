@@ -73,31 +73,31 @@ public sealed class EmbeddedDefaultTests
                 """));
             var memberId = Ids.Member();
             await server.Members.EnrollAsync(new EnrollRequest { MemberId = memberId });
-            var old = DateTimeOffset.UtcNow.AddDays(-30);
-            await server.Scoring.ScoreAsync(Requests.Score(memberId, occurredAt: old));
             await server.Scoring.ScoreAsync(Requests.Score(memberId));
+            await server.Scoring.ScoreAsync(Requests.Score(memberId, lines: Requests.Line("tv", 1, 3_000)));
 
             var claim = new RedeemRewardRequest
             {
                 TransactionId = Ids.Transaction(), MemberId = memberId, RewardId = "mug", StoreId = "store-042", Channel = Channel.Store,
                 OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
             };
-            Assert.Equal(70, (await server.Scoring.RedeemRewardAsync(claim)).Balance);
+            Assert.Equal(55, (await server.Scoring.RedeemRewardAsync(claim)).Balance);
             var second = claim.Clone();
             second.TransactionId = Ids.Transaction();
             await RpcAssert.FailsWith(StatusCode.FailedPrecondition, () => server.Scoring.RedeemRewardAsync(second).ResponseAsync);
 
             var paris = TimeZoneInfo.FindSystemTimeZoneById("Europe/Paris");
-            var due = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(old, paris).DateTime).AddMonths(12);
+            var due = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, paris).DateTime).AddMonths(12);
+            var lots = await server.Members.ListLotsAsync(new ListLotsRequest { MemberId = memberId });
             var run = server.Get<Server.Transactions.PointExpiryRun>();
             var expired = await run.RunAsync(Engine.Points.ExpiryPolicy.DayKey(due), null, CancellationToken.None);
             var rerun = await run.RunAsync(Engine.Points.ExpiryPolicy.DayKey(due), null, CancellationToken.None);
 
-            // 45 earned 30 days ago, 20 of them spent on the mug: 25 expire, the 45 of today stay.
-            Assert.Equal(25, expired.Points);
+            // 45 + 30 earned today in one lot, 20 of them spent on the mug: the 55 left expire in a year, once.
+            Assert.Equal((55L, 55L), (lots.Balance, Assert.Single(lots.Lots).Points));
+            Assert.Equal(55, expired.Points);
             Assert.True(rerun.AlreadyFinished);
-            var lots = await server.Members.ListLotsAsync(new ListLotsRequest { MemberId = memberId });
-            Assert.Equal((45L, 45L), (lots.Balance, Assert.Single(lots.Lots).Points));
+            Assert.Empty((await server.Members.ListLotsAsync(new ListLotsRequest { MemberId = memberId })).Lots);
         }
         finally
         {

@@ -21,7 +21,9 @@ public sealed class ExpiryTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
-    private Task<ProgramVersion> PublishAsync(string sections) => Programs.PublishAsync(_server, Programs.Document(Programs.Version(), sections));
+    // Active since long enough that purchases dated back (to 80 days) are scored by it, not by the version before.
+    private Task<string> PublishAsync(string sections) =>
+        Programs.PublishActiveSinceAsync(_server, Programs.Document(Programs.Version(), sections), DateTimeOffset.UtcNow.AddDays(-100));
 
     private static DateOnly DayOf(DateTimeOffset instant) => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(instant, Paris).DateTime);
 
@@ -194,7 +196,7 @@ public sealed class ExpiryTests : IAsyncLifetime
         var memberId = await IdempotencyTests.EnrolledMemberAsync(_server);
         var today = DayOf(DateTimeOffset.UtcNow);
         await _server.Scoring.ScoreAsync(Requests.Score(memberId));
-        await PublishAsync(""" "expiry": { "endOf": "month" } """);
+        await Programs.PublishAsync(_server, Programs.Document(Programs.Version(), """ "expiry": { "endOf": "month" } """));
         await _server.Scoring.ScoreAsync(Requests.Score(memberId, lines: Requests.Line("tv", 1, 3_000)));
 
         var lots = await LotsAsync(memberId);
@@ -214,7 +216,7 @@ public sealed class ExpiryTests : IAsyncLifetime
             s["Expiry:RunEnabled"] = "false";
             s["Expiry:LookbackDays"] = "1";
         }, ownLedger: true);
-        await Programs.PublishAsync(server, Programs.Document(Programs.Version(), """ "expiry": { "endOf": "month" } """));
+        await Programs.PublishActiveSinceAsync(server, Programs.Document(Programs.Version(), """ "expiry": { "endOf": "month" } """), DateTimeOffset.UtcNow.AddDays(-100));
         var today = DayOf(DateTimeOffset.UtcNow);
         var run = server.Get<PointExpiryRun>();
         Assert.Equal(0, (await run.RunAsync(ExpiryPolicy.DayKey(today.AddDays(-1)), null, CancellationToken.None)).Points);

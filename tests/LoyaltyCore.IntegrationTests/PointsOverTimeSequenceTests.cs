@@ -29,10 +29,11 @@ public sealed class PointsOverTimeSequenceTests : IAsyncLifetime
             s["Expiry:RunEnabled"] = "false";
             s["Ledger:ConnectionString"] = _first.LedgerConnectionString;
         });
-        await Programs.PublishAsync(_first, Programs.Document(Programs.Version(), $$"""
+        // Active since before the oldest purchase the sequence dates back, so every purchase is scored by it.
+        await Programs.PublishActiveSinceAsync(_first, Programs.Document(Programs.Version(), $$"""
             "expiry": { "months": 12 },
             "rewards": [ { "id": "{{_reward}}", "name": "Voucher", "cost": 25, "stock": 30 } ]
-            """));
+            """), DateTimeOffset.UtcNow.AddDays(-100));
         // The other server takes the version from the ledger (as its watcher would within seconds).
         await _second.Get<ProgramProvider>().RefreshAsync(CancellationToken.None);
     }

@@ -18,10 +18,11 @@ public sealed class ReviewResetTests : IAsyncLifetime
         _server = await ServerInstance.StartAsync(s => s["Holds:ExpiryRunEnabled"] = "false", ownLedger: true, clock: _clock);
         // The review fell 12 days ago, so a purchase 17 days ago earned before it.
         var review = TimeZoneInfo.ConvertTime(Now, TimeZoneInfo.FindSystemTimeZoneById("Europe/Paris")).AddDays(-12).ToString("MM-dd", CultureInfo.InvariantCulture);
-        await Programs.PublishAsync(_server, Programs.Document(Programs.Version(), $$"""
+        // Active for a month: the purchases dated 17 days back are scored by it.
+        await Programs.PublishActiveSinceAsync(_server, Programs.Document(Programs.Version(), $$"""
             "tierQualification": { "metric": "spend", "period": "rolling", "months": 12, "review": "{{review}}",
                                    "reviewReset": "aboveCarryOver", "carryOver": 100 }
-            """));
+            """), Now.AddDays(-30));
     }
 
     public async Task DisposeAsync() => await _server.DisposeAsync();

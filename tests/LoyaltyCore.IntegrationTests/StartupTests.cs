@@ -93,7 +93,7 @@ public sealed class StartupTests
     public async Task The_expire_command_runs_beside_a_live_server_reports_progress_and_is_idempotent()
     {
         await using var server = await ServerInstance.StartAsync(s => s["Expiry:RunEnabled"] = "false", ownLedger: true);
-        await Programs.PublishAsync(server, Programs.Document(Programs.Version(), """ "expiry": { "months": 12 } """));
+        await Programs.PublishActiveSinceAsync(server, Programs.Document(Programs.Version(), """ "expiry": { "months": 12 } """), DateTimeOffset.UtcNow.AddDays(-100));
         var members = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => IdempotencyTests.EnrolledMemberAsync(server)));
         var old = DateTimeOffset.UtcNow.AddDays(-40);
         foreach (var memberId in members)

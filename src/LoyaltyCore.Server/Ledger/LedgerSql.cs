@@ -14,6 +14,7 @@ internal sealed record LedgerSql(
     string InsertProgram,
     string ActivateProgram,
     string ActiveProgram,
+    string ProgramActivations,
     string ProgramByVersion)
 {
     public const string Fingerprint = """
@@ -206,10 +207,19 @@ internal sealed record LedgerSql(
         ActivateProgram: """
             INSERT INTO program_activations (version, activated_at) VALUES (@Version, now())
             """,
+        // Activation times are cut to the millisecond downwards, the same in both queries, so a refresh can compare
+        // the latest activation with the one the timeline was loaded with.
         ActiveProgram: """
-            SELECT p.version AS Version, p.document AS Document, (extract(epoch FROM a.activated_at) * 1000)::bigint AS ActivatedAtMs
+            SELECT p.version AS Version, p.document AS Document, floor(extract(epoch FROM a.activated_at) * 1000)::bigint AS ActivatedAtMs
             FROM program_activations a JOIN programs p ON p.version = a.version
             ORDER BY a.id DESC LIMIT 1
+            """,
+        ProgramActivations: """
+            SELECT a.id AS Id, p.version AS Version, p.document AS Document, floor(extract(epoch FROM a.activated_at) * 1000)::bigint AS ActivatedAtMs
+            FROM program_activations a JOIN programs p ON p.version = a.version
+            WHERE a.id >= COALESCE((SELECT max(b.id) FROM program_activations b
+                WHERE b.activated_at <= 'epoch'::timestamptz + @SinceMs * interval '1 millisecond'), 0)
+            ORDER BY a.id
             """,
         ProgramByVersion: """
             SELECT version AS Version, document AS Document, (extract(epoch FROM published_at) * 1000)::bigint AS ActivatedAtMs
@@ -246,13 +256,22 @@ internal sealed record LedgerSql(
             VALUES (@Version, @ProgramId, @Document, CAST(strftime('%s', 'now') AS INTEGER) * 1000)
             ON CONFLICT (version) DO NOTHING
             """,
+        // To the millisecond (julianday('now') carries them; strftime('%s') would cut to the second): purchases
+        // dated back are scored by the version active at their instant.
         ActivateProgram: """
-            INSERT INTO program_activations (version, activated_at_ms) VALUES (@Version, CAST(strftime('%s', 'now') AS INTEGER) * 1000)
+            INSERT INTO program_activations (version, activated_at_ms)
+            VALUES (@Version, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))
             """,
         ActiveProgram: """
             SELECT p.version AS Version, p.document AS Document, a.activated_at_ms AS ActivatedAtMs
             FROM program_activations a JOIN programs p ON p.version = a.version
             ORDER BY a.id DESC LIMIT 1
+            """,
+        ProgramActivations: """
+            SELECT a.id AS Id, p.version AS Version, p.document AS Document, a.activated_at_ms AS ActivatedAtMs
+            FROM program_activations a JOIN programs p ON p.version = a.version
+            WHERE a.id >= COALESCE((SELECT max(b.id) FROM program_activations b WHERE b.activated_at_ms <= @SinceMs), 0)
+            ORDER BY a.id
             """,
         ProgramByVersion: """
             SELECT version AS Version, document AS Document, published_at_ms AS ActivatedAtMs FROM programs WHERE version = @Version

@@ -23,6 +23,19 @@ internal sealed class HistoryEntry
 
 internal sealed record StoredProgram(string Version, string Document, long ActivatedAtMs);
 
+/// <summary>One activation of a program version (settable, as <see cref="HistoryEntry"/>).</summary>
+internal sealed class ProgramActivationRow
+{
+    /// <summary>The activation's sequence number: later activations have larger ones.</summary>
+    public long Id { get; set; }
+
+    public string Version { get; set; } = string.Empty;
+
+    public string Document { get; set; } = string.Empty;
+
+    public long ActivatedAtMs { get; set; }
+}
+
 /// <summary>A scored purchase as its row keeps it: the answer (with its lines and awards) and when it happened.</summary>
 internal sealed class StoredPurchase
 {
@@ -256,6 +269,18 @@ internal sealed class LedgerStore(LedgerDatabase database)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         return await connection.QuerySingleOrDefaultAsync<StoredProgram>(new CommandDefinition(database.Sql.ActiveProgram, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>
+    /// The activations in the order they were made (the last is the active version), from the one active at
+    /// <paramref name="sinceMs"/> on, each with its version's document; every activation when none is that old.
+    /// </summary>
+    public async Task<IReadOnlyList<ProgramActivationRow>> ProgramActivationsAsync(long sinceMs, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<ProgramActivationRow>(new CommandDefinition(
+            database.Sql.ProgramActivations, new { SinceMs = sinceMs }, cancellationToken: cancellationToken));
+        return rows.AsList();
     }
 
     public async Task<StoredProgram?> ProgramAsync(string version, CancellationToken cancellationToken)

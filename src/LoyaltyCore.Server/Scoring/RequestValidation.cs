@@ -539,6 +539,12 @@ internal static class RequestValidation
         }
     }
 
+    /// <summary>The instant a timestamp names; null when it is missing or not a valid timestamp (validation says why).</summary>
+    public static DateTimeOffset? InstantOf(Timestamp? timestamp) =>
+        timestamp is null || timestamp.Nanos is < 0 or > 999_999_999 || timestamp.Seconds is < MinTimestampSeconds or > MaxTimestampSeconds
+            ? null
+            : timestamp.ToDateTimeOffset();
+
     private static void CheckOccurredAt(Timestamp? occurredAt, string field, ScoringOptions limits, DateTimeOffset now, TimeSpan clockSkew, ref List<FieldViolation>? violations)
     {
         if (occurredAt is null)
@@ -547,13 +553,12 @@ internal static class RequestValidation
             return;
         }
 
-        if (occurredAt.Nanos is < 0 or > 999_999_999 || occurredAt.Seconds is < MinTimestampSeconds or > MaxTimestampSeconds)
+        if (InstantOf(occurredAt) is not { } at)
         {
             Add(ref violations, field, "not a valid timestamp");
             return;
         }
 
-        var at = occurredAt.ToDateTimeOffset();
         if (at > now + clockSkew)
         {
             Add(ref violations, field, $"is in the future (more than {clockSkew.TotalSeconds:0} s ahead of the server)");

@@ -116,11 +116,16 @@ internal sealed partial class ScoringGrpcService(
             responseStream,
             context.CancellationToken);
 
+    /// <summary>
+    /// A purchase is scored by the version that was active when it happened (a till offline for a while uploads
+    /// late): the active one for a purchase dated since its activation, which is nearly every purchase. A request
+    /// without a valid time is refused by validation, whichever version checks it.
+    /// </summary>
     private Task<ScoreResponse> ScoreAsync(ScoreRequest request, CancellationToken cancellationToken)
     {
-        var program = programs.Current;
+        var program = RequestValidation.InstantOf(request.OccurredAt) is { } occurredAt ? programs.ProgramAt(occurredAt) : programs.Current;
         var basket = RequestValidation.Validate(request, program, scoring.Value, time.GetUtcNow(), hotState.Value.ClockSkew);
-        return processor.ProcessAsync(new ScoreIntent(request, basket, program, metrics), cancellationToken);
+        return processor.ProcessAsync(new ScoreIntent(request, basket, program, metrics, programs.Current), cancellationToken);
     }
 
     private async Task<ScoreStreamResponse> ScoreOneAsync(ScoreRequest request, ServerCallContext context)

@@ -8,21 +8,30 @@ namespace LoyaltyCore.Server.Transactions;
 
 /// <summary>
 /// Budgets shared by all members: campaign points, and the stock of rewards (in units, under
-/// <see cref="LoyaltyCore.Engine.Rewards.Reward.StockId"/>). They are drawn in Redis before the member's state is
-/// changed and given back if that change does not happen, so concurrent transactions can never draw more than the
-/// budget; a crash between the two can only leave some unspent. Whenever Redis lost a budget, it is set up again
-/// from what the ledger says was drawn.
+/// <see cref="Reward.StockId"/>). They are drawn in Redis before the member's state is changed and given back if that
+/// change does not happen, so concurrent transactions can never draw more than the budget; a crash between the two can
+/// only leave some unspent. Whenever Redis lost a budget, it is set up again from what the ledger says was drawn.
 /// </summary>
+/// <remarks>
+/// A budget is one amount shared by every version: a purchase dated back and scored by an earlier version draws from
+/// what is left now, and never resizes it. Only the activation of a version sizes budgets (<see cref="InitializeAsync(LoyaltyProgram, CancellationToken)"/>).
+/// </remarks>
 internal sealed class CampaignBudgets(BudgetStore store, LedgerStore ledger, LoyaltyMetrics metrics)
 {
+    // The size of each budget in the version activated last. A budget Redis lost is set up again at this amount
+    // whichever version's transaction finds it missing: an earlier version's amount would resize it for everyone.
+    private volatile Dictionary<string, long> _activeBudgets = new(StringComparer.Ordinal);
+
     /// <summary>Creates the budgets of a newly activated program, or resizes them when the new version changed them.</summary>
     public async Task InitializeAsync(LoyaltyProgram program, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(program);
+        var budgets = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var campaign in program.Campaigns)
         {
             if (campaign.Budget is { } budget)
             {
-                await InitializeAsync(campaign.Id, budget, cancellationToken);
+                budgets[campaign.Id] = budget;
             }
         }
 
@@ -30,8 +39,14 @@ internal sealed class CampaignBudgets(BudgetStore store, LedgerStore ledger, Loy
         {
             if (reward.Stock is { } stock)
             {
-                await InitializeAsync(reward.StockId, stock, cancellationToken);
+                budgets[reward.StockId] = stock;
             }
+        }
+
+        _activeBudgets = budgets;
+        foreach (var (budgetId, total) in budgets)
+        {
+            await InitializeAsync(budgetId, total, cancellationToken);
         }
     }
 
@@ -95,8 +110,14 @@ internal sealed class CampaignBudgets(BudgetStore store, LedgerStore ledger, Loy
         }
     }
 
-    private async Task InitializeAsync(string budgetId, long total, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sets a budget up from the ledger's draws: at the active version's amount, or <paramref name="own"/> (the
+    /// transaction's version's) when the active version no longer has it (a purchase dated back, scored by the version
+    /// that had it).
+    /// </summary>
+    private async Task InitializeAsync(string budgetId, long own, CancellationToken cancellationToken)
     {
+        var total = _activeBudgets.TryGetValue(budgetId, out var active) ? active : own;
         var drawn = await ledger.CampaignDrawnAsync(budgetId, cancellationToken);
         Publish(budgetId, await store.InitializeAsync(budgetId, total, drawn));
     }

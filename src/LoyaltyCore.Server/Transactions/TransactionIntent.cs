@@ -50,12 +50,15 @@ internal abstract class TransactionIntent<TResponse>
     // The state the entry being prepared changes: its lots follow the balance (see Complete).
     private MemberState _state = new();
 
-    protected TransactionIntent(string transactionId, string memberId, long occurredAtMs, LoyaltyProgram program, EntryKind kind, IMessage request)
+    /// <param name="program">The version that evaluates the transaction.</param>
+    /// <param name="activeProgram">The version active when the call came in, if not <paramref name="program"/>.</param>
+    protected TransactionIntent(string transactionId, string memberId, long occurredAtMs, LoyaltyProgram program, EntryKind kind, IMessage request, LoyaltyProgram? activeProgram = null)
     {
         TransactionId = transactionId;
         MemberId = memberId;
         OccurredAtMs = occurredAtMs;
         Program = program;
+        ActiveProgram = activeProgram ?? program;
         Kind = kind;
         Fingerprint = ComputeFingerprint((byte)kind, request);
     }
@@ -66,7 +69,16 @@ internal abstract class TransactionIntent<TResponse>
 
     public long OccurredAtMs { get; }
 
+    /// <summary>The version that evaluates the transaction, and that its answer and ledger row name.</summary>
     public LoyaltyProgram Program { get; }
+
+    /// <summary>
+    /// The version active when the call came in. It is <see cref="Program"/> but for a purchase dated back, which is
+    /// evaluated by the version active when it happened: what the call does now besides that evaluation (loading the
+    /// member, enrolling an unknown one and their enrolment bonus, the referrer's reward, a repair after a reused id)
+    /// follows the active version.
+    /// </summary>
+    public LoyaltyProgram ActiveProgram { get; }
 
     public EntryKind Kind { get; }
 

@@ -84,14 +84,14 @@ internal sealed partial class TransactionPipeline(
             {
                 // The id was reused with other content after Redis had forgotten the first use, so Redis applied it:
                 // undo that by recomputing the member from the ledger, and refuse the call as any reuse is refused.
-                await members.RepairAfterConflictAsync(intent.MemberId, intent.TransactionId, intent.Program);
+                await members.RepairAfterConflictAsync(intent.MemberId, intent.TransactionId, intent.ActiveProgram);
                 throw RpcErrors.TransactionIdReused(intent.TransactionId);
             }
 
-            await RewardReferrerAsync(entry, intent.Program);
+            await RewardReferrerAsync(entry, intent.ActiveProgram);
             if (decision.EnrolledMember)
             {
-                await RewardEnrolmentAsync(intent.MemberId, intent.Program);
+                await RewardEnrolmentAsync(intent.MemberId, intent.ActiveProgram);
             }
         }
 
@@ -185,7 +185,7 @@ internal sealed partial class TransactionPipeline(
             {
                 if (load)
                 {
-                    var loaded = await members.EnsureLoadedAsync(intent.MemberId, intent.Program, intent.EnrollsUnknownMember, cancellationToken);
+                    var loaded = await members.EnsureLoadedAsync(intent.MemberId, intent.ActiveProgram, intent.EnrollsUnknownMember, cancellationToken);
                     if (loaded == MemberDirectory.Load.NotEnrolled)
                     {
                         throw RpcErrors.MemberNotFound(intent.MemberId);

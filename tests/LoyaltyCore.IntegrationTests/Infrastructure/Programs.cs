@@ -26,6 +26,19 @@ internal static class Programs
     public static async Task<ProgramVersion> PublishAsync(ServerInstance server, string document) =>
         (await Admin(server).PublishProgramAsync(new PublishProgramRequest { Document = document })).Program;
 
+    /// <summary>
+    /// Publishes a document and writes the ledger's history as if it had been published at <paramref name="since"/>
+    /// (the versions before it active before that), then has the server load it: purchases dated back to then are
+    /// scored by it.
+    /// </summary>
+    public static async Task<string> PublishActiveSinceAsync(ServerInstance server, string document, DateTimeOffset since)
+    {
+        var version = (await PublishAsync(server, document)).Version;
+        await Ledger.MoveActivationsBackAsync(server.LedgerConnectionString, since);
+        await server.Get<Server.Programs.ProgramProvider>().RefreshAsync(CancellationToken.None);
+        return version;
+    }
+
     public static string Version() => "v-" + Guid.NewGuid().ToString("N")[..12];
 
     public static async Task<RpcException?> TryAsync(Func<Task> call)

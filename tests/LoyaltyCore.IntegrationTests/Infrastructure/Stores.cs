@@ -48,6 +48,38 @@ internal static class Ledger
             "SELECT program_version, rule_ids FROM ledger_entries WHERE member_id = @memberId AND kind = 1", new { memberId });
     }
 
+    /// <summary>The program version each of the member's purchases was scored with, by transaction id.</summary>
+    public static async Task<IReadOnlyDictionary<string, string>> PurchaseVersionsAsync(string database, string memberId)
+    {
+        await using var connection = await OpenAsync(database);
+        var rows = await connection.QueryAsync<(string, string)>(
+            "SELECT transaction_id, program_version FROM ledger_entries WHERE member_id = @memberId AND kind = 1", new { memberId });
+        return rows.ToDictionary(r => r.Item1, r => r.Item2, StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Moves a version's activation to <paramref name="at"/>, as if it had been published then: the ledger records
+    /// activations at the database's clock, so a test that needs a history in the past writes it there.
+    /// </summary>
+    public static async Task MoveActivationAsync(string database, string version, DateTimeOffset at)
+    {
+        await using var connection = await OpenAsync(database);
+        var moved = await connection.ExecuteAsync(
+            "UPDATE program_activations SET activated_at = @at WHERE version = @version", new { version, at = at.ToUniversalTime() });
+        Assert.Equal(1, moved);
+    }
+
+    /// <summary>
+    /// Moves every activation back by the same amount, so that the latest one happened at <paramref name="at"/> and
+    /// the versions before it were active, in the same order, before that.
+    /// </summary>
+    public static async Task MoveActivationsBackAsync(string database, DateTimeOffset at)
+    {
+        await using var connection = await OpenAsync(database);
+        await connection.ExecuteAsync(
+            "UPDATE program_activations SET activated_at = activated_at - ((SELECT max(activated_at) FROM program_activations) - @at)", new { at = at.ToUniversalTime() });
+    }
+
     public static async Task<long> CampaignDrawnAsync(string database, string campaignId)
     {
         await using var connection = await OpenAsync(database);

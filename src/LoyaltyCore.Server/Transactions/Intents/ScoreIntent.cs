@@ -10,10 +10,13 @@ using LoyaltyCore.Server.Observability;
 
 namespace LoyaltyCore.Server.Transactions.Intents;
 
-internal sealed class ScoreIntent(ScoreRequest request, Basket basket, LoyaltyProgram program, LoyaltyMetrics metrics)
-    : TransactionIntent<ScoreResponse>(request.TransactionId, request.MemberId, basket.OccurredAt.ToUnixTimeMilliseconds(), program, EntryKind.Earn, request)
+/// <param name="program">The version active when the purchase happened.</param>
+/// <param name="activeProgram">The version active now, when the purchase is uploaded.</param>
+internal sealed class ScoreIntent(ScoreRequest request, Basket basket, LoyaltyProgram program, LoyaltyMetrics metrics, LoyaltyProgram? activeProgram = null)
+    : TransactionIntent<ScoreResponse>(request.TransactionId, request.MemberId, basket.OccurredAt.ToUnixTimeMilliseconds(), program, EntryKind.Earn, request, activeProgram)
 {
-    public override bool EnrollsUnknownMember => Program.AutoEnroll;
+    // Enrolment happens now, so the active version decides it, whenever the purchase happened.
+    public override bool EnrollsUnknownMember => ActiveProgram.AutoEnroll;
 
     public override MessageParser<ScoreResponse> Parser => ScoreResponse.Parser;
 
