@@ -21,6 +21,12 @@ public sealed partial class DocumentedProgramTests
         Assert.NotNull(program.FindMembership("plus"));
         Assert.Equal(5000, program.Caps.PerTransaction);
         Assert.Equal("Europe/Paris", program.Calendar.TimeZone.Id);
+        Assert.Equal((Engine.Points.ExpiryPeriod.Quarter, 4, true), (program.Expiry.Period!.Value, program.Expiry.PeriodsAfter, program.Expiry.ExtendOnActivity));
+        // Earned in November 2026: the fourth quarter after Q4 2026 ends on 31 December 2027.
+        Assert.Equal(20280101, program.Expiry.ExpiresOn(new DateOnly(2026, 11, 10)));
+        Assert.Equal(["coffee", "tote", "tablet", "xmas-box"], program.Rewards.Rewards.Select(r => r.Id));
+        Assert.Equal(50, program.BudgetTotal("reward:tablet"));
+        Assert.Equal((Engine.Rewards.NudgeChoice.Closest, 5000L), (program.Rewards.Nudge.Choice, program.Rewards.Nudge.MaxPointsNeeded!.Value));
     }
 
     [Fact]

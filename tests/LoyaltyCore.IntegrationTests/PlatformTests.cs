@@ -190,7 +190,7 @@ public sealed class MetricsTests
         Assert.True(after.Since(before, "loyalty_redis_script_duration_seconds_count{script=\"apply\"}") >= 5);
         var exposition = await server.ScrapeMetricsAsync();
         // Other servers of this test process activate their own programs in the same registry: presence only.
-        Assert.Contains("loyalty_program_info{program=\"sample\",version=\"2026.11.1\"}", exposition, StringComparison.Ordinal);
+        Assert.Contains("loyalty_program_info{program=\"sample\",version=\"2026.12.1\"}", exposition, StringComparison.Ordinal);
         Assert.DoesNotContain(memberId, exposition, StringComparison.Ordinal);
     }
 }

@@ -22,7 +22,7 @@ public sealed class ScoringTests
         Assert.Equal(4_520, response.SpendMinor);
         Assert.Equal("member", response.Tier);
         Assert.False(response.Replayed);
-        Assert.Equal("2026.11.1", response.ProgramVersion);
+        Assert.Equal("2026.12.1", response.ProgramVersion);
         var line = Assert.Single(response.Breakdown);
         Assert.Equal("base-earn", line.RuleId);
         Assert.Equal(45, line.Points);

@@ -1,8 +1,10 @@
+using System.Collections.Concurrent;
 using LoyaltyCore.Engine.Programs;
 using LoyaltyCore.Engine.Rewards;
 using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Server.Ledger;
 using LoyaltyCore.Server.Observability;
+using StackExchange.Redis;
 
 namespace LoyaltyCore.Server.Transactions;
 
@@ -16,8 +18,11 @@ namespace LoyaltyCore.Server.Transactions;
 /// A budget is one amount shared by every version: a purchase dated back and scored by an earlier version draws from
 /// what is left now, and never resizes it. Only the activation of a version sizes budgets (<see cref="InitializeAsync(LoyaltyProgram, CancellationToken)"/>).
 /// </remarks>
-internal sealed class CampaignBudgets(BudgetStore store, LedgerStore ledger, LoyaltyMetrics metrics)
+internal sealed partial class CampaignBudgets(BudgetStore store, LedgerStore ledger, LoyaltyMetrics metrics, ILogger<CampaignBudgets> logger)
 {
+    // Budgets an activation could not size because Redis was unreachable: sized at their first draw instead.
+    private readonly ConcurrentDictionary<string, long> _unsized = new(StringComparer.Ordinal);
+
     // The size of each budget in the version activated last. A budget Redis lost is set up again at this amount
     // whichever version's transaction finds it missing: an earlier version's amount would resize it for everyone.
     private volatile Dictionary<string, long> _activeBudgets = new(StringComparer.Ordinal);
@@ -46,7 +51,17 @@ internal sealed class CampaignBudgets(BudgetStore store, LedgerStore ledger, Loy
         _activeBudgets = budgets;
         foreach (var (budgetId, total) in budgets)
         {
-            await InitializeAsync(budgetId, total, cancellationToken);
+            try
+            {
+                await InitializeAsync(budgetId, total, cancellationToken);
+                _unsized.TryRemove(budgetId, out _);
+            }
+            catch (RedisException ex)
+            {
+                // The version still activates (a server starting while Redis is down serves once Redis is back).
+                _unsized[budgetId] = total;
+                LogUnsized(logger, ex, budgetId);
+            }
         }
     }
 
@@ -54,6 +69,12 @@ internal sealed class CampaignBudgets(BudgetStore store, LedgerStore ledger, Loy
     /// <returns>What was granted: all wanted, or what was left.</returns>
     public async Task<long> DrawAsync(LoyaltyProgram program, string budgetId, long points)
     {
+        if (!_unsized.IsEmpty && _unsized.TryGetValue(budgetId, out var unsized))
+        {
+            await InitializeAsync(budgetId, unsized, CancellationToken.None);
+            _unsized.TryRemove(budgetId, out _);
+        }
+
         for (var attempt = 0; ; attempt++)
         {
             if (await store.DrawAsync(budgetId, points) is { } drawn)
@@ -121,4 +142,7 @@ internal sealed class CampaignBudgets(BudgetStore store, LedgerStore ledger, Loy
         var drawn = await ledger.CampaignDrawnAsync(budgetId, cancellationToken);
         Publish(budgetId, await store.InitializeAsync(budgetId, total, drawn));
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Budget {BudgetId} could not be set up: Redis is unreachable; it is set up at its first draw")]
+    private static partial void LogUnsized(ILogger logger, Exception exception, string budgetId);
 }
