@@ -135,9 +135,11 @@ public sealed class ExpiryTests : IAsyncLifetime
 
         var due = DayOf(old).AddMonths(12);
         var sorted = members.Order(StringComparer.Ordinal).ToArray();
-        // As a crash after the first member would leave it: that member expired, the mark past it.
+        // As a crash after the first member would leave it: the mark past it (its lots are left, so a run that went
+        // back to it would expire them).
+        var mark = (await _server.Get<Server.Ledger.LedgerStore>().NextLotDayAsync(0, ExpiryPolicy.DayKey(due), CancellationToken.None))!.Value;
         await _server.Get<Server.Ledger.LedgerStore>().StartExpiryRunAsync(ExpiryPolicy.DayKey(due), CancellationToken.None);
-        await _server.Get<Server.Ledger.LedgerStore>().AdvanceExpiryRunAsync(ExpiryPolicy.DayKey(due), sorted[0], CancellationToken.None);
+        await _server.Get<Server.Ledger.LedgerStore>().AdvanceExpiryRunAsync(ExpiryPolicy.DayKey(due), mark, sorted[0], CancellationToken.None);
 
         var resumed = await RunAsync(due);
 
@@ -146,6 +148,62 @@ public sealed class ExpiryTests : IAsyncLifetime
         Assert.Equal(45, (await LotsAsync(sorted[0])).Balance);
         Assert.Equal(0, (await LotsAsync(sorted[1])).Balance);
         Assert.Equal(0, (await LotsAsync(sorted[2])).Balance);
+    }
+
+    [Fact]
+    public async Task Points_all_held_are_spared_and_marked_again_every_day_until_they_can_expire()
+    {
+        var (memberId, oldDay, _) = await TwoLotsAsync();
+        var hold = new AuthorizeRequest
+        {
+            TransactionId = Ids.Transaction(), MemberId = memberId, Points = 90, StoreId = "store-042", Channel = Channel.Store,
+            OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+        };
+        await _server.Scoring.AuthorizeAsync(hold);
+        var due = oldDay.AddMonths(12);
+
+        // Ten daily runs while every point is held, so the day the lot was marked falls out of the lookback (7 days).
+        var held = new List<long>();
+        for (var day = 0; day < 10; day++)
+        {
+            held.Add((await RunAsync(due.AddDays(day))).Points);
+        }
+
+        await _server.Scoring.VoidAsync(new VoidRequest
+        {
+            TransactionId = Ids.Transaction(), MemberId = memberId, HoldId = hold.TransactionId,
+            OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+        });
+        var released = await RunAsync(due.AddDays(10));
+
+        Assert.All(held, points => Assert.Equal(0, points));
+        Assert.Equal(45, released.Points);
+        var rows = (await _server.Members.ListTransactionsAsync(new ListTransactionsRequest { MemberId = memberId, Kinds = { TransactionKind.Expiry }, PageSize = 100 })).Transactions;
+        Assert.Equal(11, rows.Count);
+        Assert.Equal(-45, rows.Sum(r => r.Points));
+        await ReplayAssert.RedisIsTheLedgersReplayAsync(_server, memberId);
+    }
+
+    [Fact]
+    public async Task A_server_whose_cached_state_is_stale_still_expires_a_lot_another_server_added()
+    {
+        await using var other = await ServerInstance.StartAsync(s =>
+        {
+            s["Expiry:RunEnabled"] = "false";
+            s["Ledger:ConnectionString"] = _server.LedgerConnectionString;
+        });
+        await PublishAsync(""" "expiry": { "endOf": "month" } """);
+        await other.Get<Server.Programs.ProgramProvider>().RefreshAsync(CancellationToken.None);
+        var memberId = await IdempotencyTests.EnrolledMemberAsync(_server);
+        // This server caches the member with a lot that is not due yet...
+        await _server.Scoring.ScoreAsync(Requests.Score(memberId));
+        // ...while the other scores a purchase uploaded late, whose lot is already due.
+        await other.Scoring.ScoreAsync(Requests.Score(memberId, occurredAt: DateTimeOffset.UtcNow.AddDays(-45)));
+
+        var run = await RunAsync(DayOf(DateTimeOffset.UtcNow));
+
+        Assert.Equal(45, run.Points);
+        Assert.Equal(45, (await LotsAsync(memberId)).Balance);
     }
 
     [Fact]

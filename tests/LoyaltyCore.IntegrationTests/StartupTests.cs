@@ -93,7 +93,7 @@ public sealed class StartupTests
     public async Task The_expire_command_runs_beside_a_live_server_reports_progress_and_is_idempotent()
     {
         await using var server = await ServerInstance.StartAsync(s => s["Expiry:RunEnabled"] = "false", ownLedger: true);
-        await Programs.PublishActiveSinceAsync(server, Programs.Document(Programs.Version(), """ "expiry": { "months": 12 } """), DateTimeOffset.UtcNow.AddDays(-100));
+        await Programs.PublishActiveSinceAsync(server, Programs.Document(Programs.Version(), """ "expiry": { "endOf": "month" } """), DateTimeOffset.UtcNow.AddDays(-100));
         var members = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => IdempotencyTests.EnrolledMemberAsync(server)));
         var old = DateTimeOffset.UtcNow.AddDays(-40);
         foreach (var memberId in members)
@@ -102,7 +102,8 @@ public sealed class StartupTests
             await server.Scoring.ScoreAsync(Requests.Score(memberId));
         }
 
-        var due = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(old, TimeZoneInfo.FindSystemTimeZoneById("Europe/Paris")).DateTime).AddMonths(12);
+        // Bought 40 days ago, their lots expired at the end of that month; today's expire at the end of this one.
+        var due = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, TimeZoneInfo.FindSystemTimeZoneById("Europe/Paris")).DateTime);
         var environment = new Dictionary<string, string>
         {
             ["HotState__Redis"] = TestEnvironment.Redis,
@@ -119,6 +120,7 @@ public sealed class StartupTests
         var (exitCode, output) = await RunServerAsync(environment, "expire", "--as-of", asOf);
         var (againCode, again) = await RunServerAsync(environment, "expire", "--as-of", asOf);
         var (badCode, bad) = await RunServerAsync(environment, "expire", "--as-of", "tomorrow");
+        var (futureCode, future) = await RunServerAsync(environment, "expire", "--as-of", "2999-01-01");
 
         Assert.True(exitCode == 0, output);
         Assert.Contains("Expiring: 3 members looked at, 135 points expired so far", output, StringComparison.Ordinal);
@@ -127,6 +129,8 @@ public sealed class StartupTests
         Assert.Contains($"The expiry run of {due:yyyyMMdd} had already finished", again, StringComparison.Ordinal);
         Assert.Equal(2, badCode);
         Assert.Contains("expire: --as-of needs a day as YYYY-MM-DD", bad, StringComparison.Ordinal);
+        Assert.Equal(2, futureCode);
+        Assert.Contains("expire: --as-of must not be after today", future, StringComparison.Ordinal);
         foreach (var memberId in members)
         {
             // The live server sees what the command did (the command changed Redis, not only the ledger).

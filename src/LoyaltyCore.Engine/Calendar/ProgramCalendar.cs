@@ -17,6 +17,9 @@ public sealed class ProgramCalendar(TimeZoneInfo timeZone)
 
     public DateTime LocalTime(DateTimeOffset instant) => TimeZoneInfo.ConvertTime(instant, TimeZone).DateTime;
 
+    /// <summary>The local day an instant falls on.</summary>
+    public DateOnly LocalDay(DateTimeOffset instant) => DateOnly.FromDateTime(LocalTime(instant));
+
     /// <summary>An instant from a local wall-clock time (an ambiguous or skipped local time resolves like the BCL does).</summary>
     public DateTimeOffset Instant(DateTime local) =>
         new(DateTime.SpecifyKind(local, DateTimeKind.Unspecified), TimeZone.GetUtcOffset(DateTime.SpecifyKind(local, DateTimeKind.Unspecified)));

@@ -42,6 +42,9 @@ public sealed class ExpiryPolicy
         return new ExpiryPolicy(0, period, periodsAfter, extendOnActivity);
     }
 
+    // Written whole by one reference: a reader sees a day with its own key, never a mix.
+    private volatile LastKey? _lastKey;
+
     public int Months { get; }
 
     public ExpiryPeriod? Period { get; }
@@ -72,7 +75,25 @@ public sealed class ExpiryPolicy
         return DayKey(new DateOnly(earned.Year, firstMonthOfPeriod, 1).AddMonths(length * (PeriodsAfter + 1)));
     }
 
+    /// <summary>The counter of the lot points earned on <paramref name="earned"/> go to (see <see cref="PointLots"/>).</summary>
+    /// <param name="expiresOn">What <see cref="ExpiresOn"/> gives for that day.</param>
+    public string LotKey(DateOnly earned, int expiresOn)
+    {
+        // Most transactions earn on the day the one before did: the key is built once a day, not once a purchase.
+        var day = DayKey(earned);
+        if (_lastKey is { } last && last.Day == day)
+        {
+            return last.Key;
+        }
+
+        var key = PointLots.Key(day, expiresOn, ExtendOnActivity && expiresOn != 0);
+        _lastKey = new LastKey(day, key);
+        return key;
+    }
+
     public static int DayKey(DateOnly day) => (day.Year * 10_000) + (day.Month * 100) + day.Day;
 
     public static DateOnly Day(int dayKey) => new(dayKey / 10_000, dayKey / 100 % 100, dayKey % 100);
+
+    private sealed record LastKey(int Day, string Key);
 }

@@ -85,8 +85,20 @@ public static class PointLots
         return lots;
     }
 
-    /// <summary>Points earned before lots were kept: the balance less the lots and the debt (never below zero).</summary>
-    public static long Unlotted(MemberState state, IReadOnlyList<PointLot> lots)
+    /// <summary>
+    /// Points earned before lots were kept: the balance less the lots and the points owed, when that is above zero
+    /// (a balance that was below zero before lots were kept counts as owed instead, see <see cref="Owed"/>).
+    /// </summary>
+    public static long Unlotted(MemberState state, IReadOnlyList<PointLot> lots) => Math.Max(0, Legacy(state, lots));
+
+    /// <summary>
+    /// Points owed (zero or less): what debits took beyond every lot (<see cref="DebtKey"/>), and a balance that was
+    /// below zero before lots were kept; the next points earned repay them before they open a lot.
+    /// </summary>
+    public static long Owed(MemberState state, IReadOnlyList<PointLot> lots) => state.Counter(DebtKey) + Math.Min(0, Legacy(state, lots));
+
+    // The balance not in lots nor owed as k.ld: points from before lots were kept (below zero: a debt from then).
+    private static long Legacy(MemberState state, IReadOnlyList<PointLot> lots)
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(lots);
@@ -96,7 +108,7 @@ public static class PointLots
             rest -= lot.Points;
         }
 
-        return Math.Max(0, rest);
+        return rest;
     }
 
     /// <summary>The day a lot expires on, its member's activity counted; 0 when it never does.</summary>
@@ -179,64 +191,59 @@ public static class PointLots
         lot.ExpiresOn == 0 || !lot.Extends ? lot.ExpiresOn : (int)Math.Max(lot.ExpiresOn, extendedTo);
 
     /// <summary>
-    /// The lot changes of a transaction that moves the balance by <paramref name="delta"/>. Earned points repay the
-    /// debt first, then open (or add to) the lot of <paramref name="earnedOn"/>, expiring as <paramref name="policy"/>
-    /// says. Spent points come from the lots of <paramref name="preferEarnedOn"/> first (a return's purchase day), then
-    /// from points earned before lots were kept, then from the oldest lots; what no lot covers becomes debt.
+    /// The lot changes of a transaction that moves the balance by <paramref name="delta"/>. A review's reset included
+    /// in it (<paramref name="reset"/>) is spent first, from the lots the member had; then what is left of the delta is
+    /// earned or spent. Earned points repay what is owed first, then open (or add to) the lot of
+    /// <paramref name="earnedOn"/>, expiring as <paramref name="policy"/> says. Spent points come from the lots of
+    /// <paramref name="preferEarnedOn"/> first (a return's purchase day), then from points earned before lots were
+    /// kept, then from the oldest lots; what no lot covers is owed.
     /// </summary>
     /// <param name="activity">A purchase: under a policy that extends lots, it pushes every extending lot to its own expiry.</param>
-    public static LotChanges Change(MemberState state, long delta, DateOnly earnedOn, ExpiryPolicy policy, bool activity, int preferEarnedOn = 0)
+    public static LotChanges Change(MemberState state, long delta, DateOnly earnedOn, ExpiryPolicy policy, bool activity, int preferEarnedOn = 0, long reset = 0)
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(policy);
+        ArgumentOutOfRangeException.ThrowIfNegative(reset);
         var extendTo = activity && policy.ExtendOnActivity ? policy.ExpiresOn(earnedOn) : 0;
         var extends = extendTo > state.Counter(ExtendedToKey);
-        if (delta == 0 && !extends)
+        if (delta == 0 && reset == 0 && !extends)
         {
             return LotChanges.None;
         }
 
-        var increments = new List<KeyValuePair<string, long>>(2);
+        var net = delta + reset;
+        var marked = extends ? extendTo : 0;
         var sets = extends
             ? new List<KeyValuePair<string, string>>(1) { new(ExtendedToKey, extendTo.ToString(CultureInfo.InvariantCulture)) }
             : [];
-        var deletes = new List<string>();
-        var marked = extends ? extendTo : 0;
-        if (delta > 0)
+        var expires = net > 0 ? policy.ExpiresOn(earnedOn) : 0;
+        if (reset == 0 && net > 0 && state.Balance - state.Counter(DebtKey) >= 0 && state.Counter(DebtKey) == 0)
         {
-            var debt = state.Counter(DebtKey);
-            var repaid = Math.Min(delta, -debt);
-            if (repaid > 0)
-            {
-                AddOrDelete(DebtKey, debt, repaid, increments, deletes);
-            }
-
-            if (delta > repaid)
-            {
-                var day = ExpiryPolicy.DayKey(earnedOn);
-                var expires = policy.ExpiresOn(earnedOn);
-                increments.Add(new(Key(day, expires, policy.ExtendOnActivity && expires != 0), delta - repaid));
-                marked = Math.Max(marked, expires);
-            }
-        }
-        else if (delta < 0)
-        {
-            var lots = Open(state);
-            var owed = Take(lots, state, -delta, preferEarnedOn, increments, deletes, dueBy: 0);
-            if (owed > 0)
-            {
-                increments.Add(new(DebtKey, -owed));
-            }
+            // The common case, a purchase: nothing owed, so the points open (or add to) the day's lot.
+            return new LotChanges([new(policy.LotKey(earnedOn, expires), net)], sets, [], delta, Math.Max(marked, expires));
         }
 
+        var work = new Work(state);
+        work.Spend(reset, preferEarnedOn);
+        if (net < 0)
+        {
+            work.Spend(-net, preferEarnedOn);
+        }
+        else if (net > 0 && work.Earn(net, policy.LotKey(earnedOn, expires)))
+        {
+            marked = Math.Max(marked, expires);
+        }
+
+        var (increments, deletes) = work.Changes();
         return new LotChanges(increments, sets, deletes, delta, marked);
     }
 
     /// <summary>
     /// The lots due on <paramref name="asOf"/> (expiring on it or before), expired up to the points available (the
-    /// balance less what open holds reserve): points a hold reserves are not expired under it, and stay due.
+    /// balance less what open holds reserve): points a hold reserves are not expired under it, and stay due, marked
+    /// for the next day (even when nothing could expire).
     /// </summary>
-    /// <returns>The changes, whose <see cref="LotChanges.Points"/> is minus the points expired.</returns>
+    /// <returns>The changes, whose <see cref="LotChanges.Points"/> is minus the points expired; <see cref="LotChanges.None"/> when nothing is due.</returns>
     public static LotChanges Expire(MemberState state, int asOf)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -250,17 +257,45 @@ public static class PointLots
             }
         }
 
-        var expiring = Math.Min(due, Math.Max(0, state.AvailablePoints));
-        if (expiring == 0)
+        if (due == 0)
         {
             return LotChanges.None;
         }
 
-        var increments = new List<KeyValuePair<string, long>>(1);
-        var deletes = new List<string>();
-        Take(lots, state, expiring, 0, increments, deletes, asOf);
-        var left = due - expiring;
-        return new LotChanges(increments, [], deletes, -expiring, left > 0 ? NextDay(asOf) : 0);
+        var expiring = Math.Min(due, Math.Max(0, state.AvailablePoints));
+        var work = new Work(state, lots);
+        work.Expire(expiring, asOf);
+        var (increments, deletes) = work.Changes();
+        return new LotChanges(increments, [], deletes, -expiring, due > expiring ? NextDay(asOf) : 0);
+    }
+
+    /// <summary>The member as <paramref name="changes"/> leave them: the balance moved and the lot counters changed.</summary>
+    public static MemberState Apply(MemberState state, LotChanges changes)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(changes);
+        if (changes.IsEmpty && changes.Points == 0)
+        {
+            return state;
+        }
+
+        var counters = new Dictionary<string, long>(state.Counters, StringComparer.Ordinal);
+        foreach (var (key, delta) in changes.Increments)
+        {
+            counters[key] = counters.GetValueOrDefault(key) + delta;
+        }
+
+        foreach (var (key, value) in changes.Sets)
+        {
+            counters[key] = long.Parse(value, CultureInfo.InvariantCulture);
+        }
+
+        foreach (var key in changes.Deletes)
+        {
+            counters.Remove(key);
+        }
+
+        return state.With(state.Balance + changes.Points, counters);
     }
 
     public static bool IsDue(in PointLot lot, MemberState state, int asOf)
@@ -269,64 +304,146 @@ public static class PointLots
         return expires != 0 && expires <= asOf;
     }
 
-    // Takes points from the lots in spending order; returns what they could not cover. With dueBy, only lots due by
-    // then are taken, and nothing is taken from points earned before lots were kept (they never expire).
-    private static long Take(List<PointLot> lots, MemberState state, long points, int preferEarnedOn, List<KeyValuePair<string, long>> increments, List<string> deletes, int dueBy)
+    // The member's lots as a transaction moves them: each step sees what the steps before it left.
+    private sealed class Work(MemberState state, List<PointLot>? lots = null)
     {
-        var left = points;
-        if (preferEarnedOn != 0)
+        private readonly Dictionary<string, long> _deltas = new(StringComparer.Ordinal);
+        private List<PointLot>? _lots = lots;
+        private long _legacy = long.MinValue;
+
+        // Read only when points are spent: earning needs no lot but the one it opens.
+        private List<PointLot> Lots => _lots ??= Open(state);
+
+        private long Legacy
         {
-            foreach (var lot in lots)
+            get
             {
-                if (lot.EarnedOn == preferEarnedOn)
+                if (_legacy == long.MinValue)
                 {
-                    left = TakeFrom(lot, left, increments, deletes);
+                    // Points owed mean no lot is left (debits empty every lot first, earnings repay before they open one).
+                    var beyondDebt = state.Balance - state.Counter(DebtKey);
+                    _legacy = beyondDebt < 0 ? beyondDebt : PointLots.Legacy(state, Lots);
+                }
+
+                return _legacy;
+            }
+
+            set => _legacy = value;
+        }
+
+        public void Spend(long points, int preferEarnedOn)
+        {
+            if (points == 0)
+            {
+                return;
+            }
+
+            var left = points;
+            if (preferEarnedOn != 0)
+            {
+                foreach (var lot in Lots)
+                {
+                    if (lot.EarnedOn == preferEarnedOn)
+                    {
+                        left = Take(lot, left);
+                    }
+                }
+            }
+
+            var legacy = Math.Min(left, Math.Max(0, Legacy));
+            Legacy -= legacy;
+            left -= legacy;
+            foreach (var lot in Lots)
+            {
+                if (left == 0)
+                {
+                    break;
+                }
+
+                if (preferEarnedOn == 0 || lot.EarnedOn != preferEarnedOn)
+                {
+                    left = Take(lot, left);
+                }
+            }
+
+            if (left > 0)
+            {
+                Move(DebtKey, -left);
+            }
+        }
+
+        public void Expire(long points, int asOf)
+        {
+            var left = points;
+            foreach (var lot in Lots)
+            {
+                if (left > 0 && IsDue(lot, state, asOf))
+                {
+                    left = Take(lot, left);
                 }
             }
         }
 
-        if (dueBy == 0)
+        /// <returns>Whether a lot was opened or added to (rather than only debts repaid).</returns>
+        public bool Earn(long points, string lotKey)
         {
-            left -= Math.Min(left, Unlotted(state, lots));
-        }
-
-        foreach (var lot in lots)
-        {
-            if (left == 0)
+            var owed = -(state.Counter(DebtKey) + _deltas.GetValueOrDefault(DebtKey));
+            var repaid = Math.Min(points, owed);
+            if (repaid > 0)
             {
-                break;
+                Move(DebtKey, repaid);
+                points -= repaid;
             }
 
-            if ((preferEarnedOn == 0 || lot.EarnedOn != preferEarnedOn) && (dueBy == 0 || IsDue(lot, state, dueBy)))
+            // A balance below zero from before lots were kept is repaid too, with no counter of its own.
+            var legacyOwed = Math.Min(points, Math.Max(0, -Legacy));
+            Legacy += legacyOwed;
+            points -= legacyOwed;
+            if (points > 0)
             {
-                left = TakeFrom(lot, left, increments, deletes);
+                Move(lotKey, points);
             }
+
+            return points > 0;
         }
 
-        return left;
-    }
-
-    private static long TakeFrom(in PointLot lot, long wanted, List<KeyValuePair<string, long>> increments, List<string> deletes)
-    {
-        var taken = Math.Min(wanted, lot.Points);
-        if (taken > 0)
+        /// <summary>Each counter moved: an increment, or a deletion for a counter the moves bring to zero.</summary>
+        public (List<KeyValuePair<string, long>> Increments, List<string> Deletes) Changes()
         {
-            AddOrDelete(lot.Key, lot.Points, -taken, increments, deletes);
+            var increments = new List<KeyValuePair<string, long>>(_deltas.Count);
+            var deletes = new List<string>();
+            foreach (var (key, delta) in _deltas)
+            {
+                if (delta == 0)
+                {
+                    continue;
+                }
+
+                if (state.Counter(key) + delta == 0)
+                {
+                    deletes.Add(key);
+                }
+                else
+                {
+                    increments.Add(new(key, delta));
+                }
+            }
+
+            return (increments, deletes);
         }
 
-        return wanted - taken;
-    }
+        private long Take(in PointLot lot, long wanted)
+        {
+            var taken = Math.Min(wanted, lot.Points + _deltas.GetValueOrDefault(lot.Key));
+            if (taken > 0)
+            {
+                Move(lot.Key, -taken);
+            }
 
-    private static void AddOrDelete(string key, long current, long delta, List<KeyValuePair<string, long>> increments, List<string> deletes)
-    {
-        if (current + delta == 0)
-        {
-            deletes.Add(key);
+            return wanted - taken;
         }
-        else
-        {
-            increments.Add(new(key, delta));
-        }
+
+        private void Move(string key, long delta) => _deltas[key] = _deltas.GetValueOrDefault(key) + delta;
     }
 
     private static int NextDay(int day) => ExpiryPolicy.DayKey(ExpiryPolicy.Day(day).AddDays(1));

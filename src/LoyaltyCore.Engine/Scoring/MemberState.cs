@@ -53,7 +53,10 @@ public sealed class MemberState
     public long AvailablePoints => Balance - HeldPoints;
 
     /// <summary>The same member with another balance (what a change of points leaves, before it is applied).</summary>
-    public MemberState WithBalance(long balance) => new()
+    public MemberState WithBalance(long balance) => With(balance, Counters);
+
+    /// <summary>The same member with another balance and other counters.</summary>
+    public MemberState With(long balance, IReadOnlyDictionary<string, long> counters) => new()
     {
         Balance = balance,
         LifetimeSpendMinor = LifetimeSpendMinor,
@@ -68,7 +71,7 @@ public sealed class MemberState
         TierFloorUntil = TierFloorUntil,
         Birthday = Birthday,
         ReferredBy = ReferredBy,
-        Counters = Counters,
+        Counters = counters,
     };
 
     public bool HasSegment(string segment)

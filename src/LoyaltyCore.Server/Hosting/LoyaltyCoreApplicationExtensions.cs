@@ -163,12 +163,20 @@ public static partial class LoyaltyCoreApplicationExtensions
         }
 
         await app.InitializeLoyaltyCoreAsync();
+        var today = run.Today(app.Services.GetRequiredService<TimeProvider>().GetUtcNow());
+        if (asOf > today)
+        {
+            // Points can be spent up to the day before they expire, and a finished day is never run again.
+            LogFutureAsOf(logger, today);
+            return 2;
+        }
+
         var writer = app.Services.GetRequiredService<LedgerWriter>();
         await writer.StartAsync(CancellationToken.None);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         try
         {
-            var day = asOf ?? run.Today(app.Services.GetRequiredService<TimeProvider>().GetUtcNow());
+            var day = asOf ?? today;
             var summary = await run.RunAsync(day, s => LogExpiring(logger, s.Members, s.Points, clock.Elapsed.TotalSeconds), CancellationToken.None);
             if (summary.AlreadyFinished)
             {
@@ -184,6 +192,9 @@ public static partial class LoyaltyCoreApplicationExtensions
             await writer.StopAsync(CancellationToken.None);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "expire: --as-of must not be after today ({Today}, program clock)")]
+    private static partial void LogFutureAsOf(ILogger logger, int today);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "expire: --as-of needs a day as YYYY-MM-DD")]
     private static partial void LogBadAsOf(ILogger logger);

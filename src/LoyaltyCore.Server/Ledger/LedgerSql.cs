@@ -119,27 +119,32 @@ internal sealed record LedgerSql(
         ORDER BY member_id LIMIT @Limit
         """;
 
+    /// <summary>The first day after <c>@After</c>, up to <c>@AsOf</c>, that a row marks (the lot-expiry index's first key).</summary>
+    public const string NextLotDay = """
+        SELECT MIN(lot_expires_on) FROM ledger_entries WHERE lot_expires_on > @After AND lot_expires_on <= @AsOf
+        """;
+
     /// <summary>
-    /// Members with a row marking a day in (<c>@From</c>, <c>@AsOf</c>] on which points of theirs fall due, after a
-    /// member id: the lot-expiry index holds only the rows that mark a day.
+    /// Members with a row marking <c>@Day</c>, after a member id: one key of the lot-expiry index, read in its order,
+    /// so each page starts where the last one ended.
     /// </summary>
     public const string LotsDueMemberIds = """
-        SELECT DISTINCT member_id FROM ledger_entries
-        WHERE lot_expires_on IS NOT NULL AND lot_expires_on > @From AND lot_expires_on <= @AsOf AND member_id > @After
+        SELECT DISTINCT member_id FROM ledger_entries WHERE lot_expires_on = @Day AND member_id > @After
         ORDER BY member_id LIMIT @Limit
         """;
 
     public const string StartExpiryRun = """
-        INSERT INTO expiry_runs (as_of, after_member, finished) VALUES (@AsOf, '', @Finished) ON CONFLICT (as_of) DO NOTHING
+        INSERT INTO expiry_runs (as_of, after_day, after_member, finished) VALUES (@AsOf, 0, '', @Finished) ON CONFLICT (as_of) DO NOTHING
         """;
 
     public const string ExpiryRun = """
-        SELECT after_member AS AfterMember, finished AS Finished FROM expiry_runs WHERE as_of = @AsOf
+        SELECT after_day AS AfterDay, after_member AS AfterMember, finished AS Finished FROM expiry_runs WHERE as_of = @AsOf
         """;
 
     /// <summary>Several servers may run the same day: the mark only moves forward.</summary>
     public const string AdvanceExpiryRun = """
-        UPDATE expiry_runs SET after_member = @After WHERE as_of = @AsOf AND after_member < @After
+        UPDATE expiry_runs SET after_day = @Day, after_member = @After
+        WHERE as_of = @AsOf AND (after_day < @Day OR (after_day = @Day AND after_member < @After))
         """;
 
     public const string FinishExpiryRun = """

@@ -57,6 +57,9 @@ internal sealed class ExpiredHold
 /// <summary>How far the expiry run of a day got (settable, as <see cref="HistoryEntry"/>).</summary>
 internal sealed class ExpiryRunState
 {
+    /// <summary>The day (yyyymmdd) of the marks the run had got to; 0 before its first member.</summary>
+    public long AfterDay { get; set; }
+
     public string AfterMember { get; set; } = string.Empty;
 
     public bool Finished { get; set; }
@@ -207,12 +210,20 @@ internal sealed class LedgerStore(LedgerDatabase database)
         return ids.AsList();
     }
 
-    /// <summary>A page of the members with points falling due on a day in (<paramref name="from"/>, <paramref name="asOf"/>].</summary>
-    public async Task<IReadOnlyList<string>> LotsDueMemberIdsAsync(int from, int asOf, string after, int limit, CancellationToken cancellationToken)
+    /// <summary>The first day after <paramref name="after"/>, up to <paramref name="asOf"/>, on which a row marks points due; null for none.</summary>
+    public async Task<int?> NextLotDayAsync(int after, int asOf, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<int?>(new CommandDefinition(
+            LedgerSql.NextLotDay, new { After = after, AsOf = asOf }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>A page of the members a row marks as having points due on <paramref name="day"/>, after a member id.</summary>
+    public async Task<IReadOnlyList<string>> LotsDueMemberIdsAsync(int day, string after, int limit, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         var ids = await connection.QueryAsync<string>(new CommandDefinition(
-            LedgerSql.LotsDueMemberIds, new { From = from, AsOf = asOf, After = after, Limit = limit }, cancellationToken: cancellationToken));
+            LedgerSql.LotsDueMemberIds, new { Day = day, After = after, Limit = limit }, cancellationToken: cancellationToken));
         return ids.AsList();
     }
 
@@ -227,10 +238,10 @@ internal sealed class LedgerStore(LedgerDatabase database)
         return (run, last ?? 0);
     }
 
-    public async Task AdvanceExpiryRunAsync(int asOf, string after, CancellationToken cancellationToken)
+    public async Task AdvanceExpiryRunAsync(int asOf, int day, string after, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(LedgerSql.AdvanceExpiryRun, new { AsOf = asOf, After = after }, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition(LedgerSql.AdvanceExpiryRun, new { AsOf = asOf, Day = day, After = after }, cancellationToken: cancellationToken));
     }
 
     public async Task FinishExpiryRunAsync(int asOf, CancellationToken cancellationToken)

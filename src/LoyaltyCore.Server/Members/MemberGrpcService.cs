@@ -5,7 +5,6 @@ using LoyaltyCore.Contracts.V1;
 using LoyaltyCore.Engine.Points;
 using LoyaltyCore.Engine.Programs;
 using LoyaltyCore.Engine.Scoring;
-using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Engine.Tiers;
 using LoyaltyCore.Server.Api;
 using LoyaltyCore.Server.Configuration;
@@ -51,7 +50,7 @@ internal sealed class MemberGrpcService(
         var response = new ListLotsResponse
         {
             UnlottedPoints = PointLots.Unlotted(state, lots),
-            OwedPoints = state.Counter(PointLots.DebtKey),
+            OwedPoints = PointLots.Owed(state, lots),
             Balance = state.Balance,
         };
         foreach (var lot in lots)
@@ -241,8 +240,7 @@ internal sealed class MemberGrpcService(
             return (snapshot.State, tier.Id, now);
         }
 
-        var lots = PointLots.Change(snapshot.State, -reset, DateOnly.FromDateTime(local), program.Expiry, activity: false);
-        return (MemberStateChanges.Apply(snapshot, snapshot.Version, snapshot.Sequence, -reset, lots.Increments, lots.Sets, lots.Deletes).State, tier.Id, now);
+        return (PointLots.Apply(snapshot.State, PointLots.Change(snapshot.State, -reset, DateOnly.FromDateTime(local), program.Expiry, activity: false)), tier.Id, now);
     }
 
     private async Task<Member> GetAsync(string memberId, LoyaltyProgram program, CancellationToken cancellationToken)

@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 namespace LoyaltyCore.Server.Transactions;
 
 /// <summary>What one expiry run did.</summary>
-/// <param name="Members">Members looked at.</param>
+/// <param name="Members">Members looked at (a member marked on several days of the range, once for each).</param>
 /// <param name="Expired">Members whose points this run expired (not those another server or an earlier run had).</param>
 /// <param name="Points">Points this run expired.</param>
 /// <param name="Failed">Members it could not process (the day's run stays unfinished; the next run retries them).</param>
@@ -46,11 +46,13 @@ internal sealed partial class PointExpiryRun(
         }
 
         var from = lastFinished == 0 ? 0 : ExpiryPolicy.DayKey(ExpiryPolicy.Day(lastFinished).AddDays(-options.Value.LookbackDays));
-        var after = run.AfterMember;
+        // Day by day, each day's members in order: every page reads one key range of the lot-expiry index.
+        var (day, after) = run.AfterDay > from ? ((int?)run.AfterDay, run.AfterMember) : (await ledger.NextLotDayAsync(from, asOf, cancellationToken), string.Empty);
         var program = programs.Current;
-        while (true)
+        string? done = null;
+        while (day is { } current)
         {
-            var page = await ledger.LotsDueMemberIdsAsync(from, asOf, after, PageSize, cancellationToken);
+            var page = await ledger.LotsDueMemberIdsAsync(current, after, PageSize, cancellationToken);
             foreach (var memberId in page)
             {
                 var expired = await ExpireAsync(memberId, asOf, program, cancellationToken);
@@ -63,24 +65,24 @@ internal sealed partial class PointExpiryRun(
                 };
 
                 // The mark moves only over members done: a failed one is looked at again by the day's next run.
-                if (summary.Failed == 0)
-                {
-                    after = memberId;
-                }
+                done = summary.Failed == 0 ? memberId : done;
             }
 
-            if (summary.Failed == 0 && page.Count > 0)
+            if (done is not null)
             {
-                await ledger.AdvanceExpiryRunAsync(asOf, after, cancellationToken);
+                await ledger.AdvanceExpiryRunAsync(asOf, current, done, cancellationToken);
+                done = null;
             }
 
             progress?.Invoke(summary);
-            if (page.Count < PageSize)
+            if (page.Count == PageSize)
             {
-                break;
+                after = page[^1];
+                continue;
             }
 
-            after = page[^1];
+            day = await ledger.NextLotDayAsync(current, asOf, cancellationToken);
+            after = string.Empty;
         }
 
         if (summary.Failed == 0)
@@ -104,11 +106,7 @@ internal sealed partial class PointExpiryRun(
             var result = await processor.ProcessAsync(ExpiryIntent.For(memberId, asOf, program, metrics), cancellationToken);
             return result.Replayed ? 0 : result.PointsExpired;
         }
-        catch (NothingDueException)
-        {
-            return 0;
-        }
-        catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.NotFound or StatusCode.FailedPrecondition)
         {
             return 0;
         }

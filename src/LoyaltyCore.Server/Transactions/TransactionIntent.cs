@@ -125,7 +125,8 @@ internal abstract class TransactionIntent<TResponse>
     /// Sets what the answer says about the member after the change (their next expiry, a nudge), before it is stored.
     /// </summary>
     /// <param name="before">The state the change was prepared on.</param>
-    protected virtual void Describe(TResponse response, MemberState before, LotChanges lots)
+    /// <param name="recordedAtMs">The server's clock at this attempt.</param>
+    protected virtual void Describe(TResponse response, MemberState before, LotChanges lots, long recordedAtMs)
     {
     }
 
@@ -179,11 +180,13 @@ internal abstract class TransactionIntent<TResponse>
         IReadOnlyList<CampaignAward>? draws = null,
         long? requiredAvailable = null,
         IReadOnlyList<CampaignAward>? budgetReturns = null,
-        LotChanges? lots = null)
+        LotChanges? lots = null,
+        long reset = 0)
     {
-        // Every change of the balance moves the member's lots with it, in the same apply and the same ledger row.
-        lots ??= PointLots.Change(_state, balanceDelta, DateOnly.FromDateTime(Program.Calendar.LocalTime(DateTimeOffset.FromUnixTimeMilliseconds(OccurredAtMs))),
-            Program.Expiry, IsActivity, PreferredLotDay);
+        // Every change of the balance moves the member's lots with it, in the same apply and the same ledger row; a
+        // review's reset in it is spent from the lots the member had before anything is earned.
+        lots ??= PointLots.Change(_state, balanceDelta, Program.Calendar.LocalDay(DateTimeOffset.FromUnixTimeMilliseconds(OccurredAtMs)),
+            Program.Expiry, IsActivity, PreferredLotDay, reset);
         if (!lots.IsEmpty)
         {
             increments = increments is null or { Count: 0 } ? lots.Increments : [.. increments, .. lots.Increments];
@@ -201,14 +204,14 @@ internal abstract class TransactionIntent<TResponse>
             }
 
             changes.Deletes.AddRange(lots.Deletes);
-            // A lot already due when recorded (a purchase uploaded late under a short lifetime) is marked for the
-            // runs from the day it is recorded: the finished runs of the days it is due on never look at it again.
-            entry.LotExpiresOn = lots.LotExpiresOn == 0
-                ? 0
-                : Math.Max(lots.LotExpiresOn, ExpiryPolicy.DayKey(DateOnly.FromDateTime(Program.Calendar.LocalTime(DateTimeOffset.FromUnixTimeMilliseconds(entry.RecordedAtUnixMs)))));
         }
 
-        Describe(response, _state, lots);
+        // A lot already due when recorded (a purchase uploaded late under a short lifetime) is marked for the runs
+        // from the day it is recorded: the finished runs of the days it is due on never look at it again.
+        entry.LotExpiresOn = lots.LotExpiresOn == 0
+            ? 0
+            : Math.Max(lots.LotExpiresOn, ExpiryPolicy.DayKey(Program.Calendar.LocalDay(DateTimeOffset.FromUnixTimeMilliseconds(entry.RecordedAtUnixMs))));
+        Describe(response, _state, lots, entry.RecordedAtUnixMs);
         var size = response.CalculateSize();
         var record = new byte[FingerprintLength + size];
         Fingerprint.CopyTo(record, 0);

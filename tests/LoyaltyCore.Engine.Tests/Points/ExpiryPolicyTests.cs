@@ -38,6 +38,19 @@ public sealed class ExpiryPolicyTests
     }
 
     [Fact]
+    public void The_lot_key_names_the_day_the_expiry_and_whether_activity_extends_it()
+    {
+        var extending = ExpiryPolicy.AfterMonths(12, extendOnActivity: true);
+        var day = new DateOnly(2026, 6, 15);
+
+        Assert.Equal("k.le:20260615:20270615", extending.LotKey(day, extending.ExpiresOn(day)));
+        Assert.Equal("k.le:20260616:20270616", extending.LotKey(day.AddDays(1), extending.ExpiresOn(day.AddDays(1))));
+        Assert.Equal("k.lt:20260615:20270615", ExpiryPolicy.AfterMonths(12, false).LotKey(day, 20270615));
+        // Points that never expire are never extended.
+        Assert.Equal("k.lt:20260615:0", ExpiryPolicy.Never.LotKey(day, 0));
+    }
+
+    [Fact]
     public void Day_keys_round_trip()
     {
         Assert.Equal(20260228, ExpiryPolicy.DayKey(new DateOnly(2026, 2, 28)));

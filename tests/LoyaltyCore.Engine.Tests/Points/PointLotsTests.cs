@@ -79,6 +79,59 @@ public sealed class PointLotsTests
     }
 
     [Fact]
+    public void A_reset_is_spent_from_the_lots_the_member_had_before_what_the_transaction_earns()
+    {
+        // 1000 points in a lot due soon, all reset by a review at a purchase earning 1200: the new lot keeps the 1200.
+        var state = State(1000, ("k.lt:20250701:20260701", 1000));
+
+        var changes = PointLots.Change(state, 200, Today, TwelveMonths, activity: true, reset: 1000);
+
+        Assert.Equal(["k.lt:20250701:20260701"], changes.Deletes);
+        Assert.Equal([("k.lt:20260615:20270615", 1200L)], Increments(changes));
+        Assert.Equal(200, changes.Points);
+    }
+
+    [Fact]
+    public void A_lot_emptied_and_earned_into_by_one_transaction_is_moved_by_the_difference_never_deleted()
+    {
+        var state = State(50, ("k.lt:20260615:20270615", 50));
+
+        var changes = PointLots.Change(state, 30, Today, TwelveMonths, activity: true, reset: 50);
+
+        Assert.Empty(changes.Deletes);
+        Assert.Equal([("k.lt:20260615:20270615", 30L)], Increments(changes));
+    }
+
+    [Fact]
+    public void A_balance_below_zero_from_before_lots_were_kept_is_owed_and_repaid_first()
+    {
+        var state = State(-50);
+
+        Assert.Equal(-50, PointLots.Owed(state, PointLots.Open(state)));
+        Assert.Equal(0, PointLots.Unlotted(state, PointLots.Open(state)));
+        var changes = PointLots.Change(state, 100, Today, TwelveMonths, activity: true);
+        var after = Applied(state, 100, changes);
+
+        Assert.Equal([("k.lt:20260615:20270615", 50L)], Increments(changes));
+        Assert.Equal(0, PointLots.Owed(after, PointLots.Open(after)));
+        Assert.Equal(50, PointLots.Open(after).Sum(l => l.Points));
+    }
+
+    [Fact]
+    public void Apply_gives_the_member_as_the_changes_leave_them()
+    {
+        var state = State(100, ("k.lt:20260101:20270101", 100), ("k.d:20260615", 7));
+        var changes = PointLots.Change(state, -40, Today, TwelveMonths, activity: false);
+
+        var after = PointLots.Apply(state, changes);
+
+        Assert.Equal(60, after.Balance);
+        Assert.Equal(60, after.Counter("k.lt:20260101:20270101"));
+        Assert.Equal(7, after.Counter("k.d:20260615"));
+        Assert.Same(state, PointLots.Apply(state, LotChanges.None));
+    }
+
+    [Fact]
     public void The_balance_is_always_the_sum_of_lots_owed_and_unlotted_points()
     {
         var random = new Random(7);
@@ -87,11 +140,12 @@ public sealed class PointLotsTests
         {
             var delta = random.Next(-150, 200);
             var day = Today.AddDays(random.Next(0, 40));
-            var changes = PointLots.Change(state, delta, day, TwelveMonths, activity: delta > 0, preferEarnedOn: random.Next(3) == 0 ? ExpiryPolicy.DayKey(day) : 0);
-            state = Applied(state, delta, changes);
+            var reset = random.Next(5) == 0 ? Math.Max(0, Math.Min(state.Balance, random.Next(0, 100))) : 0;
+            var changes = PointLots.Change(state, delta - reset, day, TwelveMonths, activity: delta > 0, preferEarnedOn: random.Next(3) == 0 ? ExpiryPolicy.DayKey(day) : 0, reset: reset);
+            state = Applied(state, delta - reset, changes);
             var lots = PointLots.Open(state);
             Assert.Equal(0, PointLots.Unlotted(state, lots));
-            Assert.Equal(state.Balance, lots.Sum(l => l.Points) + state.Counter(PointLots.DebtKey));
+            Assert.Equal(state.Balance, lots.Sum(l => l.Points) + PointLots.Owed(state, lots));
             Assert.True(state.Counter(PointLots.DebtKey) <= 0);
             Assert.True(state.Counter(PointLots.DebtKey) == 0 || lots.Count == 0, "points owed only when no lot is left");
         }
@@ -171,6 +225,17 @@ public sealed class PointLotsTests
     }
 
     [Fact]
+    public void Due_points_all_held_expire_nothing_but_are_marked_for_the_next_day()
+    {
+        var state = State(30, ("k.lt:20250101:20260101", 30), (CounterKeys.HeldPoints, 30));
+
+        var changes = PointLots.Expire(state, 20260601);
+
+        Assert.Equal((0L, 20260602), (changes.Points, changes.LotExpiresOn));
+        Assert.True(changes.IsEmpty);
+    }
+
+    [Fact]
     public void Expiry_never_touches_points_earned_before_lots_or_lots_that_never_expire()
     {
         var state = State(100, ("k.lt:20200101:0", 30));
@@ -236,5 +301,32 @@ public sealed class PointLotsTests
         }
 
         return new MemberState { Balance = state.Balance + delta, Counters = counters };
+    }
+}
+
+public sealed class MemberStateCopyTests
+{
+    [Fact]
+    public void A_copy_with_another_balance_and_counters_keeps_every_other_property()
+    {
+        var state = new MemberState
+        {
+            Balance = 1, LifetimeSpendMinor = 2, Tier = "gold", Purchases = 3, EnrolledAt = DateTimeOffset.UnixEpoch.AddDays(4),
+            Segments = ["vip"], Membership = "plus", MembershipExpiresAt = DateTimeOffset.UnixEpoch.AddDays(5), ReferenceRevenueMinor = 6,
+            TierFloor = "silver", TierFloorUntil = 20270101, Birthday = "02-29", ReferredBy = "bob", Counters = new Dictionary<string, long> { ["k.x"] = 7 },
+        };
+        var counters = new Dictionary<string, long> { ["k.y"] = 8 };
+
+        var copy = state.With(9, counters);
+
+        // Every public property but the two changed, so one added later cannot be forgotten by the copy.
+        foreach (var property in typeof(MemberState).GetProperties().Where(p => p.GetIndexParameters().Length == 0 && p.Name is not ("Balance" or "Counters" or "AvailablePoints")))
+        {
+            Assert.Equal(property.GetValue(state), property.GetValue(copy));
+        }
+
+        Assert.Equal(9, copy.Balance);
+        Assert.Same(counters, copy.Counters);
+        Assert.Same(state.Counters, state.WithBalance(10).Counters);
     }
 }

@@ -49,10 +49,10 @@ internal sealed class AdjustmentIntent(AdjustPointsRequest request, string opera
         var reviewKey = reset > 0 ? review : null;
         if (reviewKey is null && tierAfter.Id == state.Tier)
         {
-            return Complete(response, entry, delta, requiredAvailable: Required);
+            return Complete(response, entry, delta, requiredAvailable: Required, reset: reset);
         }
 
-        return Complete(response, entry, delta, sets: TierSets.Record(entry, policy, state, tierAfter, reviewKey), requiredAvailable: Required);
+        return Complete(response, entry, delta, sets: TierSets.Record(entry, policy, state, tierAfter, reviewKey), requiredAvailable: Required, reset: reset);
     }
 
     // A credit or a forced debit needs no available points (a credit's delta is negative only by a due review's reset,

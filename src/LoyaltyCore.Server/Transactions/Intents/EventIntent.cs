@@ -33,7 +33,7 @@ internal sealed class EventIntent(RecordEventRequest request, LoyaltyProgram pro
         var entry = NewEntry(outcome.BalanceDelta, recordedAtMs, outcome.TierAfter.Id, balance);
         var changes = OutcomeChanges.Of(outcome, Program, entry, []);
         // Never refused for points: a negative delta is only a review's reset, which the balance always covers.
-        return Complete(response, entry, outcome.BalanceDelta, changes.Increments, changes.Sets, outcome.StaleCounters, changes.Draws, requiredAvailable: 0);
+        return Complete(response, entry, outcome.BalanceDelta, changes.Increments, changes.Sets, outcome.StaleCounters, changes.Draws, requiredAvailable: 0, reset: outcome.PointsReset);
     }
 
     public override void MarkReplayed(RecordEventResponse response) => response.Replayed = true;

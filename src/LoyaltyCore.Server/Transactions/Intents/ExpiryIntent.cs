@@ -1,5 +1,6 @@
 using System.Globalization;
 using Google.Protobuf;
+using Grpc.Core;
 using LoyaltyCore.Engine.Points;
 using LoyaltyCore.Engine.Programs;
 using LoyaltyCore.Server.HotState;
@@ -8,16 +9,17 @@ using LoyaltyCore.Server.Observability;
 
 namespace LoyaltyCore.Server.Transactions.Intents;
 
-/// <summary>A member with no points due on the run's day: the run writes nothing for them.</summary>
-internal sealed class NothingDueException(string memberId) : Exception($"Member '{memberId}' has no points due.");
-
 /// <summary>
 /// Expires the member's lots due on a day (expiring on it or before), as one transaction with id
 /// <c>expiry:YYYY-MM-DD</c> dated at the day's local midnight: every server and every rerun sends the same request,
-/// so the lots of a run expire once, and the row says what they were (its deleted or reduced lot counters).
+/// so the lots of a run expire once, and the row says what they were (its deleted or reduced lot counters). When the
+/// points due are all held by open holds, the row expires nothing and marks the member for the next day's run.
 /// </summary>
 internal sealed class ExpiryIntent : TransactionIntent<ExpiryResult>
 {
+    /// <summary>The refusal of a member with nothing due: the run writes nothing for them.</summary>
+    public static readonly Status NothingDue = new(StatusCode.FailedPrecondition, "The member has no points due.");
+
     private readonly int _asOf;
     private readonly LoyaltyMetrics _metrics;
 
@@ -43,20 +45,31 @@ internal sealed class ExpiryIntent : TransactionIntent<ExpiryResult>
     {
         var state = snapshot.State;
         var lots = PointLots.Expire(state, _asOf);
-        if (lots.IsEmpty)
+        var result = new ExpiryResult { TransactionId = TransactionId, AsOf = _asOf };
+        if (lots.Points == 0 && lots.LotExpiresOn == 0)
         {
-            throw new NothingDueException(MemberId);
+            // Nothing due on this snapshot: refused through the script, whose version check sends it back to be
+            // evaluated again when the snapshot is not the state Redis has (another server added a lot since).
+            return Refuse(result, recordedAtMs, state.Tier, state.Balance);
         }
 
         var balance = state.Balance + lots.Points;
-        var result = new ExpiryResult { TransactionId = TransactionId, PointsExpired = -lots.Points, Balance = balance, AsOf = _asOf };
-        var entry = NewEntry(lots.Points, recordedAtMs, state.Tier, balance);
+        result.PointsExpired = -lots.Points;
+        result.Balance = balance;
+        // On the balance with immediate downgrades, the tier follows the balance the expiry leaves, as for any debit.
+        var policy = Program.TierPolicy;
+        var local = Program.Calendar.LocalTime(DateTimeOffset.FromUnixTimeMilliseconds(recordedAtMs));
+        var tierAfter = TierSets.AfterDebit(policy, state, local, policy.Current(state, local).Tier, balance);
+        var entry = NewEntry(lots.Points, recordedAtMs, tierAfter.Id, balance);
         entry.RuleIds = "expiry";
+        var sets = tierAfter.Id == state.Tier ? null : TierSets.Record(entry, policy, state, tierAfter, null);
         // Never refused for points: it takes only what is available.
-        return Complete(result, entry, lots.Points, requiredAvailable: 0, lots: lots);
+        return Complete(result, entry, lots.Points, sets: sets, requiredAvailable: 0, lots: lots);
     }
 
     public override void MarkReplayed(ExpiryResult response) => response.Replayed = true;
+
+    public override RpcException Insufficient(long balance, long held, PreparedTransaction<ExpiryResult>? prepared) => new(NothingDue);
 
     public override void Observe(PreparedTransaction<ExpiryResult> prepared) => _metrics.PointsExpired.Inc(prepared.Response.PointsExpired);
 }

@@ -40,9 +40,8 @@ internal sealed class RewardIntent(RedeemRewardRequest request, Reward reward, L
             PointsResetAtReview = reset,
         };
 
-        // The window and the tier are taken on the server's clock, as the review is: a claim dated back cannot reopen them.
-        var at = DateTimeOffset.FromUnixTimeMilliseconds(Math.Max(OccurredAtMs, recordedAtMs));
-        var block = reward.Check(state.WithBalance(state.Balance - reset), current.Id, at);
+        // The window and the tier are taken on the server's clock: a claim dated back cannot reopen them.
+        var block = reward.Check(state.WithBalance(state.Balance - reset), current.Id, DateTimeOffset.FromUnixTimeMilliseconds(recordedAtMs));
         if (block is not (RewardBlock.None or RewardBlock.Points))
         {
             _refusal = RpcErrors.RewardUnavailable(reward.Id, Why(block));
@@ -72,7 +71,9 @@ internal sealed class RewardIntent(RedeemRewardRequest request, Reward reward, L
             : TierSets.Record(entry, policy, state, tierAfter, reviewKey);
         (entry.Changes ??= new StateChanges()).Increments[reward.ClaimsKey] = 1;
         List<CampaignAward>? draws = null;
-        if (reward.Stock is not null)
+        // A claim the snapshot cannot afford draws no stock: the script refuses it (or, on a stale snapshot, it is
+        // evaluated again on the state Redis has, and draws then), so it never holds a unit another member could claim.
+        if (reward.Stock is not null && block != RewardBlock.Points)
         {
             draws = [new CampaignAward(reward.StockId, 1)];
             entry.CampaignDraws.Add(new CampaignDraw { CampaignId = reward.StockId, Points = 1 });
@@ -81,7 +82,7 @@ internal sealed class RewardIntent(RedeemRewardRequest request, Reward reward, L
         return Complete(response, entry, delta, [new(reward.ClaimsKey, 1)], sets, draws: draws, requiredAvailable: reward.Cost + reset);
     }
 
-    protected override void Describe(RedeemRewardResponse response, MemberState before, LotChanges lots) =>
+    protected override void Describe(RedeemRewardResponse response, MemberState before, LotChanges lots, long recordedAtMs) =>
         response.NextExpiry = PointMessages.NextExpiry(PointLots.NextExpiry(before, lots));
 
     public override void MarkReplayed(RedeemRewardResponse response) => response.Replayed = true;

@@ -22,10 +22,15 @@ internal sealed class ScoreIntent(ScoreRequest request, Basket basket, LoyaltyPr
 
     protected override bool IsActivity => true;
 
-    protected override void Describe(ScoreResponse response, MemberState before, LotChanges lots)
+    // The nudge is the active catalogue's, now: what the member could claim next, whatever version scored a late purchase.
+    protected override void Describe(ScoreResponse response, MemberState before, LotChanges lots, long recordedAtMs)
     {
         response.NextExpiry = PointMessages.NextExpiry(PointLots.NextExpiry(before, lots));
-        response.Nudge = PointMessages.Nudge(Program.Rewards.NudgeFor(before.WithBalance(response.Balance), response.Tier, basket.OccurredAt));
+        if (ActiveProgram.Rewards.Rewards.Count > 0)
+        {
+            // The nudge reads the available points, segments and claims: the balance is all a purchase moves of them.
+            response.Nudge = PointMessages.Nudge(ActiveProgram.Rewards.NudgeFor(before.WithBalance(response.Balance), response.Tier, DateTimeOffset.FromUnixTimeMilliseconds(recordedAtMs)));
+        }
     }
 
     protected override PreparedTransaction<ScoreResponse> PrepareChange(MemberSnapshot snapshot, long recordedAtMs, IReadOnlyDictionary<string, long>? budgetLimits)
@@ -63,7 +68,7 @@ internal sealed class ScoreIntent(ScoreRequest request, Basket basket, LoyaltyPr
         }
 
         // Never refused for points: a negative delta is only a review's reset, which the balance always covers.
-        return Complete(response, entry, outcome.BalanceDelta, changes.Increments, changes.Sets, outcome.StaleCounters, changes.Draws, requiredAvailable: 0);
+        return Complete(response, entry, outcome.BalanceDelta, changes.Increments, changes.Sets, outcome.StaleCounters, changes.Draws, requiredAvailable: 0, reset: outcome.PointsReset);
     }
 
     public override void MarkReplayed(ScoreResponse response) => response.Replayed = true;
