@@ -41,6 +41,24 @@ public sealed class ExpiryTests : IAsyncLifetime
         return (memberId, DayOf(old), DayOf(DateTimeOffset.UtcNow));
     }
 
+    private async Task<string> HoldAsync(string memberId, long points)
+    {
+        var hold = new AuthorizeRequest
+        {
+            TransactionId = Ids.Transaction(), MemberId = memberId, Points = points, StoreId = "store-042", Channel = Channel.Store,
+            OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+        };
+        await _server.Scoring.AuthorizeAsync(hold);
+        return hold.TransactionId;
+    }
+
+    private async Task ReleaseAsync(string memberId, string holdId) =>
+        await _server.Scoring.VoidAsync(new VoidRequest
+        {
+            TransactionId = Ids.Transaction(), MemberId = memberId, HoldId = holdId,
+            OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+        });
+
     private async Task<ListLotsResponse> LotsAsync(string memberId) =>
         await _server.Members.ListLotsAsync(new ListLotsRequest { MemberId = memberId });
 
@@ -154,12 +172,7 @@ public sealed class ExpiryTests : IAsyncLifetime
     public async Task Points_all_held_are_spared_and_marked_again_every_day_until_they_can_expire()
     {
         var (memberId, oldDay, _) = await TwoLotsAsync();
-        var hold = new AuthorizeRequest
-        {
-            TransactionId = Ids.Transaction(), MemberId = memberId, Points = 90, StoreId = "store-042", Channel = Channel.Store,
-            OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
-        };
-        await _server.Scoring.AuthorizeAsync(hold);
+        var holdId = await HoldAsync(memberId, 90);
         var due = oldDay.AddMonths(12);
 
         // Ten daily runs while every point is held, so the day the lot was marked falls out of the lookback (7 days).
@@ -169,11 +182,7 @@ public sealed class ExpiryTests : IAsyncLifetime
             held.Add((await RunAsync(due.AddDays(day))).Points);
         }
 
-        await _server.Scoring.VoidAsync(new VoidRequest
-        {
-            TransactionId = Ids.Transaction(), MemberId = memberId, HoldId = hold.TransactionId,
-            OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
-        });
+        await ReleaseAsync(memberId, holdId);
         var released = await RunAsync(due.AddDays(10));
 
         Assert.All(held, points => Assert.Equal(0, points));
@@ -210,20 +219,11 @@ public sealed class ExpiryTests : IAsyncLifetime
     public async Task Points_held_by_an_open_hold_are_spared_and_expire_the_next_day_once_released()
     {
         var (memberId, oldDay, _) = await TwoLotsAsync();
-        var hold = new AuthorizeRequest
-        {
-            TransactionId = Ids.Transaction(), MemberId = memberId, Points = 80, StoreId = "store-042", Channel = Channel.Store,
-            OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
-        };
-        await _server.Scoring.AuthorizeAsync(hold);
+        var holdId = await HoldAsync(memberId, 80);
         var due = oldDay.AddMonths(12);
 
         var first = await RunAsync(due);
-        await _server.Scoring.VoidAsync(new VoidRequest
-        {
-            TransactionId = Ids.Transaction(), MemberId = memberId, HoldId = hold.TransactionId,
-            OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
-        });
+        await ReleaseAsync(memberId, holdId);
         var next = await RunAsync(due.AddDays(1));
 
         // 90 points, 80 held: 10 of the 45 due can expire; the other 35 once the hold is gone.
