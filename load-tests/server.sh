@@ -97,6 +97,7 @@ start_loyalty_server() {
   Server__BindAddress=127.0.0.1 \
   Server__GrpcPort="$grpc_port" \
   Server__MetricsPort="$metrics_port" \
+  Server__HttpPort=0 \
   HotState__Redis="$LOYALTY_TEST_REDIS" \
   Ledger__Provider=Postgres \
   Ledger__ConnectionString="$LOYALTY_TEST_POSTGRES" \

@@ -27,6 +27,13 @@ public sealed class ServerOptions
     [Range(0, 65535)]
     public int MetricsPort { get; set; } = 9464;
 
+    /// <summary>
+    /// The HTTP/JSON API (HTTP/1.1, the partner API transcoded from the protos): a listener of its own, since gRPC's
+    /// cleartext listener speaks HTTP/2 only. TLS as gRPC's. 0 binds a free port the kernel picks.
+    /// </summary>
+    [Range(0, 65535)]
+    public int HttpPort { get; set; } = 5080;
+
     /// <summary>Larger requests are refused with RESOURCE_EXHAUSTED before they are parsed.</summary>
     [Range(1024, 16 * 1024 * 1024)]
     public int MaxRequestBytes { get; set; } = 256 * 1024;

@@ -5,6 +5,8 @@ using LoyaltyCore.Server.Configuration;
 using LoyaltyCore.Server.HotState;
 using LoyaltyCore.Server.Ledger;
 using LoyaltyCore.Server.Members;
+using LoyaltyCore.Server.Partners;
+using LoyaltyCore.Server.Security;
 using LoyaltyCore.Server.Programs;
 using LoyaltyCore.Server.Scoring;
 using LoyaltyCore.Server.Transactions;
@@ -19,8 +21,13 @@ public static partial class LoyaltyCoreApplicationExtensions
     {
         ArgumentNullException.ThrowIfNull(app);
 
+        // Each listener serves its own: metrics only on the metrics one, the API never there.
+        app.Use((context, next) => Listeners.Allows(context) ? next(context) : NotFound(context));
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
+        app.MapGrpcService<PartnerAdminGrpcService>();
+        app.MapGrpcService<PartnerGrpcService>().RequireRateLimiting(PartnerRateLimits.Policy);
         app.MapGrpcService<ScoringGrpcService>();
         app.MapGrpcService<MemberGrpcService>();
         app.MapGrpcService<ProgramGrpcService>();
@@ -31,13 +38,7 @@ public static partial class LoyaltyCoreApplicationExtensions
         }
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
-        // The metrics listener is the only one that speaks HTTP/1.1 (gRPC's is HTTP/2 only), so the protocol tells
-        // which listener a request came in on, whatever port either was bound to.
-        app.MapMetrics().Add(endpoint =>
-        {
-            var scrape = endpoint.RequestDelegate!;
-            endpoint.RequestDelegate = context => HttpProtocol.IsHttp2(context.Request.Protocol) ? NotFound(context) : scrape(context);
-        });
+        app.MapMetrics();
         return app;
     }
 

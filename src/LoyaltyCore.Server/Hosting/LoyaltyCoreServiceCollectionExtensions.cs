@@ -53,6 +53,7 @@ public static class LoyaltyCoreServiceCollectionExtensions
             .Validate(o => o.DefaultLifetime <= o.MaxLifetime, "Holds:DefaultLifetime must not exceed Holds:MaxLifetime.")
             .ValidateOnStart();
         Bind<ExpiryOptions>(ExpiryOptions.Section).ValidateOnStart();
+        Bind<PartnerOptions>(PartnerOptions.Section).ValidateOnStart();
         Bind<BenchmarkOptions>(BenchmarkOptions.Section);
         Bind<SecurityOptions>(SecurityOptions.Section)
             .Validate(o => o.Clients.All(c => c.Key.Length >= 16 && c.Roles.Count > 0), "Every Security:Clients entry needs a key of 16+ characters and a role.")
@@ -91,6 +92,9 @@ public static class LoyaltyCoreServiceCollectionExtensions
         services.AddSingleton<TransactionPipeline>();
 
         services.AddSingleton<ApiKeyDirectory>();
+        services.AddSingleton<PartnerStore>();
+        services.AddSingleton<PartnerKeys>();
+        services.AddPartnerRateLimits();
         services.AddAuthentication(ApiKeyAuthenticationOptions.Scheme)
             .AddScheme<ApiKeyAuthenticationOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationOptions.Scheme, null);
         services.AddAuthorization();
@@ -99,7 +103,9 @@ public static class LoyaltyCoreServiceCollectionExtensions
         {
             options.Interceptors.Add<ServerCallInterceptor>();
             options.EnableDetailedErrors = false;
-        });
+        }).AddJsonTranscoding(transcoding =>
+            // The error details the services send, so HTTP/JSON errors carry them as gRPC's do.
+            transcoding.TypeRegistry = Google.Protobuf.Reflection.TypeRegistry.FromMessages(Google.Rpc.BadRequest.Descriptor));
         services.AddSingleton<ServerCallInterceptor>();
         services.AddGrpcReflection();
         services.AddGrpcHealthChecks(options =>
@@ -121,8 +127,15 @@ public static class LoyaltyCoreServiceCollectionExtensions
             .AddCheck("process", () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy(), tags: [HealthServiceNames.LiveTag]);
         // After every AddGrpc* call (each may add the framework's provider): every service is bound with request
         // marshallers that refuse an undecodable message as INVALID_ARGUMENT.
+        // The HTTP/JSON routes are the transcoding provider's, kept.
+        var transcoding = services.Where(d => d.ServiceType == typeof(IServiceMethodProvider<>)
+            && d.ImplementationType?.Assembly == typeof(Microsoft.AspNetCore.Grpc.JsonTranscoding.GrpcJsonTranscodingOptions).Assembly).ToList();
         services.RemoveAll(typeof(IServiceMethodProvider<>));
         services.AddSingleton(typeof(IServiceMethodProvider<>), typeof(DecodingServiceMethodProvider<>));
+        foreach (var descriptor in transcoding)
+        {
+            services.Add(descriptor);
+        }
         services.AddSingleton<UndecodableMessages>();
 
 
@@ -133,7 +146,8 @@ public static class LoyaltyCoreServiceCollectionExtensions
         services.Configure<Grpc.AspNetCore.Server.GrpcServiceOptions>(o => o.MaxReceiveMessageSize = server.MaxRequestBytes);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            if (!IPAddress.TryParse(server.BindAddress, out var address) || server.GrpcPort is < 0 or > 65535 || server.MetricsPort is < 0 or > 65535)
+            if (!IPAddress.TryParse(server.BindAddress, out var address) || server.GrpcPort is < 0 or > 65535 || server.MetricsPort is < 0 or > 65535
+                || server.HttpPort is < 0 or > 65535)
             {
                 // Never started: the settings check refuses to run first and names the setting.
                 return;
@@ -142,12 +156,26 @@ public static class LoyaltyCoreServiceCollectionExtensions
             kestrel.Listen(address, server.GrpcPort, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
+                Listeners.Tag(listen, Listeners.Grpc);
                 if (server.Tls.Enabled)
                 {
                     UseTls(listen, server.Tls, kestrel.ApplicationServices);
                 }
             });
-            kestrel.Listen(address, server.MetricsPort, listen => listen.Protocols = HttpProtocols.Http1);
+            kestrel.Listen(address, server.HttpPort, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                Listeners.Tag(listen, Listeners.HttpApi);
+                if (server.Tls.Enabled)
+                {
+                    UseTls(listen, server.Tls, kestrel.ApplicationServices);
+                }
+            });
+            kestrel.Listen(address, server.MetricsPort, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                Listeners.Tag(listen, Listeners.Metrics);
+            });
         });
 
         return builder;

@@ -53,5 +53,7 @@ internal static class HealthServiceNames
         "loyalty.v1.MemberService",
         "loyalty.v1.ProgramService",
         "loyalty.v1.SupportService",
+        "loyalty.v1.PartnerAdminService",
+        "loyalty.v1.PartnerService",
     ];
 }

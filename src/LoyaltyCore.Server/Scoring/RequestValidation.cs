@@ -449,6 +449,11 @@ internal static class RequestValidation
         }
     }
 
+    /// <summary>Whether a value is an id (1-64 of <c>[A-Za-z0-9._:-]</c>), and what an id must be, for the violations of other services.</summary>
+    public static bool IsValidId(string value) => IsId(value);
+
+    public const string IdRequirement = IdRule;
+
     public static void ValidateMemberId(string memberId, string field = "member_id")
     {
         if (!IsId(memberId))

@@ -18,6 +18,9 @@ internal static class ClientRoles
 
     /// <summary>Customer support: corrections to a member's standing (a tier set by hand).</summary>
     public const string Support = "support";
+
+    /// <summary>A partner, with a key issued by PartnerAdminService (never configured): its own offers and awards.</summary>
+    public const string Partner = "partner";
 }
 
 public sealed class SecurityOptions
@@ -91,27 +94,40 @@ internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<ApiKeyAuthenticationOptions> options,
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
-    ApiKeyDirectory directory) : AuthenticationHandler<ApiKeyAuthenticationOptions>(options, loggerFactory, encoder)
+    ApiKeyDirectory directory,
+    PartnerKeys partners) : AuthenticationHandler<ApiKeyAuthenticationOptions>(options, loggerFactory, encoder)
 {
     private const string BearerPrefix = "Bearer ";
+    private static readonly Task<AuthenticateResult> NoKey = Task.FromResult(AuthenticateResult.NoResult());
+    private static readonly Task<AuthenticateResult> UnknownKey = Task.FromResult(AuthenticateResult.Fail("Unknown API key."));
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
         if (!header.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase))
         {
-            return Task.FromResult(AuthenticateResult.NoResult());
+            return NoKey;
         }
 
-        var ticket = directory.Find(header.AsSpan(BearerPrefix.Length).Trim());
-        return Task.FromResult(ticket is null ? AuthenticateResult.Fail("Unknown API key.") : AuthenticateResult.Success(ticket));
+        var key = header.AsSpan(BearerPrefix.Length).Trim();
+        if (PartnerKeys.IsPartnerKey(key))
+        {
+            return AuthenticatePartnerAsync(key.ToString());
+        }
+
+        // Configured clients (tills, support, admin) are found in memory: no await on the hot path.
+        var ticket = directory.Find(key);
+        return ticket is null ? UnknownKey : Task.FromResult(AuthenticateResult.Success(ticket));
     }
+
+    private async Task<AuthenticateResult> AuthenticatePartnerAsync(string key) =>
+        await partners.AuthenticateAsync(key, Context.RequestAborted) is { } ticket ? AuthenticateResult.Success(ticket) : AuthenticateResult.Fail("Unknown API key.");
 
     // gRPC clients read the outcome from grpc-status, not from the HTTP status: answer as a gRPC call that failed
     // (HTTP 200, trailers-only), so every client shows the code and the message rather than "HTTP status 401".
     protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
         GrpcRefusal.WriteAsync(Context, Grpc.Core.StatusCode.Unauthenticated,
-            "Missing or unknown API key: send 'authorization: Bearer <key>' with a key configured under Security:Clients.");
+            "Missing or unknown API key: send 'authorization: Bearer <key>' with a key configured under Security:Clients, or a partner key that is neither revoked nor expired.");
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         GrpcRefusal.WriteAsync(Context, Grpc.Core.StatusCode.PermissionDenied,
@@ -126,9 +142,15 @@ internal static class GrpcRefusal
         var response = context.Response;
         if (!context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) ?? true)
         {
-            // Not a gRPC call (the metrics listener, a browser): plain HTTP.
-            response.StatusCode = code == Grpc.Core.StatusCode.Unauthenticated ? StatusCodes.Status401Unauthorized : StatusCodes.Status403Forbidden;
-            return Task.CompletedTask;
+            // An HTTP/JSON call: the HTTP status that goes with the code, and the google.rpc.Status as JSON, as the
+            // transcoded API answers its own errors.
+            response.StatusCode = code switch
+            {
+                Grpc.Core.StatusCode.Unauthenticated => StatusCodes.Status401Unauthorized,
+                Grpc.Core.StatusCode.ResourceExhausted => StatusCodes.Status429TooManyRequests,
+                _ => StatusCodes.Status403Forbidden,
+            };
+            return response.WriteAsJsonAsync(new { code = (int)code, message, details = Array.Empty<object>() }, context.RequestAborted);
         }
 
         response.StatusCode = StatusCodes.Status200OK;

@@ -27,8 +27,9 @@ public sealed class ServerInstance : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly GrpcChannel _channel;
 
-    private ServerInstance(WebApplication app, int grpcPort, int metricsPort, string ledger)
+    private ServerInstance(WebApplication app, int grpcPort, int metricsPort, int httpPort, string ledger)
     {
+        HttpPort = httpPort;
         _app = app;
         LedgerConnectionString = ledger;
         GrpcPort = grpcPort;
@@ -48,6 +49,9 @@ public sealed class ServerInstance : IAsyncDisposable
 
     public int MetricsPort { get; }
 
+    /// <summary>The HTTP/JSON API's port.</summary>
+    public int HttpPort { get; }
+
     public ScoringService.ScoringServiceClient Scoring { get; }
 
     public MemberService.MemberServiceClient Members { get; }
@@ -66,6 +70,7 @@ public sealed class ServerInstance : IAsyncDisposable
             ["Server:BindAddress"] = "127.0.0.1",
             ["Server:GrpcPort"] = "0",
             ["Server:MetricsPort"] = "0",
+            ["Server:HttpPort"] = "0",
             ["HotState:Redis"] = TestEnvironment.Redis,
             // Short enough that a test can place a purchase before it and exercise the ledger fallback.
             ["HotState:ReplayWindow"] = "01:00:00",
@@ -100,8 +105,8 @@ public sealed class ServerInstance : IAsyncDisposable
         app.MapLoyaltyCore();
         await app.InitializeLoyaltyCoreAsync();
         await app.StartAsync();
-        var (grpcPort, metricsPort) = await BoundPortsAsync(app);
-        return new ServerInstance(app, grpcPort, metricsPort, settings["Ledger:ConnectionString"]!);
+        var (grpcPort, metricsPort, httpPort) = await BoundPortsAsync(app);
+        return new ServerInstance(app, grpcPort, metricsPort, httpPort, settings["Ledger:ConnectionString"]!);
     }
 
     public GrpcChannel CreateChannel(string? apiKey)
@@ -140,14 +145,18 @@ public sealed class ServerInstance : IAsyncDisposable
         await _app.DisposeAsync();
     }
 
-    /// <summary>The two ports the server bound: the one that answers an HTTP/1.1 scrape is the metrics listener.</summary>
-    private static async Task<(int Grpc, int Metrics)> BoundPortsAsync(WebApplication app)
+    /// <summary>
+    /// The three ports the server bound: the one that answers a scrape is the metrics listener, the other cleartext
+    /// HTTP/1.1 one (which has no metrics) the HTTP/JSON API, and the one that drops an HTTP/1.1 request gRPC's.
+    /// </summary>
+    private static async Task<(int Grpc, int Metrics, int Http)> BoundPortsAsync(WebApplication app)
     {
         var ports = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses
             .Select(address => new Uri(address).Port)
             .ToList();
-        Assert.Equal(2, ports.Count);
+        Assert.Equal(3, ports.Count);
         using var http = new HttpClient();
+        int? metrics = null, api = null;
         foreach (var port in ports)
         {
             try
@@ -155,7 +164,11 @@ public sealed class ServerInstance : IAsyncDisposable
                 using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/metrics"));
                 if (response.IsSuccessStatusCode)
                 {
-                    return (ports.Single(p => p != port), port);
+                    metrics = port;
+                }
+                else
+                {
+                    api = port;
                 }
             }
             catch (HttpRequestException)
@@ -164,6 +177,14 @@ public sealed class ServerInstance : IAsyncDisposable
             }
         }
 
-        throw new InvalidOperationException("Neither bound port serves metrics.");
+        if (metrics is not { } m)
+        {
+            throw new InvalidOperationException("No bound port serves metrics.");
+        }
+
+        // Over TLS neither of the other two answers cleartext: they are bound in the order the server lists them,
+        // gRPC's first.
+        var others = ports.Where(p => p != m).ToList();
+        return api is { } a ? (others.Single(p => p != a), m, a) : (others[0], m, others[1]);
     }
 }
