@@ -95,7 +95,7 @@ public static class PointLots
     /// Points owed (zero or less): what debits took beyond every lot (<see cref="DebtKey"/>), and a balance that was
     /// below zero before lots were kept; the next points earned repay them before they open a lot.
     /// </summary>
-    public static long Owed(MemberState state, IReadOnlyList<PointLot> lots) => state.Counter(DebtKey) + Math.Min(0, Legacy(state, lots));
+    public static long Owed(MemberState state, IReadOnlyList<PointLot> lots) => Math.Min(0, Legacy(state, lots)) + state.Counter(DebtKey);
 
     // The balance not in lots nor owed as k.ld: points from before lots were kept (below zero: a debt from then).
     private static long Legacy(MemberState state, IReadOnlyList<PointLot> lots)
