@@ -145,8 +145,9 @@ public static class PointLots
             }
         }
 
-        foreach (var (key, value) in changes.Increments)
+        for (var i = 0; i < changes.Increments.Count; i++)
         {
+            var (key, value) = changes.Increments[i];
             if (!state.Counters.ContainsKey(key))
             {
                 Consider(key, value);
@@ -173,14 +174,16 @@ public static class PointLots
         }
     }
 
+    // Indexed, not foreach: through the interface a foreach boxes an enumerator, once per counter of the member.
     private static long Increment(LotChanges changes, string key)
     {
         long total = 0;
-        foreach (var (name, delta) in changes.Increments)
+        var increments = changes.Increments;
+        for (var i = 0; i < increments.Count; i++)
         {
-            if (name == key)
+            if (increments[i].Key == key)
             {
-                total += delta;
+                total += increments[i].Value;
             }
         }
 
