@@ -12,23 +12,12 @@ namespace LoyaltyCore.IntegrationTests;
 public sealed class PartnerOfferTests : IAsyncLifetime
 {
     private ServerInstance _server = null!;
-    private PartnerAdminService.PartnerAdminServiceClient _admin = null!;
 
-    public async Task InitializeAsync()
-    {
-        _server = await ServerInstance.StartAsync(ownLedger: true);
-        _admin = new PartnerAdminService.PartnerAdminServiceClient(_server.CreateChannel(ServerInstance.AdminKey));
-    }
+    public async Task InitializeAsync() => _server = await ServerInstance.StartAsync(ownLedger: true);
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
-    private async Task<(string PartnerId, string ApiKey, PartnerService.PartnerServiceClient Client)> PartnerAsync()
-    {
-        var partnerId = "p-" + Guid.NewGuid().ToString("N")[..10];
-        await _admin.CreatePartnerAsync(new CreatePartnerRequest { PartnerId = partnerId, Name = partnerId, PricePerThousandPointsMinor = 900, CreditLimitPoints = 10_000 });
-        var key = (await _admin.IssuePartnerKeyAsync(new IssuePartnerKeyRequest { PartnerId = partnerId })).ApiKey;
-        return (partnerId, key, new PartnerService.PartnerServiceClient(_server.CreateChannel(key)));
-    }
+    private Task<TestPartner> PartnerAsync() => TestPartner.CreateAsync(_server);
 
     private static Offer NewOffer(string offerId = "spring-hotels") => new()
     {
@@ -96,7 +85,10 @@ public sealed class PartnerOfferTests : IAsyncLifetime
         await RpcAssert.RejectsField("offer", () => partner.CreateOfferAsync(new CreateOfferRequest()).ResponseAsync);
     }
 
-    public static TheoryData<string> PartnerCalls => new() { "GetPartnerProfile", "CreateOffer", "GetOffer", "ListOffers", "UpdateOffer", "PauseOffer", "ResumeOffer", "EndOffer" };
+    public static TheoryData<string> PartnerCalls => new()
+    {
+        "GetPartnerProfile", "CreateOffer", "GetOffer", "ListOffers", "UpdateOffer", "PauseOffer", "ResumeOffer", "EndOffer", "ReportConversion", "AwardPoints",
+    };
 
     [Theory]
     [MemberData(nameof(PartnerCalls))]
@@ -106,6 +98,19 @@ public sealed class PartnerOfferTests : IAsyncLifetime
         var (_, _, other) = await PartnerAsync();
         await ownerClient.CreateOfferAsync(new CreateOfferRequest { Offer = NewOffer() });
         var before = await ownerClient.ListOffersAsync(new ListPartnerOffersRequest());
+        // A member who shared their id with the owner only, by activating its offer.
+        var memberId = await IdempotencyTests.EnrolledMemberAsync(_server);
+        var open = NewOffer("open-to-all");
+        open.Tiers.Clear();
+        open.Segments.Clear();
+        open.Channels.Clear();
+        await ownerClient.CreateOfferAsync(new CreateOfferRequest { Offer = open });
+        before = await ownerClient.ListOffersAsync(new ListPartnerOffersRequest());
+        await _server.Members.ActivateOfferAsync(new ActivateOfferRequest
+        {
+            TransactionId = Ids.Transaction(), MemberId = memberId, PartnerId = owner, OfferId = "open-to-all", OccurredAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+        });
+        var member = await _server.Members.GetMemberAsync(new GetMemberRequest { MemberId = memberId });
 
         Func<Task> attempt = call switch
         {
@@ -116,12 +121,21 @@ public sealed class PartnerOfferTests : IAsyncLifetime
             "UpdateOffer" => () => other.UpdateOfferAsync(new UpdateOfferRequest { Offer = NewOffer() }).ResponseAsync,
             "PauseOffer" => () => other.PauseOfferAsync(new PauseOfferRequest { OfferId = "spring-hotels" }).ResponseAsync,
             "ResumeOffer" => () => other.ResumeOfferAsync(new ResumeOfferRequest { PartnerId = owner, OfferId = "spring-hotels" }).ResponseAsync,
-            _ => () => other.EndOfferAsync(new EndOfferRequest { OfferId = "spring-hotels" }).ResponseAsync,
+            "EndOffer" => () => other.EndOfferAsync(new EndOfferRequest { OfferId = "spring-hotels" }).ResponseAsync,
+            "ReportConversion" => () => other.ReportConversionAsync(new ReportConversionRequest
+            {
+                ConversionId = "c1", MemberId = memberId, OfferId = "open-to-all", SpendMinor = 10_000, OccurredAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+            }).ResponseAsync,
+            _ => () => other.AwardPointsAsync(new AwardPointsRequest
+            {
+                AwardId = "a1", MemberId = memberId, Points = 10, Reason = "Welcome", OccurredAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+            }).ResponseAsync,
         };
 
         await RpcAssert.FailsWith(StatusCode.NotFound, attempt);
         Assert.Equal(before, await ownerClient.ListOffersAsync(new ListPartnerOffersRequest()));
         Assert.Empty((await other.ListOffersAsync(new ListPartnerOffersRequest())).Offers);
+        Assert.Equal(member, await _server.Members.GetMemberAsync(new GetMemberRequest { MemberId = memberId }));
     }
 
     [Fact]

@@ -85,6 +85,16 @@ internal sealed class OfferStore(LedgerDatabase database)
         return offers.AsList();
     }
 
+    /// <summary>Every partner's offers that are active and in their window at <paramref name="nowMs"/>.</summary>
+    public async Task<IReadOnlyList<StoredOffer>> LiveAsync(long nowMs, long activeState, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var offers = await connection.QueryAsync<StoredOffer>(new CommandDefinition(
+            $"SELECT {Columns} FROM offers WHERE state = @Active AND starts_at_ms <= @Now AND ends_at_ms > @Now ORDER BY partner_id, offer_id",
+            new { Active = activeState, Now = nowMs }, cancellationToken: cancellationToken));
+        return offers.AsList();
+    }
+
     /// <summary>Writes every field an update or a change of state may change, unless the offer has ended.</summary>
     /// <param name="endedState">The state number of an ended offer, which nothing changes.</param>
     /// <returns>False when the offer has ended (or does not exist).</returns>

@@ -8,6 +8,7 @@ using LoyaltyCore.Engine.Scoring;
 using LoyaltyCore.Engine.Tiers;
 using LoyaltyCore.Server.Api;
 using LoyaltyCore.Server.Configuration;
+using LoyaltyCore.Server.Ledger;
 using LoyaltyCore.Server.Observability;
 using LoyaltyCore.Server.Programs;
 using LoyaltyCore.Server.Scoring;
@@ -30,6 +31,7 @@ internal sealed class MemberGrpcService(
     TimeProvider time,
     LoyaltyMetrics metrics,
     CampaignBudgets budgets,
+    OfferStore offers,
     TransactionHistory history) : MemberService.MemberServiceBase
 {
     private const int MaxSegments = 32;
@@ -121,6 +123,57 @@ internal sealed class MemberGrpcService(
         }
 
         return response;
+    }
+
+    [Authorize(Roles = Readers)]
+    public override async Task<ListMemberOffersResponse> ListOffers(ListMemberOffersRequest request, ServerCallContext context)
+    {
+        RequestValidation.ValidateMemberId(request.MemberId);
+        if (!System.Enum.IsDefined(request.Channel))
+        {
+            throw RpcErrors.InvalidArgument("channel", "one of the defined channels, or CHANNEL_UNSPECIFIED for every channel");
+        }
+
+        var program = programs.Current;
+        var (state, tier, now) = await ViewAsync(request.MemberId, program, context.CancellationToken);
+        var response = new ListMemberOffersResponse();
+        int? channel = request.Channel == Contracts.V1.Channel.Unspecified ? null : (int)request.Channel;
+        foreach (var stored in await offers.LiveAsync(now.ToUnixTimeMilliseconds(), OfferTerms.ActiveState, context.CancellationToken))
+        {
+            var terms = new OfferTerms(stored);
+            if (terms.Check(state, tier, channel, now) != OfferBlock.None
+                || await budgets.RemainingAsync(terms.BudgetId, stored.BudgetPoints) < Math.Max(1, terms.PointsFor(0)))
+            {
+                continue;
+            }
+
+            response.Offers.Add(new MemberOffer
+            {
+                PartnerId = stored.PartnerId,
+                OfferId = stored.OfferId,
+                Title = stored.Title,
+                Description = stored.Description,
+                EndsAt = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(stored.EndsAtMs)),
+                FixedPoints = stored.FixedPoints,
+                PointsPerUnit = stored.PointsPerUnit,
+                PerMinor = stored.PerMinor,
+                Activated = state.Counter(terms.ActivationKey) > 0,
+                Conversions = state.Counter(terms.ConversionsKey),
+                PerMemberLimit = stored.PerMemberLimit,
+            });
+            metrics.OffersShown.WithLabels(stored.PartnerId, stored.OfferId).Inc();
+        }
+
+        return response;
+    }
+
+    [Authorize(Roles = ClientRoles.Pos)]
+    public override async Task<ActivateOfferResponse> ActivateOffer(ActivateOfferRequest request, ServerCallContext context)
+    {
+        RequestValidation.Validate(request, scoring.Value, time.GetUtcNow(), hotState.Value.ClockSkew);
+        var stored = await offers.GetAsync(request.PartnerId, request.OfferId, context.CancellationToken)
+            ?? throw new RpcException(new Grpc.Core.Status(StatusCode.NotFound, $"Partner '{request.PartnerId}' has no offer '{request.OfferId}'."));
+        return await processor.ProcessAsync(new OfferActivationIntent(request, new OfferTerms(stored), programs.Current, metrics), context.CancellationToken);
     }
 
     [Authorize(Roles = ClientRoles.Pos)]

@@ -102,6 +102,8 @@ internal sealed class TransactionHistory(LedgerStore ledger)
         TransactionKind.Return => EntryKind.Return,
         TransactionKind.Expiry => EntryKind.Expiry,
         TransactionKind.Reward => EntryKind.Reward,
+        TransactionKind.OfferActivation => EntryKind.OfferActivation,
+        TransactionKind.PartnerAward => EntryKind.PartnerAward,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "validated before"),
     });
 
@@ -121,6 +123,8 @@ internal sealed class TransactionHistory(LedgerStore ledger)
         EntryKind.Return => TransactionKind.Return,
         EntryKind.Expiry => TransactionKind.Expiry,
         EntryKind.Reward => TransactionKind.Reward,
+        EntryKind.OfferActivation => TransactionKind.OfferActivation,
+        EntryKind.PartnerAward => TransactionKind.PartnerAward,
         _ => TransactionKind.Unspecified,
     };
 

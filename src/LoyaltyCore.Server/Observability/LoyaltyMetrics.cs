@@ -128,6 +128,26 @@ internal sealed class LoyaltyMetrics
         "loyalty_points_outstanding",
         "The program's liability in points: the sum of every ledger row's points (all balances), read from the ledger every Expiry:LiabilityRefreshInterval.");
 
+    public Counter OffersShown { get; } = Metrics.CreateCounter(
+        "loyalty_partner_offers_shown_total",
+        "Partner offers listed to members (MemberService.ListOffers), by partner and offer.",
+        new CounterConfiguration { LabelNames = ["partner", "offer"] });
+
+    public Counter OffersActivated { get; } = Metrics.CreateCounter(
+        "loyalty_partner_offers_activated_total",
+        "Partner offers activated by members (replays excluded), by partner and offer.",
+        new CounterConfiguration { LabelNames = ["partner", "offer"] });
+
+    public Counter OffersConverted { get; } = Metrics.CreateCounter(
+        "loyalty_partner_offers_converted_total",
+        "Conversions partners reported (replays excluded), by partner and offer.",
+        new CounterConfiguration { LabelNames = ["partner", "offer"] });
+
+    public Counter PartnerPointsFunded { get; } = Metrics.CreateCounter(
+        "loyalty_partner_points_funded_total",
+        "Points partners funded (conversions and direct awards, replays excluded), by partner and offer (direct for awards).",
+        new CounterConfiguration { LabelNames = ["partner", "offer"] });
+
     public Counter RulePoints { get; } = Metrics.CreateCounter(
         "loyalty_rule_points_total",
         "Points awarded per rule (base earn, tier and membership multipliers, campaign rules, objective steps, referral).",

@@ -2,7 +2,12 @@ using System.Security.Claims;
 using Grpc.Core;
 using LoyaltyCore.Contracts.V1;
 using LoyaltyCore.Server.Ledger;
+using LoyaltyCore.Server.Configuration;
+using LoyaltyCore.Server.Observability;
 using LoyaltyCore.Server.Programs;
+using LoyaltyCore.Server.Transactions;
+using LoyaltyCore.Server.Transactions.Intents;
+using Microsoft.Extensions.Options;
 using LoyaltyCore.Server.Scoring;
 using LoyaltyCore.Server.Security;
 using Microsoft.AspNetCore.Authorization;
@@ -14,8 +19,19 @@ namespace LoyaltyCore.Server.Partners;
 /// unknown partner gets, so a partner learns nothing of the others.
 /// </summary>
 [Authorize(Roles = ClientRoles.Partner)]
-internal sealed class PartnerGrpcService(PartnerStore store, OfferStore offers, ProgramProvider programs, TimeProvider time) : PartnerService.PartnerServiceBase
+internal sealed class PartnerGrpcService(
+    PartnerStore store,
+    OfferStore offers,
+    CampaignBudgets budgets,
+    ProgramProvider programs,
+    TransactionPipeline processor,
+    IOptions<ScoringOptions> scoring,
+    IOptions<HotStateOptions> hotState,
+    LoyaltyMetrics metrics,
+    TimeProvider time) : PartnerService.PartnerServiceBase
 {
+    private const int MaxReasonLength = 200;
+
     public override async Task<Partner> GetPartnerProfile(GetPartnerProfileRequest request, ServerCallContext context)
     {
         var partnerId = Caller(context, request.PartnerId);
@@ -34,6 +50,7 @@ internal sealed class PartnerGrpcService(PartnerStore store, OfferStore offers, 
             throw new RpcException(new Status(StatusCode.AlreadyExists, $"Partner '{partnerId}' already has an offer '{request.Offer.OfferId}'."));
         }
 
+        await budgets.ResizeAsync(new OfferTerms(stored).BudgetId, stored.BudgetPoints, context.CancellationToken);
         return OfferMessages.ToMessage(stored);
     }
 
@@ -53,7 +70,10 @@ internal sealed class PartnerGrpcService(PartnerStore store, OfferStore offers, 
         OfferMessages.Validate(request.Offer, programs.Current);
         var stored = await FindAsync(partnerId, request.Offer.OfferId, context.CancellationToken);
         OfferMessages.CopyTo(request.Offer, stored);
-        return await SaveAsync(stored, context.CancellationToken);
+        var saved = await SaveAsync(stored, context.CancellationToken);
+        // A budget changed moves what remains by the difference; points already funded stay funded.
+        await budgets.ResizeAsync(new OfferTerms(stored).BudgetId, stored.BudgetPoints, context.CancellationToken);
+        return saved;
     }
 
     public override Task<Offer> PauseOffer(PauseOfferRequest request, ServerCallContext context) =>
@@ -64,6 +84,53 @@ internal sealed class PartnerGrpcService(PartnerStore store, OfferStore offers, 
 
     public override Task<Offer> EndOffer(EndOfferRequest request, ServerCallContext context) =>
         SetStateAsync(Caller(context, request.PartnerId), request.OfferId, OfferState.Ended, context.CancellationToken);
+
+    public override async Task<ConversionResult> ReportConversion(ReportConversionRequest request, ServerCallContext context)
+    {
+        var partnerId = Caller(context, request.PartnerId);
+        RequestValidation.ValidatePartnerAward("conversion_id", request.ConversionId, request.MemberId, request.OccurredAt, scoring.Value, time.GetUtcNow(), hotState.Value.ClockSkew,
+            ("offer_id", RequestValidation.IsValidId(request.OfferId) ? null : RequestValidation.IdRequirement),
+            ("spend_minor", request.SpendMinor is >= 0 and <= long.MaxValue / 1_000_000 ? null : "0 or more, at most 9223372036854"));
+        var terms = new OfferTerms(await FindAsync(partnerId, request.OfferId, context.CancellationToken));
+        var points = terms.PointsFor(request.SpendMinor);
+        var occurredAt = request.OccurredAt.ToDateTimeOffset();
+        // The partner is the key's: the request is stored as the key's partner's, whatever it named (its own id or none).
+        var canonical = request.Clone();
+        canonical.PartnerId = partnerId;
+        var award = new PartnerAward<ConversionResult>(
+            canonical, ServerTransactionIds.Conversion + OfferTerms.PartnerTag(partnerId) + ":" + request.ConversionId, request.MemberId,
+            occurredAt.ToUnixTimeMilliseconds(), partnerId, points, terms.BudgetId, terms.Offer.BudgetPoints,
+            $"Offer '{request.OfferId}' has not enough budget left for {points} points.", terms.RuleId, terms.ConversionsKey, request.OfferId,
+            (state, tier) => state.Counter(terms.ActivationKey) == 0
+                ? new RpcException(new Status(StatusCode.FailedPrecondition, $"The member has not activated offer '{request.OfferId}'."))
+                : terms.Check(state, tier, null, occurredAt) is not OfferBlock.None and var block
+                    ? new RpcException(new Status(StatusCode.FailedPrecondition, $"Offer '{request.OfferId}' cannot be converted: {OfferTerms.Why(block)}."))
+                    : null,
+            awarded => new ConversionResult { ConversionId = request.ConversionId, MemberId = request.MemberId, OfferId = request.OfferId, PointsAwarded = awarded },
+            ConversionResult.Parser,
+            answer => answer.Replayed = true);
+        return await processor.ProcessAsync(new PartnerAwardIntent<ConversionResult>(award, programs.Current, metrics), context.CancellationToken);
+    }
+
+    public override async Task<AwardResult> AwardPoints(AwardPointsRequest request, ServerCallContext context)
+    {
+        var partnerId = Caller(context, request.PartnerId);
+        RequestValidation.ValidatePartnerAward("award_id", request.AwardId, request.MemberId, request.OccurredAt, scoring.Value, time.GetUtcNow(), hotState.Value.ClockSkew,
+            ("points", request.Points > 0 && request.Points <= scoring.Value.MaxRedeemPoints ? null : $"must be between 1 and {scoring.Value.MaxRedeemPoints}"),
+            ("reason", request.Reason.Length is > 0 and <= MaxReasonLength && !request.Reason.Any(char.IsControl) ? null : $"required, 1-{MaxReasonLength} characters with no control characters"));
+        var partner = await store.GetAsync(partnerId, context.CancellationToken) ?? throw PartnerMessages.PartnerNotFound(partnerId);
+        var canonical = request.Clone();
+        canonical.PartnerId = partnerId;
+        var award = new PartnerAward<AwardResult>(
+            canonical, ServerTransactionIds.PartnerAward + OfferTerms.PartnerTag(partnerId) + ":" + request.AwardId, request.MemberId,
+            request.OccurredAt.ToDateTimeOffset().ToUnixTimeMilliseconds(), partnerId, request.Points, OfferTerms.CreditBudgetId(partnerId), partner.CreditLimitPoints,
+            $"Partner '{partnerId}' has not enough credit left for {request.Points} points.", "partner-award:" + partnerId, null, "direct",
+            (_, _) => null,
+            awarded => new AwardResult { AwardId = request.AwardId, MemberId = request.MemberId, PointsAwarded = awarded },
+            AwardResult.Parser,
+            answer => answer.Replayed = true);
+        return await processor.ProcessAsync(new PartnerAwardIntent<AwardResult>(award, programs.Current, metrics), context.CancellationToken);
+    }
 
     private async Task<Offer> SetStateAsync(string partnerId, string offerId, OfferState state, CancellationToken cancellationToken)
     {

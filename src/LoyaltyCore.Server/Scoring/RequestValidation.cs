@@ -184,6 +184,47 @@ internal static class RequestValidation
         }
     }
 
+    public static void Validate(ActivateOfferRequest request, ScoringOptions limits, DateTimeOffset now, TimeSpan clockSkew)
+    {
+        List<FieldViolation>? violations = null;
+        CheckTransactionId(request.TransactionId, ref violations);
+        CheckId(request.MemberId, "member_id", ref violations);
+        CheckId(request.PartnerId, "partner_id", ref violations);
+        CheckId(request.OfferId, "offer_id", ref violations);
+        CheckOccurredAt(request.OccurredAt, "occurred_at", limits, now, clockSkew, ref violations);
+        if (violations is not null)
+        {
+            throw RpcErrors.InvalidArgument(violations);
+        }
+    }
+
+    /// <summary>A partner's conversion or award: its own id (1-40 characters, so the transaction id it makes fits), the member, when.</summary>
+    public static void ValidatePartnerAward(string idField, string id, string memberId, Timestamp? occurredAt, ScoringOptions limits, DateTimeOffset now, TimeSpan clockSkew, params (string Field, string? Problem)[] more)
+    {
+        List<FieldViolation>? violations = null;
+        if (id.Length > MaxPartnerAwardIdLength || !IsId(id))
+        {
+            Add(ref violations, idField, $"required, 1-{MaxPartnerAwardIdLength} characters of letters, digits, '.', '_', ':' or '-'");
+        }
+
+        CheckId(memberId, "member_id", ref violations);
+        foreach (var (field, problem) in more)
+        {
+            if (problem is not null)
+            {
+                Add(ref violations, field, problem);
+            }
+        }
+
+        CheckOccurredAt(occurredAt, "occurred_at", limits, now, clockSkew, ref violations);
+        if (violations is not null)
+        {
+            throw RpcErrors.InvalidArgument(violations);
+        }
+    }
+
+    public const int MaxPartnerAwardIdLength = 40;
+
     /// <returns>How long the hold lasts.</returns>
     public static TimeSpan Validate(AuthorizeRequest request, ScoringOptions limits, HoldOptions holds, DateTimeOffset now, TimeSpan clockSkew)
     {

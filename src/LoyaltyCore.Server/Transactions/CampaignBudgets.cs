@@ -65,9 +65,9 @@ internal sealed partial class CampaignBudgets(BudgetStore store, LedgerStore led
         }
     }
 
-    /// <summary>Draws from the budget <paramref name="budgetId"/> of the program.</summary>
+    /// <summary>Draws from the budget <paramref name="budgetId"/>, whose total <paramref name="totals"/> gives.</summary>
     /// <returns>What was granted: all wanted, or what was left.</returns>
-    public async Task<long> DrawAsync(LoyaltyProgram program, string budgetId, long points)
+    public async Task<long> DrawAsync(Func<string, long?> totals, string budgetId, long points)
     {
         if (!_unsized.IsEmpty && _unsized.TryGetValue(budgetId, out var unsized))
         {
@@ -83,7 +83,7 @@ internal sealed partial class CampaignBudgets(BudgetStore store, LedgerStore led
                 return Math.Max(0, drawn.Granted);
             }
 
-            if (attempt > 0 || program.BudgetTotal(budgetId) is not { } total)
+            if (attempt > 0 || totals(budgetId) is not { } total)
             {
                 return 0;
             }
@@ -103,9 +103,12 @@ internal sealed partial class CampaignBudgets(BudgetStore store, LedgerStore led
     }
 
     /// <summary>What the budget may still give (set up again first if Redis lost it); null when the program has no such budget.</summary>
-    public async Task<long?> RemainingAsync(LoyaltyProgram program, string budgetId)
+    public Task<long?> RemainingAsync(LoyaltyProgram program, string budgetId) => RemainingAsync(budgetId, program.BudgetTotal(budgetId));
+
+    /// <summary>What a budget of that total may still give (set up first if Redis does not hold it); null for no total.</summary>
+    public async Task<long?> RemainingAsync(string budgetId, long? totalIfAny)
     {
-        if (program.BudgetTotal(budgetId) is not { } total)
+        if (totalIfAny is not { } total)
         {
             return null;
         }
@@ -119,14 +122,18 @@ internal sealed partial class CampaignBudgets(BudgetStore store, LedgerStore led
         return await store.RemainingAsync(budgetId) ?? 0;
     }
 
+    /// <summary>Sets a budget up, or moves what remains by the change of its total (a partner's offer or credit edited).</summary>
+    public Task ResizeAsync(string budgetId, long total, CancellationToken cancellationToken) => InitializeAsync(budgetId, total, cancellationToken);
+
     private void Publish(string budgetId, long remaining)
     {
         if (budgetId.StartsWith(Reward.StockPrefix, StringComparison.Ordinal))
         {
             metrics.RewardStockRemaining.WithLabels(budgetId[Reward.StockPrefix.Length..]).Set(remaining);
         }
-        else
+        else if (!budgetId.Contains('/', StringComparison.Ordinal))
         {
+            // A partner's budgets (offers, credit) hold a '/', which no campaign id can: the partner metrics count them.
             metrics.CampaignBudgetRemaining.WithLabels(budgetId).Set(remaining);
         }
     }

@@ -21,5 +21,11 @@ internal static class ServerTransactionIds
     /// <summary>The expiry run of a day: followed by the day (yyyy-MM-dd); one per member and day.</summary>
     public const string Expiry = "expiry:";
 
-    public static readonly string[] Prefixes = [Referral, Enrolled, Birthday, HoldExpired, Expiry];
+    /// <summary>A partner's conversion: followed by the partner's tag and its conversion id.</summary>
+    public const string Conversion = "cv:";
+
+    /// <summary>A partner's direct award: followed by the partner's tag and its award id.</summary>
+    public const string PartnerAward = "pa:";
+
+    public static readonly string[] Prefixes = [Referral, Enrolled, Birthday, HoldExpired, Expiry, Conversion, PartnerAward];
 }

@@ -115,6 +115,9 @@ internal abstract class TransactionIntent<TResponse>
     public virtual Grpc.Core.RpcException Insufficient(long balance, long held, PreparedTransaction<TResponse>? prepared) =>
         RpcErrors.InsufficientPoints(balance, held, prepared?.RequiredAvailable ?? 0);
 
+    /// <summary>The total of a shared budget the transaction draws from (see <see cref="CampaignBudgets"/>); null for none.</summary>
+    public virtual long? BudgetTotal(string budgetId) => Program.BudgetTotal(budgetId);
+
     /// <summary>A purchase: under a policy whose activity extends lots, it pushes the member's extending lots out.</summary>
     protected virtual bool IsActivity => false;
 

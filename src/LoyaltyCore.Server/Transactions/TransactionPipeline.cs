@@ -378,7 +378,7 @@ internal sealed partial class TransactionPipeline(
         var shortfall = false;
         foreach (var draw in prepared.BudgetDraws)
         {
-            var granted = await budgets.DrawAsync(intent.Program, draw.CampaignId, draw.Points);
+            var granted = await budgets.DrawAsync(intent.BudgetTotal, draw.CampaignId, draw.Points);
             drawn[draw.CampaignId] = granted;
             shortfall |= granted < draw.Points;
         }
