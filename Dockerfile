@@ -36,7 +36,7 @@ RUN mkdir -p /app/data && chown "$APP_UID" /app/data
 # The image's non-root "app" user (UID 1654).
 USER $APP_UID
 
-EXPOSE 5000 9464
+EXPOSE 5000 5080 9464
 
 # No HEALTHCHECK: the runtime image has no gRPC client to run one. Orchestrators probe the gRPC health service
 # directly (README, "Health and probes"): service "liveness" for liveness, "readiness" for readiness.

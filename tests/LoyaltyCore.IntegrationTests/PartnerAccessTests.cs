@@ -192,6 +192,24 @@ public sealed class PartnerAccessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_http_json_api_publishes_its_openapi_document()
+    {
+        using var http = Http(null);
+
+        using var response = await http.GetAsync(new Uri("/swagger/v1/swagger.json", UriKind.Relative));
+        var document = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var paths = document.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("3.", document.GetProperty("openapi").GetString(), StringComparison.Ordinal);
+        Assert.Contains("/v1/partners", paths);
+        Assert.Contains("/v1/partners/{partnerId}/keys", paths);
+        Assert.Contains("/v1/partners/{partnerId}/offers", paths);
+        Assert.Contains("/v1/partners/{partnerId}/conversions", paths);
+        Assert.Contains("/v1/partners/{partnerId}/awards", paths);
+    }
+
+    [Fact]
     public async Task One_partner_over_its_rate_is_refused_alone_and_the_tills_are_not()
     {
         var (_, busy) = await PartnerAsync();

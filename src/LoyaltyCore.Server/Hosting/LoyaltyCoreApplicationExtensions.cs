@@ -23,6 +23,8 @@ public static partial class LoyaltyCoreApplicationExtensions
 
         // Each listener serves its own: metrics only on the metrics one, the API never there.
         app.Use((context, next) => Listeners.Allows(context) ? next(context) : NotFound(context));
+        // Open, as reflection is: the contract is public, the calls are not.
+        app.UseSwagger();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();

@@ -108,6 +108,15 @@ public static class LoyaltyCoreServiceCollectionExtensions
             // The error details the services send, so HTTP/JSON errors carry them as gRPC's do.
             transcoding.TypeRegistry = Google.Protobuf.Reflection.TypeRegistry.FromMessages(Google.Rpc.BadRequest.Descriptor));
         services.AddSingleton<ServerCallInterceptor>();
+        // The OpenAPI document of the HTTP/JSON API, generated from the same protos (/swagger/v1/swagger.json).
+        services.AddGrpcSwagger();
+        services.AddSwaggerGen(swagger => swagger.SwaggerDoc("v1", new Microsoft.OpenApi.Models.OpenApiInfo
+        {
+            Title = "LoyaltyCore HTTP/JSON API",
+            Version = "v1",
+            Description = "Partners and their administration over HTTP/JSON, transcoded from the gRPC contract (protos/loyalty/v1/partners.proto). "
+                + "Send 'Authorization: Bearer <key>'; errors are google.rpc.Status.",
+        }));
         services.AddGrpcReflection();
         services.AddGrpcHealthChecks(options =>
             {
