@@ -5,7 +5,8 @@ namespace LoyaltyCore.Engine.Points;
 
 /// <summary>Points earned on one local day that expire on the same day (0: never).</summary>
 /// <param name="Extends">Earned under a policy whose activity extends lots: the member's activity can push it later.</param>
-public readonly record struct PointLot(string Key, int EarnedOn, int ExpiresOn, bool Extends, long Points);
+/// <param name="Funder">The partner that funded the points; null for the program's own.</param>
+public readonly record struct PointLot(string Key, int EarnedOn, int ExpiresOn, bool Extends, long Points, string? Funder = null);
 
 /// <summary>What a change of the balance does to the member's lots, as counter changes of the member's state.</summary>
 /// <param name="LotExpiresOn">
@@ -26,7 +27,7 @@ public sealed record LotChanges(
 
 /// <summary>
 /// Points held in lots by the day they were earned, as counters of the member's state: <c>k.lt:EARNED:EXPIRES</c>
-/// (<c>k.le:</c> for a lot whose expiry activity extends). The balance is always the sum of the open lots, the
+/// (<c>k.le:</c> for a lot whose expiry activity extends), followed by <c>:PARTNER</c> for points a partner funded. The balance is always the sum of the open lots, the
 /// points owed (<c>k.ld</c>, never above zero: what a debit took beyond every lot, repaid by the next earnings) and
 /// the points earned before lots were kept (never written: the balance less the rest, spent first and never
 /// expiring). Debits take from the oldest lot first; a return first from the lots of its purchase's day.
@@ -42,8 +43,10 @@ public static class PointLots
     /// <summary>The day the member's last activity extends extending lots to (yyyymmdd).</summary>
     public const string ExtendedToKey = "k.lx";
 
-    public static string Key(int earnedOn, int expiresOn, bool extends) =>
-        string.Create(CultureInfo.InvariantCulture, $"{(extends ? ExtendingPrefix : FixedPrefix)}{earnedOn}:{expiresOn}");
+    public static string Key(int earnedOn, int expiresOn, bool extends, string? funder = null) =>
+        funder is null
+            ? string.Create(CultureInfo.InvariantCulture, $"{(extends ? ExtendingPrefix : FixedPrefix)}{earnedOn}:{expiresOn}")
+            : string.Create(CultureInfo.InvariantCulture, $"{(extends ? ExtendingPrefix : FixedPrefix)}{earnedOn}:{expiresOn}:{funder}");
 
     public static bool TryParse(string key, long points, out PointLot lot)
     {
@@ -57,14 +60,21 @@ public static class PointLots
 
         var rest = key.AsSpan(FixedPrefix.Length);
         var colon = rest.IndexOf(':');
-        if (colon < 0
-            || !int.TryParse(rest[..colon], NumberStyles.None, CultureInfo.InvariantCulture, out var earned)
-            || !int.TryParse(rest[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var expires))
+        if (colon < 0 || !int.TryParse(rest[..colon], NumberStyles.None, CultureInfo.InvariantCulture, out var earned))
         {
             return false;
         }
 
-        lot = new PointLot(key, earned, expires, extends, points);
+        // The funder, when there is one, is all that follows the expiry (a partner id may hold ':').
+        var tail = rest[(colon + 1)..];
+        var funderAt = tail.IndexOf(':');
+        var expiresText = funderAt < 0 ? tail : tail[..funderAt];
+        if (!int.TryParse(expiresText, NumberStyles.None, CultureInfo.InvariantCulture, out var expires) || funderAt == tail.Length - 1)
+        {
+            return false;
+        }
+
+        lot = new PointLot(key, earned, expires, extends, points, funderAt < 0 ? null : tail[(funderAt + 1)..].ToString());
         return true;
     }
 
@@ -81,7 +91,10 @@ public static class PointLots
             }
         }
 
-        lots.Sort(static (a, b) => a.EarnedOn != b.EarnedOn ? a.EarnedOn.CompareTo(b.EarnedOn) : a.ExpiresOn.CompareTo(b.ExpiresOn));
+        // The key last: two lots of one day and expiry (the program's and a partner's) always come in the same order.
+        lots.Sort(static (a, b) => a.EarnedOn != b.EarnedOn ? a.EarnedOn.CompareTo(b.EarnedOn)
+            : a.ExpiresOn != b.ExpiresOn ? a.ExpiresOn.CompareTo(b.ExpiresOn)
+            : string.CompareOrdinal(a.Key, b.Key));
         return lots;
     }
 
@@ -202,7 +215,8 @@ public static class PointLots
     /// kept, then from the oldest lots; what no lot covers is owed.
     /// </summary>
     /// <param name="activity">A purchase: under a policy that extends lots, it pushes every extending lot to its own expiry.</param>
-    public static LotChanges Change(MemberState state, long delta, DateOnly earnedOn, ExpiryPolicy policy, bool activity, int preferEarnedOn = 0, long reset = 0)
+    /// <param name="funder">The partner funding the points earned, kept apart in lots of its own; null for the program.</param>
+    public static LotChanges Change(MemberState state, long delta, DateOnly earnedOn, ExpiryPolicy policy, bool activity, int preferEarnedOn = 0, long reset = 0, string? funder = null)
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(policy);
@@ -223,7 +237,7 @@ public static class PointLots
         if (reset == 0 && net > 0 && state.Balance - state.Counter(DebtKey) >= 0 && state.Counter(DebtKey) == 0)
         {
             // The common case, a purchase: nothing owed, so the points open (or add to) the day's lot.
-            return new LotChanges([new(policy.LotKey(earnedOn, expires), net)], sets, [], delta, Math.Max(marked, expires));
+            return new LotChanges([new(LotKey(policy, earnedOn, expires, funder), net)], sets, [], delta, Math.Max(marked, expires));
         }
 
         var work = new Work(state);
@@ -232,7 +246,7 @@ public static class PointLots
         {
             work.Spend(-net, preferEarnedOn);
         }
-        else if (net > 0 && work.Earn(net, policy.LotKey(earnedOn, expires)))
+        else if (net > 0 && work.Earn(net, LotKey(policy, earnedOn, expires, funder)))
         {
             marked = Math.Max(marked, expires);
         }
@@ -271,6 +285,37 @@ public static class PointLots
         var (increments, deletes) = work.Changes();
         return new LotChanges(increments, [], deletes, -expiring, due > expiring ? NextDay(asOf) : 0);
     }
+
+    /// <summary>
+    /// The points each partner funded that <paramref name="changes"/> take off the member's lots (a decrement, or a lot
+    /// deleted whole), by partner; empty when they take none.
+    /// </summary>
+    public static Dictionary<string, long> FundedPointsRemoved(MemberState before, LotChanges changes)
+    {
+        ArgumentNullException.ThrowIfNull(before);
+        ArgumentNullException.ThrowIfNull(changes);
+        var removed = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (key, delta) in changes.Increments)
+        {
+            if (delta < 0 && TryParse(key, 0, out var lot) && lot.Funder is { } funder)
+            {
+                removed[funder] = removed.GetValueOrDefault(funder) - delta;
+            }
+        }
+
+        foreach (var key in changes.Deletes)
+        {
+            if (TryParse(key, 0, out var lot) && lot.Funder is { } funder)
+            {
+                removed[funder] = removed.GetValueOrDefault(funder) + before.Counter(key);
+            }
+        }
+
+        return removed;
+    }
+
+    private static string LotKey(ExpiryPolicy policy, DateOnly earnedOn, int expires, string? funder) =>
+        funder is null ? policy.LotKey(earnedOn, expires) : Key(ExpiryPolicy.DayKey(earnedOn), expires, policy.ExtendOnActivity && expires != 0, funder);
 
     /// <summary>The member as <paramref name="changes"/> leave them: the balance moved and the lot counters changed.</summary>
     public static MemberState Apply(MemberState state, LotChanges changes)

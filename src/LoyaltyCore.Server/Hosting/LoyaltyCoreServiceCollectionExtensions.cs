@@ -94,6 +94,7 @@ public static class LoyaltyCoreServiceCollectionExtensions
         services.AddSingleton<ApiKeyDirectory>();
         services.AddSingleton<PartnerStore>();
         services.AddSingleton<OfferStore>();
+        services.AddSingleton<SettlementStore>();
         services.AddSingleton<PartnerKeys>();
         services.AddPartnerRateLimits();
         services.AddAuthentication(ApiKeyAuthenticationOptions.Scheme)

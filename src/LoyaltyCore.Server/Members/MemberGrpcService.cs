@@ -63,6 +63,7 @@ internal sealed class MemberGrpcService(
                 ExpiresOn = PointMessages.Day(PointLots.ExpiresOn(lot, state)),
                 Points = lot.Points,
                 ExtendsOnActivity = lot.Extends,
+                FundedBy = lot.Funder ?? string.Empty,
             });
         }
 

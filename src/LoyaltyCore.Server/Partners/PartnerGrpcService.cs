@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Grpc.Core;
 using LoyaltyCore.Contracts.V1;
 using LoyaltyCore.Server.Ledger;
+using LoyaltyCore.Server.Api;
 using LoyaltyCore.Server.Configuration;
 using LoyaltyCore.Server.Observability;
 using LoyaltyCore.Server.Programs;
@@ -18,10 +19,12 @@ namespace LoyaltyCore.Server.Partners;
 /// What a partner does for itself. The partner is the key's: a request naming another partner gets the NOT_FOUND an
 /// unknown partner gets, so a partner learns nothing of the others.
 /// </summary>
-[Authorize(Roles = ClientRoles.Partner)]
+// Every call is the partner's; a settlement an administrator may read too (GetSettlement says so).
+[Authorize(Roles = ClientRoles.Partner + "," + ClientRoles.Admin)]
 internal sealed class PartnerGrpcService(
     PartnerStore store,
     OfferStore offers,
+    SettlementStore settlements,
     CampaignBudgets budgets,
     ProgramProvider programs,
     TransactionPipeline processor,
@@ -159,11 +162,61 @@ internal sealed class PartnerGrpcService(
         return await offers.GetAsync(partnerId, offerId, cancellationToken) ?? throw OfferMessages.NotFound(partnerId, offerId);
     }
 
+    public override async Task<Settlement> GetSettlement(GetSettlementRequest request, ServerCallContext context)
+    {
+        // An administrator reads any partner's; a partner its own only.
+        var user = context.GetHttpContext().User;
+        var partnerId = user.IsInRole(ClientRoles.Admin) && user.FindFirstValue(PartnerKeys.PartnerIdClaim) is null
+            ? request.PartnerId
+            : Caller(context, request.PartnerId);
+        RequestValidation.ValidateMemberId(partnerId, "partner_id");
+        var from = RequestValidation.InstantOf(request.From) ?? throw RpcErrors.InvalidArgument("from", "required, a valid timestamp");
+        var to = RequestValidation.InstantOf(request.To) ?? throw RpcErrors.InvalidArgument("to", "required, a valid timestamp");
+        if (to <= from)
+        {
+            throw RpcErrors.InvalidArgument("to", "must be after from");
+        }
+
+        var partner = await store.GetAsync(partnerId, context.CancellationToken) ?? throw PartnerMessages.PartnerNotFound(partnerId);
+        var (fromMs, toMs) = (from.ToUnixTimeMilliseconds(), to.ToUnixTimeMilliseconds());
+        var account = await settlements.AccountAsync(PartnerAccounts.Funded(partnerId), fromMs, toMs, context.CancellationToken);
+        var net = account.Funded - account.CreditedBack;
+        var settlement = new Settlement
+        {
+            PartnerId = partnerId,
+            From = request.From,
+            To = request.To,
+            PointsFunded = account.Funded,
+            PointsCreditedBack = account.CreditedBack,
+            NetPoints = net,
+            PricePerThousandPointsMinor = partner.PricePerThousandPointsMinor,
+            Currency = programs.Current.Currency,
+            AmountOwedMinor = Settlements.AmountOwed(net, partner.PricePerThousandPointsMinor),
+        };
+        var offerPrefix = $"offer/{partnerId}/";
+        foreach (var draws in await settlements.DrawsAsync(offerPrefix, fromMs, toMs, context.CancellationToken))
+        {
+            settlement.Conversions.Add(new OfferConversions { OfferId = draws.Budget[offerPrefix.Length..], Conversions = draws.Count, Points = draws.Points });
+        }
+
+        var credit = OfferTerms.CreditBudgetId(partnerId);
+        foreach (var draws in await settlements.DrawsAsync(credit, fromMs, toMs, context.CancellationToken))
+        {
+            if (draws.Budget == credit)
+            {
+                settlement.DirectAwards = draws.Count;
+                settlement.DirectAwardPoints = draws.Points;
+            }
+        }
+
+        return settlement;
+    }
+
     /// <summary>The calling partner, which a request may name (empty: the caller) but never choose.</summary>
     private static string Caller(ServerCallContext context, string named)
     {
         var caller = context.GetHttpContext().User.FindFirstValue(PartnerKeys.PartnerIdClaim)
-            ?? throw new RpcException(new Status(StatusCode.PermissionDenied, "Only a partner key may call PartnerService."));
+            ?? throw new RpcException(new Status(StatusCode.PermissionDenied, "Only a partner key may make this call."));
         if (named.Length == 0 || named == caller)
         {
             return caller;

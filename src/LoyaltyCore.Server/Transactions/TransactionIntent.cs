@@ -184,12 +184,13 @@ internal abstract class TransactionIntent<TResponse>
         long? requiredAvailable = null,
         IReadOnlyList<CampaignAward>? budgetReturns = null,
         LotChanges? lots = null,
-        long reset = 0)
+        long reset = 0,
+        string? funder = null)
     {
         // Every change of the balance moves the member's lots with it, in the same apply and the same ledger row; a
         // review's reset in it is spent from the lots the member had before anything is earned.
         lots ??= PointLots.Change(_state, balanceDelta, Program.Calendar.LocalDay(DateTimeOffset.FromUnixTimeMilliseconds(OccurredAtMs)),
-            Program.Expiry, IsActivity, PreferredLotDay, reset);
+            Program.Expiry, IsActivity, PreferredLotDay, reset, funder);
         if (!lots.IsEmpty)
         {
             increments = increments is null or { Count: 0 } ? lots.Increments : [.. increments, .. lots.Increments];
@@ -207,6 +208,16 @@ internal abstract class TransactionIntent<TResponse>
             }
 
             changes.Deletes.AddRange(lots.Deletes);
+
+            // Points a partner funded that leave the balance unspent (expired, or taken back by a return) are credited
+            // back to the partner's account, in the same row.
+            if (Kind is EntryKind.Expiry or EntryKind.Return)
+            {
+                foreach (var (partner, points) in PointLots.FundedPointsRemoved(_state, lots))
+                {
+                    entry.CampaignDraws.Add(new CampaignDraw { CampaignId = PartnerAccounts.Funded(partner), Points = -points });
+                }
+            }
         }
 
         // A lot already due when recorded (a purchase uploaded late under a short lifetime) is marked for the runs

@@ -167,3 +167,43 @@ public sealed class PointLotsEdgeTests
         Assert.Equal(0, ExpiryPolicy.Never.Months);
     }
 }
+
+public sealed class FundedLotTests
+{
+    private static readonly ExpiryPolicy TwelveMonths = ExpiryPolicy.AfterMonths(12, extendOnActivity: false);
+    private static readonly DateOnly Today = new(2026, 6, 15);
+
+    [Fact]
+    public void Points_a_partner_funds_go_to_a_lot_of_its_own_that_names_it()
+    {
+        var state = new MemberState { Balance = 50, Counters = ProgramBuilder.Counters(("k.lt:20260615:20270615", 50)) };
+
+        var changes = PointLots.Change(state, 30, Today, TwelveMonths, activity: false, funder: "acme:travel");
+
+        Assert.Equal([("k.lt:20260615:20270615:acme:travel", 30L)], changes.Increments.Select(i => (i.Key, i.Value)));
+        Assert.True(PointLots.TryParse("k.lt:20260615:20270615:acme:travel", 30, out var lot));
+        Assert.Equal(("acme:travel", 20260615, 20270615), (lot.Funder, lot.EarnedOn, lot.ExpiresOn));
+        Assert.True(PointLots.TryParse("k.lt:20260615:20270615", 30, out var own));
+        Assert.Null(own.Funder);
+        Assert.False(PointLots.TryParse("k.lt:20260615:20270615:", 30, out _));
+        Assert.False(PointLots.TryParse("k.lt:20260615:x:acme", 30, out _));
+    }
+
+    [Fact]
+    public void Funded_points_removed_are_counted_by_partner_whether_a_lot_shrinks_or_goes()
+    {
+        var state = new MemberState
+        {
+            Balance = 100,
+            Counters = ProgramBuilder.Counters(("k.lt:20250101:20260101:acme", 30), ("k.lt:20250101:20260101:zeta", 20), ("k.lt:20250101:20260101", 10), ("k.lt:20260301:20270301:acme", 40)),
+        };
+
+        var expired = PointLots.Expire(state, 20260101);
+        var spent = PointLots.Change(state, -75, Today, TwelveMonths, activity: false);
+
+        Assert.Equal(new Dictionary<string, long> { ["acme"] = 30, ["zeta"] = 20 }, PointLots.FundedPointsRemoved(state, expired));
+        // Oldest first, the key breaking the tie of one day: the program's lot, then acme's, then zeta's, then March's.
+        Assert.Equal(new Dictionary<string, long> { ["acme"] = 45, ["zeta"] = 20 }, PointLots.FundedPointsRemoved(state, spent));
+        Assert.Empty(PointLots.FundedPointsRemoved(state, PointLots.Change(state, 5, Today, TwelveMonths, activity: false)));
+    }
+}

@@ -61,6 +61,8 @@ internal sealed class PartnerAwardIntent<TResponse> : TransactionIntent<TRespons
         entry.RuleIds = _award.RuleId;
         entry.RefersTo = _award.PartnerId;
         entry.CampaignDraws.Add(new CampaignDraw { CampaignId = _award.BudgetId, Points = _award.Points });
+        // The other side of the member's credit: the partner's account owes the points.
+        entry.CampaignDraws.Add(new CampaignDraw { CampaignId = PartnerAccounts.Funded(_award.PartnerId), Points = _award.Points });
         var reviewKey = reset > 0 ? review : null;
         var sets = reviewKey is null && tierAfter.Id == state.Tier ? null : TierSets.Record(entry, policy, state, tierAfter, reviewKey);
         List<KeyValuePair<string, long>>? increments = null;
@@ -70,7 +72,7 @@ internal sealed class PartnerAwardIntent<TResponse> : TransactionIntent<TRespons
             increments = [new(counter, 1)];
         }
 
-        return Complete(_award.Answer(_award.Points), entry, delta, increments, sets, draws: [new CampaignAward(_award.BudgetId, _award.Points)], requiredAvailable: 0, reset: reset);
+        return Complete(_award.Answer(_award.Points), entry, delta, increments, sets, draws: [new CampaignAward(_award.BudgetId, _award.Points)], requiredAvailable: 0, reset: reset, funder: _award.PartnerId);
     }
 
     public override void MarkReplayed(TResponse response) => _award.MarkReplayed(response);
