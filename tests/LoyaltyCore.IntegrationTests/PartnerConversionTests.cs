@@ -168,6 +168,14 @@ public sealed class PartnerConversionTests : IAsyncLifetime
         Assert.Equal(500, outcomes.Sum());
         Assert.Equal(500, await Ledger.CampaignDrawnAsync(_server.LedgerConnectionString, $"credit/{partnerId}"));
 
+        // The administrator raises the limit to 600: 100 more can be awarded, not 101.
+        var admin = new PartnerAdminService.PartnerAdminServiceClient(_server.CreateChannel(ServerInstance.AdminKey));
+        var raised = await admin.UpdatePartnerAsync(new UpdatePartnerRequest { PartnerId = partnerId, Name = "Renamed", PricePerThousandPointsMinor = 950, CreditLimitPoints = 600 });
+        Assert.Equal(("Renamed", 950L, 600L), (raised.Name, raised.PricePerThousandPointsMinor, raised.CreditLimitPoints));
+        await RpcAssert.FailsWith(StatusCode.FailedPrecondition, () => partner.AwardPointsAsync(new AwardPointsRequest { AwardId = "extra-1", MemberId = members[0], Points = 101, Reason = "More", OccurredAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow) }).ResponseAsync);
+        Assert.Equal(100, (await partner.AwardPointsAsync(new AwardPointsRequest { AwardId = "extra-2", MemberId = members[0], Points = 100, Reason = "More", OccurredAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow) })).PointsAwarded);
+        await RpcAssert.FailsWith(StatusCode.NotFound, () => admin.UpdatePartnerAsync(new UpdatePartnerRequest { PartnerId = "p-nobody", Name = "X" }).ResponseAsync);
+
         // Over HTTP/JSON, as a partner's backend: a refusal carries the google.rpc.Status.
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_server.HttpPort}") };
         http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);

@@ -87,7 +87,7 @@ public sealed class PartnerOfferTests : IAsyncLifetime
 
     public static TheoryData<string> PartnerCalls => new()
     {
-        "GetPartnerProfile", "CreateOffer", "GetOffer", "ListOffers", "UpdateOffer", "PauseOffer", "ResumeOffer", "EndOffer", "ReportConversion", "AwardPoints",
+        "GetPartnerProfile", "CreateOffer", "GetOffer", "ListOffers", "UpdateOffer", "PauseOffer", "ResumeOffer", "EndOffer", "ReportConversion", "AwardPoints", "GetSettlement",
     };
 
     [Theory]
@@ -125,6 +125,10 @@ public sealed class PartnerOfferTests : IAsyncLifetime
             "ReportConversion" => () => other.ReportConversionAsync(new ReportConversionRequest
             {
                 ConversionId = "c1", MemberId = memberId, OfferId = "open-to-all", SpendMinor = 10_000, OccurredAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+            }).ResponseAsync,
+            "GetSettlement" => () => other.GetSettlementAsync(new GetSettlementRequest
+            {
+                PartnerId = owner, From = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddDays(-1)), To = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddDays(1)),
             }).ResponseAsync,
             _ => () => other.AwardPointsAsync(new AwardPointsRequest
             {

@@ -78,6 +78,15 @@ internal sealed class PartnerStore(LedgerDatabase database)
     }
 
     /// <returns>False for an unknown partner.</returns>
+    public async Task<bool> UpdateAsync(string partnerId, string name, long pricePerThousandPointsMinor, long creditLimitPoints, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE partners SET name = @Name, price_per_thousand_points_minor = @Price, credit_limit_points = @Credit WHERE partner_id = @PartnerId
+            """, new { PartnerId = partnerId, Name = name, Price = pricePerThousandPointsMinor, Credit = creditLimitPoints }, cancellationToken: cancellationToken)) == 1;
+    }
+
+    /// <returns>False for an unknown partner.</returns>
     public async Task<bool> SetSuspendedAsync(string partnerId, bool suspended, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);

@@ -6,6 +6,8 @@ using LoyaltyCore.Server.Api;
 using LoyaltyCore.Server.Ledger;
 using LoyaltyCore.Server.Scoring;
 using LoyaltyCore.Server.Security;
+using LoyaltyCore.Server.Transactions;
+using LoyaltyCore.Server.Transactions.Intents;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using Status = Grpc.Core.Status;
@@ -14,7 +16,7 @@ namespace LoyaltyCore.Server.Partners;
 
 /// <summary>Partners and their keys, managed by the program's administrators.</summary>
 [Authorize(Roles = ClientRoles.Admin)]
-internal sealed class PartnerAdminGrpcService(PartnerStore store, PartnerKeys keys, TimeProvider time, IOptions<PartnerOptions> options)
+internal sealed class PartnerAdminGrpcService(PartnerStore store, PartnerKeys keys, CampaignBudgets budgets, TimeProvider time, IOptions<PartnerOptions> options)
     : PartnerAdminService.PartnerAdminServiceBase
 {
     private const int MaxNameLength = 200;
@@ -22,31 +24,7 @@ internal sealed class PartnerAdminGrpcService(PartnerStore store, PartnerKeys ke
 
     public override async Task<Partner> CreatePartner(CreatePartnerRequest request, ServerCallContext context)
     {
-        List<BadRequest.Types.FieldViolation> violations = [];
-        if (!RequestValidation.IsValidId(request.PartnerId))
-        {
-            violations.Add(new() { Field = "partner_id", Description = RequestValidation.IdRequirement });
-        }
-
-        if (request.Name.Length is 0 or > MaxNameLength || request.Name.Any(char.IsControl))
-        {
-            violations.Add(new() { Field = "name", Description = $"required, 1-{MaxNameLength} characters with no control characters" });
-        }
-
-        if (request.PricePerThousandPointsMinor < 0)
-        {
-            violations.Add(new() { Field = "price_per_thousand_points_minor", Description = "must not be negative" });
-        }
-
-        if (request.CreditLimitPoints < 0)
-        {
-            violations.Add(new() { Field = "credit_limit_points", Description = "must not be negative" });
-        }
-
-        if (violations.Count > 0)
-        {
-            throw RpcErrors.InvalidArgument(violations);
-        }
+        ValidateTerms(request.PartnerId, request.Name, request.PricePerThousandPointsMinor, request.CreditLimitPoints);
 
         var partner = new StoredPartner
         {
@@ -62,6 +40,19 @@ internal sealed class PartnerAdminGrpcService(PartnerStore store, PartnerKeys ke
         }
 
         return PartnerMessages.ToMessage(partner);
+    }
+
+    public override async Task<Partner> UpdatePartner(UpdatePartnerRequest request, ServerCallContext context)
+    {
+        ValidateTerms(request.PartnerId, request.Name, request.PricePerThousandPointsMinor, request.CreditLimitPoints);
+        if (!await store.UpdateAsync(request.PartnerId, request.Name, request.PricePerThousandPointsMinor, request.CreditLimitPoints, context.CancellationToken))
+        {
+            throw PartnerMessages.PartnerNotFound(request.PartnerId);
+        }
+
+        // The credit left moves by the difference: points already awarded stay awarded.
+        await budgets.ResizeAsync(OfferTerms.CreditBudgetId(request.PartnerId), request.CreditLimitPoints, context.CancellationToken);
+        return PartnerMessages.ToMessage((await store.GetAsync(request.PartnerId, context.CancellationToken))!);
     }
 
     public override async Task<Partner> GetPartner(GetPartnerRequest request, ServerCallContext context) =>
@@ -121,6 +112,36 @@ internal sealed class PartnerAdminGrpcService(PartnerStore store, PartnerKeys ke
         var response = new ListPartnerKeysResponse();
         response.Keys.AddRange((await store.KeysAsync(partner.PartnerId, context.CancellationToken)).Select(PartnerMessages.ToMessage));
         return response;
+    }
+
+    /// <summary>Every problem of a partner's terms at once, as field violations.</summary>
+    private static void ValidateTerms(string partnerId, string name, long price, long creditLimit)
+    {
+        List<BadRequest.Types.FieldViolation> violations = [];
+        if (!RequestValidation.IsValidId(partnerId))
+        {
+            violations.Add(new() { Field = "partner_id", Description = RequestValidation.IdRequirement });
+        }
+
+        if (name.Length is 0 or > MaxNameLength || name.Any(char.IsControl))
+        {
+            violations.Add(new() { Field = "name", Description = $"required, 1-{MaxNameLength} characters with no control characters" });
+        }
+
+        if (price < 0)
+        {
+            violations.Add(new() { Field = "price_per_thousand_points_minor", Description = "must not be negative" });
+        }
+
+        if (creditLimit < 0)
+        {
+            violations.Add(new() { Field = "credit_limit_points", Description = "must not be negative" });
+        }
+
+        if (violations.Count > 0)
+        {
+            throw RpcErrors.InvalidArgument(violations);
+        }
     }
 
     private async Task<Partner> SetSuspendedAsync(string partnerId, bool suspended, CancellationToken cancellationToken)
