@@ -59,7 +59,7 @@ public sealed class PartnerConversionTests : IAsyncLifetime
         var converted = await partner.ReportConversionAsync(request);
         var retried = await partner.ReportConversionAsync(request);
         var changed = request.Clone();
-        changed.SpendMinor = 1;
+        changed.SpendMinor = 500;
         var reused = await RpcAssert.FailsWith(StatusCode.AlreadyExists, () => partner.ReportConversionAsync(changed).ResponseAsync);
         var after = await _server.Members.ListOffersAsync(new ListMemberOffersRequest { MemberId = memberId });
 
@@ -70,7 +70,7 @@ public sealed class PartnerConversionTests : IAsyncLifetime
         Assert.Equal((true, 1L), (after.Offers.Single(o => o.OfferId == "museum" && o.PartnerId == partnerId).Activated, after.Offers.Single(o => o.PartnerId == partnerId).Conversions));
         Assert.Equal(246, (await _server.Members.GetMemberAsync(new GetMemberRequest { MemberId = memberId })).Balance);
         var row = Assert.Single((await _server.Members.ListTransactionsAsync(new ListTransactionsRequest { MemberId = memberId, Kinds = { TransactionKind.PartnerAward } })).Transactions);
-        Assert.Equal((246L, partnerId, $"offer:{partnerId}:museum"), (row.Points, row.RefersTo, string.Join(',', row.RuleIds)));
+        Assert.Equal((246L, "partner/" + partnerId, $"offer:{partnerId}:museum"), (row.Points, row.RefersTo, string.Join(',', row.RuleIds)));
         var metrics = await MetricSamples.ScrapeAsync(_server);
         Assert.Equal(1, metrics.Since(metricsBefore, $"loyalty_partner_offers_activated_total{{partner=\"{partnerId}\",offer=\"museum\"}}"));
         Assert.Equal(1, metrics.Since(metricsBefore, $"loyalty_partner_offers_converted_total{{partner=\"{partnerId}\",offer=\"museum\"}}"));
@@ -105,7 +105,11 @@ public sealed class PartnerConversionTests : IAsyncLifetime
         var paused = await RpcAssert.FailsWith(StatusCode.FailedPrecondition, () => ActivateAsync(memberId, partnerId, "theatre"));
 
         Assert.Equal($"Partner '{partnerId}' knows no member '{stranger}'.", notShared.Status.Detail);
-        Assert.Equal("The member has not activated offer 'theatre'.", notActivated.Status.Detail);
+        Assert.Equal("The conversion cannot be counted: the member has not activated offer 'theatre'.", notActivated.Status.Detail);
+        // A member who does not exist gets the answer of one who never shared their id.
+        var nobody = Ids.Member();
+        var unknown = await RpcAssert.FailsWith(StatusCode.NotFound, () => partner.ReportConversionAsync(Conversion(nobody, "museum")).ResponseAsync);
+        Assert.Equal($"Partner '{partnerId}' knows no member '{nobody}'.", unknown.Status.Detail);
         Assert.Contains("per-member limit", limit.Status.Detail, StringComparison.Ordinal);
         Assert.Contains("paused or ended", paused.Status.Detail, StringComparison.Ordinal);
         Assert.Equal(0, (await _server.Members.GetMemberAsync(new GetMemberRequest { MemberId = stranger })).Balance);
@@ -186,6 +190,30 @@ public sealed class PartnerConversionTests : IAsyncLifetime
         Assert.Equal((int)StatusCode.FailedPrecondition, status.GetProperty("code").GetInt32());
         Assert.Equal($"Partner '{partnerId}' has not enough credit left for 1 points.", status.GetProperty("message").GetString());
     }
+
+    [Fact]
+    public async Task A_conversion_worth_more_than_the_whole_budget_or_nothing_is_refused_and_changes_nothing()
+    {
+        var (partnerId, _, partner) = await PartnerAsync();
+        var huge = NewOffer("huge", budget: 1_000);
+        huge.PointsPerUnit = 4_294_967_295;
+        huge.PerMinor = 1;
+        await partner.CreateOfferAsync(new CreateOfferRequest { Offer = huge });
+        var memberId = await IdempotencyTests.EnrolledMemberAsync(_server);
+        await ActivateAsync(memberId, partnerId, "huge");
+        var before = await HotState.StateAsync(memberId);
+
+        // 4,294,967,296 x 4,294,967,295 would not fit in 64 bits: it is beyond the budget, whatever it wraps to.
+        var beyond = await RpcAssert.FailsWith(StatusCode.FailedPrecondition, () => partner.ReportConversionAsync(Conversion(memberId, "huge", spendMinor: 4_294_967_296)).ResponseAsync);
+        var nothing = await RpcAssert.FailsWith(StatusCode.FailedPrecondition, () => partner.ReportConversionAsync(Conversion(memberId, "huge", spendMinor: 0)).ResponseAsync);
+
+        Assert.Contains("not enough budget", beyond.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains("earns no points", nothing.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(before, await HotState.StateAsync(memberId));
+        Assert.Equal(0, await Ledger.CampaignDrawnAsync(_server.LedgerConnectionString, PartnerBudget(partnerId, "huge")));
+    }
+
+    private static string PartnerBudget(string partnerId, string offerId) => $"offer/{partnerId}/{offerId}";
 
     [Fact]
     public async Task Over_http_json_a_partner_reports_a_conversion()

@@ -69,6 +69,14 @@ internal sealed class OfferStore(LedgerDatabase database)
             """, offer, cancellationToken: cancellationToken)) == 1;
     }
 
+    /// <summary>The partner's offers that have not ended.</summary>
+    public async Task<long> CountOpenAsync(string partnerId, long endedState, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT COUNT(*) FROM offers WHERE partner_id = @PartnerId AND state <> @Ended", new { PartnerId = partnerId, Ended = endedState }, cancellationToken: cancellationToken));
+    }
+
     public async Task<StoredOffer?> GetAsync(string partnerId, string offerId, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
@@ -85,13 +93,23 @@ internal sealed class OfferStore(LedgerDatabase database)
         return offers.AsList();
     }
 
-    /// <summary>Every partner's offers that are active and in their window at <paramref name="nowMs"/>.</summary>
+    /// <summary>Sets an offer's state alone (its content untouched), unless it has ended.</summary>
+    /// <returns>False when the offer has ended (or does not exist).</returns>
+    public async Task<bool> SetStateAsync(string partnerId, string offerId, long state, long updatedAtMs, long endedState, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE offers SET state = @State, updated_at_ms = @UpdatedAtMs WHERE partner_id = @PartnerId AND offer_id = @OfferId AND state <> @Ended",
+            new { PartnerId = partnerId, OfferId = offerId, State = state, UpdatedAtMs = updatedAtMs, Ended = endedState }, cancellationToken: cancellationToken)) == 1;
+    }
+
+    /// <summary>The offers of partners not suspended that are active and in their window at <paramref name="nowMs"/>.</summary>
     public async Task<IReadOnlyList<StoredOffer>> LiveAsync(long nowMs, long activeState, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         var offers = await connection.QueryAsync<StoredOffer>(new CommandDefinition(
-            $"SELECT {Columns} FROM offers WHERE state = @Active AND starts_at_ms <= @Now AND ends_at_ms > @Now ORDER BY partner_id, offer_id",
-            new { Active = activeState, Now = nowMs }, cancellationToken: cancellationToken));
+            $"SELECT {Columns} FROM offers o WHERE state = @Active AND starts_at_ms <= @Now AND ends_at_ms > @Now AND EXISTS (SELECT 1 FROM partners p WHERE p.partner_id = o.partner_id AND p.suspended = @Suspended) ORDER BY partner_id, offer_id",
+            new { Active = activeState, Now = nowMs, Suspended = false }, cancellationToken: cancellationToken));
         return offers.AsList();
     }
 
@@ -105,13 +123,13 @@ internal sealed class OfferStore(LedgerDatabase database)
             UPDATE offers SET title = @Title, description = @Description, starts_at_ms = @StartsAtMs, ends_at_ms = @EndsAtMs,
                 tiers = @Tiers, segments = @Segments, memberships = @Memberships, channels = @Channels, fixed_points = @FixedPoints,
                 points_per_unit = @PointsPerUnit, per_minor = @PerMinor, budget_points = @BudgetPoints,
-                per_member_limit = @PerMemberLimit, state = @State, updated_at_ms = @UpdatedAtMs
+                per_member_limit = @PerMemberLimit, updated_at_ms = @UpdatedAtMs
             WHERE partner_id = @PartnerId AND offer_id = @OfferId AND state <> @Ended
             """, new
         {
             offer.PartnerId, offer.OfferId, offer.Title, offer.Description, offer.StartsAtMs, offer.EndsAtMs, offer.Tiers, offer.Segments,
             offer.Memberships, offer.Channels, offer.FixedPoints, offer.PointsPerUnit, offer.PerMinor, offer.BudgetPoints, offer.PerMemberLimit,
-            offer.State, offer.UpdatedAtMs, Ended = endedState,
+            offer.UpdatedAtMs, Ended = endedState,
         }, cancellationToken: cancellationToken)) == 1;
     }
 }

@@ -32,6 +32,7 @@ internal sealed class MemberGrpcService(
     LoyaltyMetrics metrics,
     CampaignBudgets budgets,
     OfferStore offers,
+    PartnerStore partners,
     TransactionHistory history) : MemberService.MemberServiceBase
 {
     private const int MaxSegments = 32;
@@ -174,6 +175,12 @@ internal sealed class MemberGrpcService(
         RequestValidation.Validate(request, scoring.Value, time.GetUtcNow(), hotState.Value.ClockSkew);
         var stored = await offers.GetAsync(request.PartnerId, request.OfferId, context.CancellationToken)
             ?? throw new RpcException(new Grpc.Core.Status(StatusCode.NotFound, $"Partner '{request.PartnerId}' has no offer '{request.OfferId}'."));
+        if ((await partners.GetAsync(request.PartnerId, context.CancellationToken))?.Suspended != false)
+        {
+            // A suspended partner's offers are paused to members.
+            stored.State = (long)OfferState.Paused;
+        }
+
         return await processor.ProcessAsync(new OfferActivationIntent(request, new OfferTerms(stored), programs.Current, metrics), context.CancellationToken);
     }
 

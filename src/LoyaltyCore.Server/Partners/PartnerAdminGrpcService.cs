@@ -22,6 +22,9 @@ internal sealed class PartnerAdminGrpcService(PartnerStore store, PartnerKeys ke
     private const int MaxNameLength = 200;
     private const long MaxOverlapSeconds = 30 * 24 * 3600;
 
+    // Budgets are kept in Redis, whose scripts count in doubles: well inside 2^53.
+    private const long MaxAmount = 1_000_000_000_000;
+
     public override async Task<Partner> CreatePartner(CreatePartnerRequest request, ServerCallContext context)
     {
         ValidateTerms(request.PartnerId, request.Name, request.PricePerThousandPointsMinor, request.CreditLimitPoints);
@@ -128,14 +131,14 @@ internal sealed class PartnerAdminGrpcService(PartnerStore store, PartnerKeys ke
             violations.Add(new() { Field = "name", Description = $"required, 1-{MaxNameLength} characters with no control characters" });
         }
 
-        if (price < 0)
+        if (price is < 0 or > MaxAmount)
         {
-            violations.Add(new() { Field = "price_per_thousand_points_minor", Description = "must not be negative" });
+            violations.Add(new() { Field = "price_per_thousand_points_minor", Description = $"between 0 and {MaxAmount}" });
         }
 
-        if (creditLimit < 0)
+        if (creditLimit is < 0 or > MaxAmount)
         {
-            violations.Add(new() { Field = "credit_limit_points", Description = "must not be negative" });
+            violations.Add(new() { Field = "credit_limit_points", Description = $"between 0 and {MaxAmount}" });
         }
 
         if (violations.Count > 0)

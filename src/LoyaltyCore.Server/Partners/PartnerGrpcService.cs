@@ -31,6 +31,7 @@ internal sealed class PartnerGrpcService(
     IOptions<ScoringOptions> scoring,
     IOptions<HotStateOptions> hotState,
     LoyaltyMetrics metrics,
+    IOptions<PartnerOptions> partnerOptions,
     TimeProvider time) : PartnerService.PartnerServiceBase
 {
     private const int MaxReasonLength = 200;
@@ -45,6 +46,12 @@ internal sealed class PartnerGrpcService(
     {
         var partnerId = Caller(context, request.PartnerId);
         OfferMessages.Validate(request.Offer, programs.Current);
+        if (await offers.CountOpenAsync(partnerId, (long)OfferState.Ended, context.CancellationToken) >= partnerOptions.Value.MaxOpenOffers)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                $"Partner '{partnerId}' has {partnerOptions.Value.MaxOpenOffers} offers that have not ended (Partners:MaxOpenOffers); end one first."));
+        }
+
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var stored = new StoredOffer { PartnerId = partnerId, OfferId = request.Offer.OfferId, State = (long)OfferState.Active, CreatedAtMs = now, UpdatedAtMs = now };
         OfferMessages.CopyTo(request.Offer, stored);
@@ -53,7 +60,6 @@ internal sealed class PartnerGrpcService(
             throw new RpcException(new Status(StatusCode.AlreadyExists, $"Partner '{partnerId}' already has an offer '{request.Offer.OfferId}'."));
         }
 
-        await budgets.ResizeAsync(new OfferTerms(stored).BudgetId, stored.BudgetPoints, context.CancellationToken);
         return OfferMessages.ToMessage(stored);
     }
 
@@ -96,6 +102,11 @@ internal sealed class PartnerGrpcService(
             ("spend_minor", request.SpendMinor is >= 0 and <= long.MaxValue / 1_000_000 ? null : "0 or more, at most 9223372036854"));
         var terms = new OfferTerms(await FindAsync(partnerId, request.OfferId, context.CancellationToken));
         var points = terms.PointsFor(request.SpendMinor);
+        if (points <= 0)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"A spend of {request.SpendMinor} earns no points under offer '{request.OfferId}'."));
+        }
+
         var occurredAt = request.OccurredAt.ToDateTimeOffset();
         // The partner is the key's: the request is stored as the key's partner's, whatever it named (its own id or none).
         var canonical = request.Clone();
@@ -104,15 +115,13 @@ internal sealed class PartnerGrpcService(
             canonical, ServerTransactionIds.Conversion + OfferTerms.PartnerTag(partnerId) + ":" + request.ConversionId, request.MemberId,
             occurredAt.ToUnixTimeMilliseconds(), partnerId, points, terms.BudgetId, terms.Offer.BudgetPoints,
             $"Offer '{request.OfferId}' has not enough budget left for {points} points.", terms.RuleId, terms.ConversionsKey, request.OfferId,
-            (state, tier) => state.Counter(terms.ActivationKey) == 0
-                ? new RpcException(new Status(StatusCode.FailedPrecondition, $"The member has not activated offer '{request.OfferId}'."))
-                : terms.Check(state, tier, null, occurredAt) is not OfferBlock.None and var block
-                    ? new RpcException(new Status(StatusCode.FailedPrecondition, $"Offer '{request.OfferId}' cannot be converted: {OfferTerms.Why(block)}."))
-                    : null,
+            (state, _) => terms.ConversionRefusal(state, occurredAt) is { } why
+                ? new RpcException(new Status(StatusCode.FailedPrecondition, $"The conversion cannot be counted: {why}."))
+                : null,
             awarded => new ConversionResult { ConversionId = request.ConversionId, MemberId = request.MemberId, OfferId = request.OfferId, PointsAwarded = awarded },
             ConversionResult.Parser,
             answer => answer.Replayed = true);
-        return await processor.ProcessAsync(new PartnerAwardIntent<ConversionResult>(award, programs.Current, metrics), context.CancellationToken);
+        return await ProcessAsync(new PartnerAwardIntent<ConversionResult>(award, programs.Current, metrics), partnerId, request.MemberId, context.CancellationToken);
     }
 
     public override async Task<AwardResult> AwardPoints(AwardPointsRequest request, ServerCallContext context)
@@ -132,7 +141,22 @@ internal sealed class PartnerGrpcService(
             awarded => new AwardResult { AwardId = request.AwardId, MemberId = request.MemberId, PointsAwarded = awarded },
             AwardResult.Parser,
             answer => answer.Replayed = true);
-        return await processor.ProcessAsync(new PartnerAwardIntent<AwardResult>(award, programs.Current, metrics), context.CancellationToken);
+        return await ProcessAsync(new PartnerAwardIntent<AwardResult>(award, programs.Current, metrics), partnerId, request.MemberId, context.CancellationToken);
+    }
+
+    // A member who is not enrolled gets the answer one who has not shared their id gets: a partner learns nothing of who
+    // is a member.
+    private async Task<TResponse> ProcessAsync<TResponse>(PartnerAwardIntent<TResponse> intent, string partnerId, string memberId, CancellationToken cancellationToken)
+        where TResponse : class, Google.Protobuf.IMessage<TResponse>
+    {
+        try
+        {
+            return await processor.ProcessAsync(intent, cancellationToken);
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
+        {
+            throw PartnerAwardIntent<TResponse>.MemberUnknown(partnerId, memberId);
+        }
     }
 
     private async Task<Offer> SetStateAsync(string partnerId, string offerId, OfferState state, CancellationToken cancellationToken)
@@ -144,7 +168,10 @@ internal sealed class PartnerGrpcService(
         }
 
         stored.State = (long)state;
-        return await SaveAsync(stored, cancellationToken);
+        stored.UpdatedAtMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+        return await offers.SetStateAsync(partnerId, offerId, (long)state, stored.UpdatedAtMs, (long)OfferState.Ended, cancellationToken)
+            ? OfferMessages.ToMessage(stored)
+            : throw OfferMessages.Ended(offerId);
     }
 
     // An ended offer never changes: the database refuses the write, whatever another call did meanwhile.
@@ -193,7 +220,7 @@ internal sealed class PartnerGrpcService(
             Currency = programs.Current.Currency,
             AmountOwedMinor = Settlements.AmountOwed(net, partner.PricePerThousandPointsMinor),
         };
-        var offerPrefix = $"offer/{partnerId}/";
+        var offerPrefix = OfferTerms.BudgetPrefix(partnerId);
         foreach (var draws in await settlements.DrawsAsync(offerPrefix, fromMs, toMs, context.CancellationToken))
         {
             settlement.Conversions.Add(new OfferConversions { OfferId = draws.Budget[offerPrefix.Length..], Conversions = draws.Count, Points = draws.Points });

@@ -11,6 +11,6 @@ internal static class Settlements
     {
         var product = (Int128)netPoints * pricePerThousandMinor;
         var magnitude = (Int128.Abs(product) + 500) / 1000;
-        return (long)(product < 0 ? -magnitude : magnitude);
+        return checked((long)(product < 0 ? -magnitude : magnitude));
     }
 }

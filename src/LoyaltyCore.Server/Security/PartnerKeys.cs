@@ -21,6 +21,10 @@ public sealed class PartnerOptions
     [Range(typeof(TimeSpan), "00:00:01", "30.00:00:00")]
     public TimeSpan DefaultRotationOverlap { get; set; } = TimeSpan.FromDays(1);
 
+    /// <summary>Offers a partner may have that have not ended (each is listed to members and counted in metrics).</summary>
+    [Range(1, 100_000)]
+    public int MaxOpenOffers { get; set; } = 100;
+
     /// <summary>Calls a partner may make per second, on average, on each server (PartnerService).</summary>
     [Range(1, 1_000_000)]
     public int RequestsPerSecond { get; set; } = 50;
@@ -113,10 +117,13 @@ internal sealed class PartnerKeys(PartnerStore store, TimeProvider time, IOption
         }
 
         var key = await store.KeyAsync(keyId, cancellationToken);
-        if (key is not null || _cache.Count < MaxCached)
+        if (_cache.Count >= MaxCached)
         {
-            _cache[keyId] = new Cached(key, now);
+            // A flood of made-up key ids: start over rather than stop remembering (the real keys are read again once).
+            _cache.Clear();
         }
+
+        _cache[keyId] = new Cached(key, now);
 
         return key;
     }

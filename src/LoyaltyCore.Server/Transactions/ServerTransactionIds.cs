@@ -22,10 +22,10 @@ internal static class ServerTransactionIds
     public const string Expiry = "expiry:";
 
     /// <summary>A partner's conversion: followed by the partner's tag and its conversion id.</summary>
-    public const string Conversion = "cv:";
+    public const string Conversion = "partner-cv:";
 
     /// <summary>A partner's direct award: followed by the partner's tag and its award id.</summary>
-    public const string PartnerAward = "pa:";
+    public const string PartnerAward = "partner-aw:";
 
     public static readonly string[] Prefixes = [Referral, Enrolled, Birthday, HoldExpired, Expiry, Conversion, PartnerAward];
 }

@@ -38,7 +38,10 @@ internal sealed class OfferTerms(StoredOffer offer)
     public StoredOffer Offer { get; } = offer;
 
     /// <summary>The shared budget the offer's points are drawn from, as campaign points are.</summary>
-    public string BudgetId { get; } = $"offer/{offer.PartnerId}/{offer.OfferId}";
+    public string BudgetId { get; } = BudgetPrefix(offer.PartnerId) + offer.OfferId;
+
+    /// <summary>What every budget id of a partner's offers starts with.</summary>
+    public static string BudgetPrefix(string partnerId) => $"offer/{partnerId}/";
 
     public string RuleId { get; } = $"offer:{offer.PartnerId}:{offer.OfferId}";
 
@@ -48,12 +51,15 @@ internal sealed class OfferTerms(StoredOffer offer)
 
     public static string LinkKey(string partnerId) => "k.pk:" + partnerId;
 
+    /// <summary>What a partner's award rows refer to ('/' keeps it apart from any transaction id a row may refer to).</summary>
+    public static string PartnerReference(string partnerId) => "partner/" + partnerId;
+
     /// <summary>The shared budget a partner's direct awards draw from, sized by its credit limit ('/' as in offers' budgets).</summary>
     public static string CreditBudgetId(string partnerId) => "credit/" + partnerId;
 
     /// <summary>The short, fixed-length name of a partner in its transactions' ids (an id holds 64 characters at most).</summary>
     public static string PartnerTag(string partnerId) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(partnerId)), 0, 8);
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(partnerId)), 0, 6);
 
     /// <param name="channel">Null when the channel does not matter (a listing for every channel).</param>
     public OfferBlock Check(MemberState member, string tier, int? channel, DateTimeOffset at)
@@ -92,9 +98,42 @@ internal sealed class OfferTerms(StoredOffer offer)
         return Offer.PerMemberLimit > 0 && member.Counter(ConversionsKey) >= Offer.PerMemberLimit ? OfferBlock.Limit : OfferBlock.None;
     }
 
-    /// <summary>What a conversion of that spend earns: the fixed points, or points per unit of spend, rounded down.</summary>
-    public long PointsFor(long spendMinor) =>
-        Offer.FixedPoints > 0 ? Offer.FixedPoints : (long)((Int128)spendMinor * Offer.PointsPerUnit / Offer.PerMinor);
+    /// <summary>
+    /// What a conversion of that spend earns: the fixed points, or points per unit of spend, rounded down; never above
+    /// the offer's budget (a conversion that would earn more than the whole budget is refused as beyond it).
+    /// </summary>
+    public long PointsFor(long spendMinor)
+    {
+        if (Offer.FixedPoints > 0)
+        {
+            return Offer.FixedPoints;
+        }
+
+        var points = (Int128)Math.Max(0, spendMinor) * Offer.PointsPerUnit / Offer.PerMinor;
+        return points > Offer.BudgetPoints ? Offer.BudgetPoints + 1 : (long)points;
+    }
+
+    /// <summary>
+    /// Why a conversion cannot be counted, on the member's state at the time of purchase. Targeting is not checked again
+    /// (activation did): the answer must tell the partner nothing of the member's tier, segments or memberships.
+    /// </summary>
+    public string? ConversionRefusal(MemberState member, DateTimeOffset at)
+    {
+        if (member.Counter(ActivationKey) == 0)
+        {
+            return $"the member has not activated offer '{Offer.OfferId}'";
+        }
+
+        var ms = at.ToUnixTimeMilliseconds();
+        if (Offer.State != ActiveState || ms < Offer.StartsAtMs || ms >= Offer.EndsAtMs)
+        {
+            return $"offer '{Offer.OfferId}' is not active at that time";
+        }
+
+        return Offer.PerMemberLimit > 0 && member.Counter(ConversionsKey) >= Offer.PerMemberLimit
+            ? $"the member has reached offer '{Offer.OfferId}''s per-member limit"
+            : null;
+    }
 
     public static string Why(OfferBlock block) => block switch
     {

@@ -32,6 +32,9 @@ internal sealed class PartnerAwardIntent<TResponse> : TransactionIntent<TRespons
 
     public override MessageParser<TResponse> Parser => _award.Parser;
 
+    public static RpcException MemberUnknown(string partnerId, string memberId) =>
+        new(new Status(StatusCode.NotFound, $"Partner '{partnerId}' knows no member '{memberId}'."));
+
     public override long? BudgetTotal(string budgetId) => budgetId == _award.BudgetId ? _award.BudgetTotal : base.BudgetTotal(budgetId);
 
     protected override PreparedTransaction<TResponse> PrepareChange(MemberSnapshot snapshot, long recordedAtMs, IReadOnlyDictionary<string, long>? budgetLimits)
@@ -40,8 +43,10 @@ internal sealed class PartnerAwardIntent<TResponse> : TransactionIntent<TRespons
         var state = snapshot.State;
         var (local, current, review, reset) = StartDebit(state, recordedAtMs);
         var refusal = state.Counter(OfferTerms.LinkKey(_award.PartnerId)) == 0
-            ? new RpcException(new Status(StatusCode.NotFound, $"Partner '{_award.PartnerId}' knows no member '{MemberId}'."))
-            : _award.Check(state, current.Id);
+            ? MemberUnknown(_award.PartnerId, MemberId)
+            : _award.Points <= 0
+                ? new RpcException(new Status(StatusCode.FailedPrecondition, "No points to award."))
+                : _award.Check(state, current.Id);
         if (refusal is null && budgetLimits is not null && budgetLimits.GetValueOrDefault(_award.BudgetId) < _award.Points)
         {
             refusal = new RpcException(new Status(StatusCode.FailedPrecondition, _award.BudgetShort));
@@ -59,7 +64,7 @@ internal sealed class PartnerAwardIntent<TResponse> : TransactionIntent<TRespons
         var tierAfter = policy.Metric == QualificationMetric.Balance ? policy.After(state, local, current, balance) : current;
         var entry = NewEntry(delta, recordedAtMs, tierAfter.Id, balance);
         entry.RuleIds = _award.RuleId;
-        entry.RefersTo = _award.PartnerId;
+        entry.RefersTo = OfferTerms.PartnerReference(_award.PartnerId);
         entry.CampaignDraws.Add(new CampaignDraw { CampaignId = _award.BudgetId, Points = _award.Points });
         // The other side of the member's credit: the partner's account owes the points.
         entry.CampaignDraws.Add(new CampaignDraw { CampaignId = PartnerAccounts.Funded(_award.PartnerId), Points = _award.Points });
