@@ -41,7 +41,7 @@ public sealed class LatePurchaseTests
         };
         var requests = day.Select(p => Requests.Score(memberId, occurredAt: p.At)).ToList();
 
-        var answers = await StreamAsync(server, requests);
+        var answers = await StreamTests.StreamAsync(server, requests);
 
         Assert.All(answers, a => Assert.Equal(ScoreStreamResponse.ResultOneofCase.Response, a.ResultCase));
         Assert.Equal(day.Select(p => p.Version), answers.Select(a => a.Response.ProgramVersion));
@@ -198,28 +198,6 @@ public sealed class LatePurchaseTests
 
         Assert.Equal(closed, late.ProgramVersion);
         Assert.Equal(45 + 7, late.PointsEarned);
-    }
-
-    private static async Task<List<ScoreStreamResponse>> StreamAsync(ServerInstance server, IReadOnlyList<ScoreRequest> requests)
-    {
-        using var call = server.Scoring.ScoreStream();
-        var reading = Task.Run(async () =>
-        {
-            var answers = new List<ScoreStreamResponse>();
-            await foreach (var answer in call.ResponseStream.ReadAllAsync())
-            {
-                answers.Add(answer);
-            }
-
-            return answers;
-        });
-        foreach (var request in requests)
-        {
-            await call.RequestStream.WriteAsync(request);
-        }
-
-        await call.RequestStream.CompleteAsync();
-        return await reading;
     }
 
     /// <summary>Today's date on the programs' clock (Europe/Paris).</summary>

@@ -20,24 +20,7 @@ public sealed class StreamTests
         requests[42] = requests[3].Clone(); // a retry of an earlier transaction in the same stream
         requests[99] = Requests.Score(Ids.Member()); // not enrolled
 
-        using var call = server.Scoring.ScoreStream();
-        var reading = Task.Run(async () =>
-        {
-            var answers = new List<ScoreStreamResponse>();
-            await foreach (var answer in call.ResponseStream.ReadAllAsync())
-            {
-                answers.Add(answer);
-            }
-
-            return answers;
-        });
-        foreach (var request in requests)
-        {
-            await call.RequestStream.WriteAsync(request);
-        }
-
-        await call.RequestStream.CompleteAsync();
-        var answers = await reading;
+        var answers = await StreamAsync(server, requests);
 
         Assert.Equal(requests.Select(r => r.TransactionId), answers.Select(a => a.TransactionId));
         Assert.Equal((int)Code.InvalidArgument, answers[17].Error.Code);
@@ -63,6 +46,29 @@ public sealed class StreamTests
         using var benchChannel = bench.CreateChannel(ServerInstance.PosKey);
         var echoed = await new EchoService.EchoServiceClient(benchChannel).EchoAsync(Requests.Score("m", "t-echo"));
         Assert.Equal("t-echo", echoed.TransactionId);
+    }
+
+    /// <summary>Sends every request on one ScoreStream while reading the answers, then all the answers.</summary>
+    internal static async Task<List<ScoreStreamResponse>> StreamAsync(ServerInstance server, IReadOnlyList<ScoreRequest> requests)
+    {
+        using var call = server.Scoring.ScoreStream();
+        var reading = Task.Run(async () =>
+        {
+            var answers = new List<ScoreStreamResponse>();
+            await foreach (var answer in call.ResponseStream.ReadAllAsync())
+            {
+                answers.Add(answer);
+            }
+
+            return answers;
+        });
+        foreach (var request in requests)
+        {
+            await call.RequestStream.WriteAsync(request);
+        }
+
+        await call.RequestStream.CompleteAsync();
+        return await reading;
     }
 }
 
