@@ -153,7 +153,7 @@ public sealed class PlatformTests
 public sealed class MetricsTests
 {
     [Fact]
-    public async Task Each_call_moves_latency_by_method_and_code_and_the_kpis_by_channel_and_tier_by_exactly_its_own_amounts()
+    public async Task Each_call_moves_the_grpc_metrics_by_method_and_code_name_and_the_kpis_by_channel_and_tier_by_exactly_its_own_amounts()
     {
         var server = await ServerInstance.Shared;
         var memberId = await IdempotencyTests.EnrolledMemberAsync(server);
@@ -174,10 +174,15 @@ public sealed class MetricsTests
 
         var after = await MetricSamples.ScrapeAsync(server);
         Assert.Equal(45, score.PointsEarned);
-        Assert.Equal(2, after.Since(before, "loyalty_grpc_request_duration_seconds_count{method=\"/loyalty.v1.ScoringService/Score\",code=\"OK\"}"));
-        Assert.Equal(1, after.Since(before, "loyalty_grpc_request_duration_seconds_count{method=\"/loyalty.v1.ScoringService/Score\",code=\"NotFound\"}"));
-        Assert.Equal(1, after.Since(before, "loyalty_grpc_request_duration_seconds_count{method=\"/loyalty.v1.ScoringService/Redeem\",code=\"OK\"}"));
-        Assert.Equal(1, after.Since(before, "loyalty_grpc_request_duration_seconds_count{method=\"/loyalty.v1.ScoringService/ScoreStream\",code=\"OK\"}"));
+        const string Scoring = "grpc_service=\"loyalty.v1.ScoringService\"";
+        Assert.Equal(2, after.Since(before, $"grpc_server_handled_total{{grpc_type=\"unary\",{Scoring},grpc_method=\"Score\",grpc_code=\"OK\"}}"));
+        Assert.Equal(1, after.Since(before, $"grpc_server_handled_total{{grpc_type=\"unary\",{Scoring},grpc_method=\"Score\",grpc_code=\"NOT_FOUND\"}}"));
+        Assert.Equal(1, after.Since(before, $"grpc_server_handled_total{{grpc_type=\"unary\",{Scoring},grpc_method=\"Redeem\",grpc_code=\"OK\"}}"));
+        Assert.Equal(1, after.Since(before, $"grpc_server_handled_total{{grpc_type=\"bidi_stream\",{Scoring},grpc_method=\"ScoreStream\",grpc_code=\"OK\"}}"));
+        Assert.Equal(3, after.Since(before, $"grpc_server_started_total{{grpc_type=\"unary\",{Scoring},grpc_method=\"Score\"}}"));
+        Assert.Equal(3, after.Since(before, $"grpc_server_handling_seconds_count{{grpc_type=\"unary\",{Scoring},grpc_method=\"Score\"}}"));
+        Assert.Equal(1, after.Since(before, $"grpc_server_msg_received_total{{grpc_type=\"bidi_stream\",{Scoring},grpc_method=\"ScoreStream\"}}"));
+        Assert.Equal(1, after.Since(before, $"grpc_server_msg_sent_total{{grpc_type=\"bidi_stream\",{Scoring},grpc_method=\"ScoreStream\"}}"));
         // The replay is not scored again; the streamed purchase is.
         Assert.Equal(2, after.Since(before, "loyalty_transactions_scored_total{channel=\"store\",tier=\"member\"}"));
         Assert.Equal(90, after.Since(before, "loyalty_points_issued_total{channel=\"store\",tier=\"member\"}"));
@@ -192,5 +197,47 @@ public sealed class MetricsTests
         // Other servers of this test process activate their own programs in the same registry: presence only.
         Assert.Contains("loyalty_program_info{program=\"sample\",version=\"2026.12.1\"}", exposition, StringComparison.Ordinal);
         Assert.DoesNotContain(memberId, exposition, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_call_its_deadline_cut_off_is_counted_as_deadline_exceeded_and_a_refused_key_as_unauthenticated()
+    {
+        await using var server = await ServerInstance.StartAsync();
+        var memberId = await IdempotencyTests.EnrolledMemberAsync(server);
+        server.Get<Server.Transactions.PipelineProbes>().BeforeApply = (_, _) => Task.Delay(TimeSpan.FromMilliseconds(600), CancellationToken.None);
+        var before = await MetricSamples.ScrapeAsync(server);
+
+        await RpcAssert.FailsWith(StatusCode.DeadlineExceeded, () => server.Scoring.ScoreAsync(Requests.Score(memberId), deadline: DateTime.UtcNow.AddMilliseconds(200)).ResponseAsync);
+        var stranger = new ScoringService.ScoringServiceClient(server.CreateChannel("not-a-key-0123456789"));
+        await RpcAssert.FailsWith(StatusCode.Unauthenticated, () => stranger.ScoreAsync(Requests.Score(memberId)).ResponseAsync);
+
+        // The handler returns once its probe lets it go, after the client gave up: it is still not an OK.
+        const string Score = "grpc_type=\"unary\",grpc_service=\"loyalty.v1.ScoringService\",grpc_method=\"Score\"";
+        MetricSamples after;
+        var waited = 0;
+        do
+        {
+            await Task.Delay(100);
+            after = await MetricSamples.ScrapeAsync(server);
+        }
+        while (after.Since(before, $"grpc_server_handled_total{{{Score},grpc_code=\"DEADLINE_EXCEEDED\"}}") == 0 && ++waited < 50);
+
+        Assert.Equal(1, after.Since(before, $"grpc_server_handled_total{{{Score},grpc_code=\"DEADLINE_EXCEEDED\"}}"));
+        Assert.Equal(1, after.Since(before, $"grpc_server_handled_total{{{Score},grpc_code=\"UNAUTHENTICATED\"}}"));
+        Assert.Equal(0, after.Since(before, $"grpc_server_handled_total{{{Score},grpc_code=\"OK\"}}"));
+    }
+
+    [Fact]
+    public async Task Publishing_a_version_removes_the_retired_versions_info_series()
+    {
+        await using var server = await ServerInstance.StartAsync(ownLedger: true);
+        var first = (await Programs.PublishAsync(server, Programs.Document(Programs.Version()))).Version;
+        Assert.Contains($"loyalty_program_info{{program=\"test\",version=\"{first}\"}} 1", await server.ScrapeMetricsAsync(), StringComparison.Ordinal);
+
+        var second = (await Programs.PublishAsync(server, Programs.Document(Programs.Version()))).Version;
+
+        var exposition = await server.ScrapeMetricsAsync();
+        Assert.Contains($"loyalty_program_info{{program=\"test\",version=\"{second}\"}} 1", exposition, StringComparison.Ordinal);
+        Assert.DoesNotContain($"version=\"{first}\"", exposition, StringComparison.Ordinal);
     }
 }

@@ -11,7 +11,7 @@ public sealed class StartupTests
     public async Task Bad_settings_are_reported_one_line_each_with_a_non_zero_exit_before_anything_starts()
     {
         var ledger = Path.Combine(Path.GetTempPath(), $"loyalty-{Guid.NewGuid():N}.db");
-        var (exitCode, output) = await RunServerAsync(new Dictionary<string, string>
+        var (exitCode, output) = await ServerProcess.RunAsync(new Dictionary<string, string>
         {
             ["Scoring__MaxLines"] = "-5",
             ["Server__MetricsPort"] = "not-a-port",
@@ -47,7 +47,7 @@ public sealed class StartupTests
         }
 
         // "migrate" starts no listener: with the setting it runs to completion, without it it is refused first.
-        var (exitCode, output) = await RunServerAsync(environment, "migrate");
+        var (exitCode, output) = await ServerProcess.RunAsync(environment, "migrate");
 
         Assert.True(exitCode == expectedExit, output);
         Assert.Equal(expectedExit != 0, output.Contains("Invalid setting: Server:BindAddress is not a loopback address but gRPC would be cleartext", StringComparison.Ordinal));
@@ -65,7 +65,7 @@ public sealed class StartupTests
         }
 
         // The live server holds these ports: a command that opened listeners could not start.
-        var (exitCode, output) = await RunServerAsync(new Dictionary<string, string>
+        var (exitCode, output) = await ServerProcess.RunAsync(new Dictionary<string, string>
         {
             ["HotState__Redis"] = TestEnvironment.Redis,
             ["Ledger__Provider"] = "Postgres",
@@ -117,10 +117,10 @@ public sealed class StartupTests
         };
         var asOf = due.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
 
-        var (exitCode, output) = await RunServerAsync(environment, "expire", "--as-of", asOf);
-        var (againCode, again) = await RunServerAsync(environment, "expire", "--as-of", asOf);
-        var (badCode, bad) = await RunServerAsync(environment, "expire", "--as-of", "tomorrow");
-        var (futureCode, future) = await RunServerAsync(environment, "expire", "--as-of", "2999-01-01");
+        var (exitCode, output) = await ServerProcess.RunAsync(environment, "expire", "--as-of", asOf);
+        var (againCode, again) = await ServerProcess.RunAsync(environment, "expire", "--as-of", asOf);
+        var (badCode, bad) = await ServerProcess.RunAsync(environment, "expire", "--as-of", "tomorrow");
+        var (futureCode, future) = await ServerProcess.RunAsync(environment, "expire", "--as-of", "2999-01-01");
 
         Assert.True(exitCode == 0, output);
         Assert.Contains("Expiring: 3 members looked at, 135 points expired so far", output, StringComparison.Ordinal);
@@ -137,27 +137,5 @@ public sealed class StartupTests
             Assert.Equal(45, (await server.Members.GetMemberAsync(new GetMemberRequest { MemberId = memberId })).Balance);
             await ReplayAssert.RedisIsTheLedgersReplayAsync(server, memberId);
         }
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunServerAsync(Dictionary<string, string> environment, params string[] arguments)
-    {
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "LoyaltyCore.Server.dll"), .. arguments])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        foreach (var (name, value) in environment)
-        {
-            start.Environment[name] = value;
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout + await stderr);
     }
 }

@@ -8,8 +8,10 @@ using StackExchange.Redis;
 namespace LoyaltyCore.Server.Api;
 
 /// <summary>
-/// Times every call by method and status code, and turns failures into the status a client can act on:
-/// infrastructure outages become UNAVAILABLE, anything unexpected INTERNAL (logged), never an unhandled exception.
+/// Counts and times every call (<c>grpc_server_*</c>, unary and streaming alike), and turns failures into the status a
+/// client can act on: infrastructure outages become UNAVAILABLE, anything unexpected INTERNAL (logged), never an
+/// unhandled exception. A call that returns after its deadline passed or its client left is recorded as what the
+/// client saw: DEADLINE_EXCEEDED or CANCELLED, not OK.
 /// </summary>
 internal sealed partial class ServerCallInterceptor(LoyaltyMetrics metrics, ILogger<ServerCallInterceptor> logger) : Interceptor
 {
@@ -18,11 +20,21 @@ internal sealed partial class ServerCallInterceptor(LoyaltyMetrics metrics, ILog
         ServerCallContext context,
         UnaryServerMethod<TRequest, TResponse> continuation)
     {
+        var call = metrics.Grpc(context.Method, GrpcMethodMetrics.TypeName(MethodType.Unary));
+        call.Started.Inc();
+        call.Received.Inc();
         var started = Stopwatch.GetTimestamp();
         var code = StatusCode.OK;
         try
         {
-            return await continuation(request, context);
+            var response = await continuation(request, context);
+            code = Ended(context);
+            if (code == StatusCode.OK)
+            {
+                call.Sent.Inc();
+            }
+
+            return response;
         }
         catch (Exception ex)
         {
@@ -31,22 +43,26 @@ internal sealed partial class ServerCallInterceptor(LoyaltyMetrics metrics, ILog
         }
         finally
         {
-            metrics.GrpcDuration(context.Method, code).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            call.Handling.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            call.Handled(code).Inc();
         }
     }
 
-    /// <summary>ScoreStream: the stream as a whole is timed (its messages answer one by one inside it).</summary>
+    /// <summary>ScoreStream: the stream as a whole is timed; its messages are counted one by one.</summary>
     public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(
         IAsyncStreamReader<TRequest> requestStream,
         IServerStreamWriter<TResponse> responseStream,
         ServerCallContext context,
         DuplexStreamingServerMethod<TRequest, TResponse> continuation)
     {
+        var call = metrics.Grpc(context.Method, GrpcMethodMetrics.TypeName(MethodType.DuplexStreaming));
+        call.Started.Inc();
         var started = Stopwatch.GetTimestamp();
         var code = StatusCode.OK;
         try
         {
-            await continuation(requestStream, responseStream, context);
+            await continuation(new CountingReader<TRequest>(requestStream, call.Received), new CountingWriter<TResponse>(responseStream, call.Sent), context);
+            code = Ended(context);
         }
         catch (Exception ex)
         {
@@ -55,9 +71,48 @@ internal sealed partial class ServerCallInterceptor(LoyaltyMetrics metrics, ILog
         }
         finally
         {
-            metrics.GrpcDuration(context.Method, code).Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            call.Handling.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            call.Handled(code).Inc();
         }
     }
+
+    /// <summary>Health's Watch: a stream of answers to one request.</summary>
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request,
+        IServerStreamWriter<TResponse> responseStream,
+        ServerCallContext context,
+        ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        var call = metrics.Grpc(context.Method, GrpcMethodMetrics.TypeName(MethodType.ServerStreaming));
+        call.Started.Inc();
+        call.Received.Inc();
+        var started = Stopwatch.GetTimestamp();
+        var code = StatusCode.OK;
+        try
+        {
+            await continuation(request, new CountingWriter<TResponse>(responseStream, call.Sent), context);
+            code = Ended(context);
+        }
+        catch (Exception ex)
+        {
+            code = Fail(ex, context, out var failure);
+            throw failure;
+        }
+        finally
+        {
+            call.Handling.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            call.Handled(code).Inc();
+        }
+    }
+
+    /// <summary>
+    /// The status a call that returned normally ended with: OK, unless the client stopped waiting first (its deadline
+    /// passed, or it cancelled), in which case that is what it saw.
+    /// </summary>
+    private static StatusCode Ended(ServerCallContext context) =>
+        !context.CancellationToken.IsCancellationRequested ? StatusCode.OK
+        : context.Deadline <= DateTime.UtcNow ? StatusCode.DeadlineExceeded
+        : StatusCode.Cancelled;
 
     private StatusCode Fail(Exception exception, ServerCallContext context, out RpcException failure)
     {
@@ -99,4 +154,41 @@ internal sealed partial class ServerCallInterceptor(LoyaltyMetrics metrics, ILog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} answered UNAVAILABLE: {Reason}")]
     private static partial void LogUnavailable(ILogger logger, string method, string reason);
+}
+
+internal sealed class CountingReader<T>(IAsyncStreamReader<T> inner, Prometheus.Counter.Child received) : IAsyncStreamReader<T>
+{
+    public T Current => inner.Current;
+
+    public async Task<bool> MoveNext(CancellationToken cancellationToken)
+    {
+        if (!await inner.MoveNext(cancellationToken))
+        {
+            return false;
+        }
+
+        received.Inc();
+        return true;
+    }
+}
+
+internal sealed class CountingWriter<T>(IServerStreamWriter<T> inner, Prometheus.Counter.Child sent) : IServerStreamWriter<T>
+{
+    public WriteOptions? WriteOptions
+    {
+        get => inner.WriteOptions;
+        set => inner.WriteOptions = value;
+    }
+
+    public async Task WriteAsync(T message)
+    {
+        await inner.WriteAsync(message);
+        sent.Inc();
+    }
+
+    public async Task WriteAsync(T message, CancellationToken cancellationToken)
+    {
+        await inner.WriteAsync(message, cancellationToken);
+        sent.Inc();
+    }
 }

@@ -194,10 +194,6 @@ public sealed class ExpiryOptions
     /// </summary>
     [Range(1, 3660)]
     public int LookbackDays { get; set; } = 7;
-
-    /// <summary>How often the points outstanding (loyalty_points_outstanding) are read again from the ledger.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
-    public TimeSpan LiabilityRefreshInterval { get; set; } = TimeSpan.FromMinutes(1);
 }
 
 public sealed class ProgramOptions
@@ -249,4 +245,45 @@ public sealed class BenchmarkOptions
 
     /// <summary>Maps EchoService, the transport-only baseline for load tests. Off in production.</summary>
     public bool EnableEcho { get; set; }
+}
+
+public sealed class KpiOptions
+{
+    public const string Section = "Kpi";
+
+    /// <summary>Whether this server keeps the KPI rollups up and exports the <c>loyalty_kpi_*</c> gauges.</summary>
+    public bool ExportEnabled { get; set; } = true;
+
+    /// <summary>How often the rollups catch up with the ledger and the gauges are read again.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Ledger rows summed per rollup transaction.</summary>
+    [Range(100, 100_000)]
+    public int RollupPageSize { get; set; } = 5000;
+
+    /// <summary>What a thousand points cost the program, in minor units of its currency; unset, no cost is reported.</summary>
+    [Range(0, 1_000_000_000)]
+    public long? PointCostPerThousandMinor { get; set; }
+
+    /// <summary>The program's running costs per month (platform, staff, agency), in minor units.</summary>
+    [Range(0, 1_000_000_000_000)]
+    public long RunningCostPerMonthMinor { get; set; }
+}
+
+public sealed class TracingOptions
+{
+    public const string Section = "Tracing";
+
+    /// <summary>The OTLP collector (http://collector:4317 for gRPC, :4318/v1/traces for HTTP); unset, tracing is off.</summary>
+    public Uri? OtlpEndpoint { get; set; }
+
+    public OpenTelemetry.Exporter.OtlpExportProtocol Protocol { get; set; } = OpenTelemetry.Exporter.OtlpExportProtocol.Grpc;
+
+    /// <summary>The share of calls traced when the caller did not decide (a traced caller's calls are always traced).</summary>
+    [Range(0.0, 1.0)]
+    public double SampleRatio { get; set; } = 1.0;
+
+    [Required]
+    public string ServiceName { get; set; } = "loyaltycore";
 }

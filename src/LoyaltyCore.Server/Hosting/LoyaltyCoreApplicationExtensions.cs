@@ -8,6 +8,7 @@ using LoyaltyCore.Server.Members;
 using LoyaltyCore.Server.Partners;
 using LoyaltyCore.Server.Security;
 using LoyaltyCore.Server.Programs;
+using LoyaltyCore.Server.Reports;
 using LoyaltyCore.Server.Scoring;
 using LoyaltyCore.Server.Transactions;
 using Microsoft.Extensions.Options;
@@ -34,6 +35,7 @@ public static partial class LoyaltyCoreApplicationExtensions
         app.MapGrpcService<MemberGrpcService>();
         app.MapGrpcService<ProgramGrpcService>();
         app.MapGrpcService<SupportGrpcService>();
+        app.MapGrpcService<ReportGrpcService>();
         if (app.Services.GetRequiredService<IOptions<BenchmarkOptions>>().Value.EnableEcho)
         {
             app.MapGrpcService<EchoGrpcService>();
@@ -41,6 +43,10 @@ public static partial class LoyaltyCoreApplicationExtensions
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         app.MapMetrics();
+        var version = typeof(LoyaltyCoreApplicationExtensions).Assembly
+            .GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "unknown";
+        app.Services.GetRequiredService<Observability.LoyaltyMetrics>().BuildInfo.WithLabels(version).Set(1);
         return app;
     }
 
@@ -69,7 +75,8 @@ public static partial class LoyaltyCoreApplicationExtensions
 
     /// <summary>
     /// Runs the server, or one of its commands: <c>migrate</c> applies ledger migrations; <c>rebuild</c> recomputes
-    /// every member's Redis state from the ledger; <c>expire --as-of YYYY-MM-DD</c> expires the points due that day.
+    /// every member's Redis state from the ledger; <c>expire --as-of YYYY-MM-DD</c> expires the points due that day;
+    /// <c>report --from --to [--compare previous-year] [--format md|csv|json|html] [--out FILE]</c> writes the KPI report.
     /// </summary>
     public static async Task<int> RunLoyaltyCoreAsync(this WebApplication app, string[] args)
     {
@@ -105,6 +112,9 @@ public static partial class LoyaltyCoreApplicationExtensions
 
             case "expire":
                 return await ExpireAsync(app, args, logger);
+
+            case "report":
+                return await ReportAsync(app, args, logger);
 
             default:
                 LogUnknownCommand(logger, command);
@@ -196,6 +206,73 @@ public static partial class LoyaltyCoreApplicationExtensions
         }
     }
 
+    /// <summary>
+    /// Writes the KPI report of a period (GetKpiReport's, formatted) to standard output or <c>--out</c>, without
+    /// listeners, beside running servers: it only reads, apart from bringing the KPI rollups up to date.
+    /// </summary>
+    private static async Task<int> ReportAsync(WebApplication app, string[] args, ILogger logger)
+    {
+        string? Option(string name)
+        {
+            var at = Array.IndexOf(args, name);
+            return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+        }
+
+        var violations = new List<Google.Rpc.BadRequest.Types.FieldViolation>();
+        var from = ReportGrpcService.Day(Option("--from") ?? string.Empty, "--from", violations);
+        var to = ReportGrpcService.Day(Option("--to") ?? string.Empty, "--to", violations);
+        var compare = Option("--compare") ?? "none";
+        var format = Option("--format") ?? "md";
+        if (compare is not ("none" or "previous-year"))
+        {
+            violations.Add(new() { Field = "--compare", Description = "must be none or previous-year" });
+        }
+
+        if (!ReportFormats.Names.Contains(format))
+        {
+            violations.Add(new() { Field = "--format", Description = "must be md, csv, json or html" });
+        }
+
+        if (from > to || (from is { } f && to is { } t && t.DayNumber - f.DayNumber + 1 > KpiReports.MaxDays))
+        {
+            violations.Add(new() { Field = "--to", Description = $"must not be before --from, and the period at most {KpiReports.MaxDays} days" });
+        }
+
+        if (violations.Count > 0)
+        {
+            foreach (var violation in violations)
+            {
+                LogBadReportOption(logger, violation.Field, violation.Description);
+            }
+
+            return 2;
+        }
+
+        await app.InitializeLoyaltyCoreAsync();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var report = await app.Services.GetRequiredService<KpiReports>().BuildAsync(from!.Value, to!.Value,
+            compare == "previous-year" ? Contracts.V1.Comparison.PreviousYear : Contracts.V1.Comparison.None, CancellationToken.None);
+        var text = ReportFormats.Write(report, format);
+        if (Option("--out") is { } path)
+        {
+            await File.WriteAllTextAsync(path, text);
+            LogReportWritten(logger, path, clock.Elapsed.TotalSeconds);
+        }
+        else
+        {
+            await Console.Out.WriteAsync(text);
+            await Console.Out.FlushAsync();
+        }
+
+        return 0;
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "report: {Option} {Problem}")]
+    private static partial void LogBadReportOption(ILogger logger, string option, string problem);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "KPI report written to {Path} ({Seconds:0.0} s)")]
+    private static partial void LogReportWritten(ILogger logger, string path, double seconds);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "expire: --as-of must not be after today ({Today}, program clock)")]
     private static partial void LogFutureAsOf(ILogger logger, int today);
 
@@ -220,6 +297,6 @@ public static partial class LoyaltyCoreApplicationExtensions
     [LoggerMessage(Level = LogLevel.Information, Message = "Hot state rebuilt from the ledger for {Count} members in {Seconds:0.0} s")]
     private static partial void LogRebuilt(ILogger logger, int count, double seconds);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Unknown command '{Command}'. Commands: serve (default), migrate, rebuild, expire")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unknown command '{Command}'. Commands: serve (default), migrate, rebuild, expire, report")]
     private static partial void LogUnknownCommand(ILogger logger, string command);
 }

@@ -4,10 +4,12 @@ using LoyaltyCore.Server.Api;
 using LoyaltyCore.Server.Benchmark;
 using LoyaltyCore.Server.Configuration;
 using LoyaltyCore.Server.HotState;
+using LoyaltyCore.Server.Kpis;
 using LoyaltyCore.Server.Ledger;
 using LoyaltyCore.Server.Members;
 using LoyaltyCore.Server.Observability;
 using LoyaltyCore.Server.Programs;
+using LoyaltyCore.Server.Reports;
 using LoyaltyCore.Server.Security;
 using LoyaltyCore.Server.Transactions;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -19,10 +21,17 @@ namespace LoyaltyCore.Server.Hosting;
 
 public static class LoyaltyCoreServiceCollectionExtensions
 {
-    /// <summary>Registers the whole server: options, hot state, ledger, scoring, gRPC, security and metrics.</summary>
-    public static WebApplicationBuilder AddLoyaltyCore(this WebApplicationBuilder builder)
+    /// <summary>Registers the whole server: options, hot state, ledger, scoring, gRPC, security, metrics and tracing.</summary>
+    /// <param name="args">The command line: an ops command (<c>report</c>, <c>rebuild</c>...) logs to standard error,
+    /// so that standard output carries only what it writes.</param>
+    public static WebApplicationBuilder AddLoyaltyCore(this WebApplicationBuilder builder, string[]? args = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        if (args?.FirstOrDefault(a => !a.StartsWith('-') && !a.Contains('=', StringComparison.Ordinal)) is { } command && command != "serve")
+        {
+            builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
+        }
+
         var services = builder.Services;
         var settings = new SettingsCheck();
         services.AddSingleton(settings);
@@ -54,10 +63,31 @@ public static class LoyaltyCoreServiceCollectionExtensions
             .ValidateOnStart();
         Bind<ExpiryOptions>(ExpiryOptions.Section).ValidateOnStart();
         Bind<PartnerOptions>(PartnerOptions.Section).ValidateOnStart();
+        Bind<KpiOptions>(KpiOptions.Section).ValidateOnStart();
+        Bind<TracingOptions>(TracingOptions.Section)
+            .Validate(o => o.OtlpEndpoint is null || o.OtlpEndpoint.IsAbsoluteUri, "Tracing:OtlpEndpoint must be an absolute URI, such as http://collector:4317.")
+            .ValidateOnStart();
         Bind<BenchmarkOptions>(BenchmarkOptions.Section);
         Bind<SecurityOptions>(SecurityOptions.Section)
             .Validate(o => o.Clients.All(c => c.Key.Length >= 16 && c.Roles.Count > 0), "Every Security:Clients entry needs a key of 16+ characters and a role.")
             .ValidateOnStart();
+
+        // Read before the container is built, as the tracer is set up with it; a value that does not bind is reported
+        // with every other bad setting (SettingsCheck) and leaves tracing off meanwhile.
+        TracingOptions? tracing;
+        try
+        {
+            tracing = builder.Configuration.GetSection(TracingOptions.Section).Get<TracingOptions>();
+        }
+        catch (InvalidOperationException)
+        {
+            tracing = null;
+        }
+
+        if (tracing?.OtlpEndpoint is { IsAbsoluteUri: true } && tracing.SampleRatio is >= 0 and <= 1)
+        {
+            builder.AddLoyaltyTracing(tracing);
+        }
 
         services.AddSingleton(TimeProvider.System);
         LoyaltyMetrics.ConfigureExports();
@@ -85,7 +115,11 @@ public static class LoyaltyCoreServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<HoldExpiryRun>());
         services.AddSingleton<PointExpiryRun>();
         services.AddHostedService(sp => sp.GetRequiredService<PointExpiryRun>());
-        services.AddHostedService<LiabilityGauge>();
+        services.AddSingleton<KpiStore>();
+        services.AddSingleton<KpiRollups>();
+        services.AddHostedService<KpiGauges>();
+        services.AddHostedService<DependencyProbe>();
+        services.AddSingleton<KpiReports>();
         services.AddSingleton<MemberLocks>();
         services.AddSingleton<Admission>();
         services.AddSingleton<PipelineProbes>();

@@ -156,10 +156,6 @@ internal sealed record LedgerSql(
         """;
 
     /// <summary>The points outstanding: every row's points, summed (the balance of all members).</summary>
-    public const string PointsOutstanding = """
-        SELECT COALESCE(SUM(points), 0) FROM ledger_entries
-        """;
-
     public const string CampaignDrawn = """
         SELECT COALESCE(SUM(points), 0) FROM campaign_draws WHERE campaign_id = @CampaignId
         """;

@@ -250,12 +250,6 @@ internal sealed class LedgerStore(LedgerDatabase database)
         await connection.ExecuteAsync(new CommandDefinition(LedgerSql.FinishExpiryRun, new { AsOf = asOf, Finished = true }, cancellationToken: cancellationToken));
     }
 
-    public async Task<long> PointsOutstandingAsync(CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        return await connection.ExecuteScalarAsync<long>(new CommandDefinition(LedgerSql.PointsOutstanding, cancellationToken: cancellationToken));
-    }
-
     public async Task<long> CampaignDrawnAsync(string campaignId, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);

@@ -55,5 +55,6 @@ internal static class HealthServiceNames
         "loyalty.v1.SupportService",
         "loyalty.v1.PartnerAdminService",
         "loyalty.v1.PartnerService",
+        "loyalty.v1.ReportService",
     ];
 }

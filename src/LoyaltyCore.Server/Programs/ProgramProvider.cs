@@ -268,7 +268,9 @@ internal sealed partial class ProgramProvider(
 
         if (previous is not null && previous.Current.Version != timeline.Current.Version)
         {
-            metrics.ProgramInfo.WithLabels(previous.Current.Id, previous.Current.Version).Set(0);
+            // An info series says what is, so a retired version's goes (a 0 would be summed and joined on as if live).
+            metrics.ProgramInfo.RemoveLabelled(previous.Current.Id, previous.Current.Version);
+            metrics.RetireSeriesNotIn(timeline.Current);
         }
 
         metrics.ProgramInfo.WithLabels(timeline.Current.Id, timeline.Current.Version).Set(1);

@@ -139,6 +139,15 @@ internal static class GrpcRefusal
 {
     public static Task WriteAsync(Microsoft.AspNetCore.Http.HttpContext context, Grpc.Core.StatusCode code, string message)
     {
+        // Refused before any handler ran, yet a call the client made: counted with the rest, under its own code.
+        if (context.GetEndpoint()?.Metadata.GetMetadata<Grpc.AspNetCore.Server.GrpcMethodMetadata>() is { } grpc
+            && context.RequestServices.GetService<Observability.LoyaltyMetrics>() is { } metrics)
+        {
+            var call = metrics.Grpc(grpc.Method.FullName, Observability.GrpcMethodMetrics.TypeName(grpc.Method.Type));
+            call.Started.Inc();
+            call.Handled(code).Inc();
+        }
+
         var response = context.Response;
         if (!context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) ?? true)
         {

@@ -135,6 +135,10 @@ internal sealed partial class CampaignBudgets(BudgetStore store, LedgerStore led
         {
             // A partner's budgets (offers, credit) hold a '/', which no campaign id can: the partner metrics count them.
             metrics.CampaignBudgetRemaining.WithLabels(budgetId).Set(remaining);
+            if (_activeBudgets.TryGetValue(budgetId, out var total))
+            {
+                metrics.CampaignBudgetTotal.WithLabels(budgetId).Set(total);
+            }
         }
     }
 

@@ -15,13 +15,16 @@ internal sealed partial class PendingRecoveryService(
     TransactionPipeline processor,
     ProgramProvider programs,
     IOptions<HotStateOptions> options,
+    Observability.LoyaltyMetrics metrics,
     ILogger<PendingRecoveryService> logger) : BackgroundService
 {
     public async Task<int> RecoverAllAsync(TimeSpan minimumAge, CancellationToken cancellationToken)
     {
         var recovered = 0;
+        var holding = 0;
         await foreach (var memberId in hotState.ScanMembersWithPendingAsync().WithCancellation(cancellationToken))
         {
+            holding++;
             var entries = await members.RecoverPendingAsync(memberId, minimumAge);
             foreach (var entry in entries)
             {
@@ -32,6 +35,7 @@ internal sealed partial class PendingRecoveryService(
             recovered += entries.Count;
         }
 
+        metrics.PendingEntries.Set(holding);
         return recovered;
     }
 

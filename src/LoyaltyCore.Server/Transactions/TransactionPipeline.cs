@@ -78,6 +78,7 @@ internal sealed partial class TransactionPipeline(
 
             try
             {
+                using var committing = Tracing.Source.StartActivity(Tracing.LedgerCommit);
                 await members.CommitAsync(entry, mayExist: decision.Applied is null);
             }
             catch (LedgerConflictException)
@@ -236,6 +237,7 @@ internal sealed partial class TransactionPipeline(
                     snapshots.Predict(intent.MemberId, basis!, after!);
                 }
 
+                var applying = Tracing.Source.StartActivity(Tracing.RedisApply);
                 var replyTask = hotState.ApplyAsync(command);
                 if (chained)
                 {
@@ -247,11 +249,16 @@ internal sealed partial class TransactionPipeline(
                 try
                 {
                     reply = await replyTask;
+                    applying?.SetTag(Tracing.OutcomeTag, reply.Outcome.ToString());
                 }
                 catch when (chained)
                 {
                     snapshots.Refute(intent.MemberId, basis!, null);
                     throw;
+                }
+                finally
+                {
+                    applying?.Dispose();
                 }
 
                 if (reply.Outcome == ApplyOutcome.Applied)

@@ -74,6 +74,8 @@ public sealed class ServerInstance : IAsyncDisposable
             ["HotState:Redis"] = TestEnvironment.Redis,
             // Short enough that a test can place a purchase before it and exercise the ledger fallback.
             ["HotState:ReplayWindow"] = "01:00:00",
+            // The KPI gauges are per process: only the tests about them export them (KpiTests).
+            ["Kpi:ExportEnabled"] = "false",
             ["Ledger:Provider"] = "Postgres",
             ["Ledger:ConnectionString"] = ownLedger ? await Ledger.CreateDatabaseAsync() : TestEnvironment.Postgres,
             ["Security:Clients:0:Id"] = "pos-test",

@@ -107,6 +107,22 @@ internal static class Ledger
         return rows.AsList();
     }
 
+    /// <summary>The ledger's own totals, to hold the KPI rollups against: rows, points, members with a row.</summary>
+    public static async Task<(long Rows, long Points, long Members)> TotalsAsync(string database)
+    {
+        await using var connection = await OpenAsync(database);
+        return await connection.QuerySingleAsync<(long, long, long)>(
+            "SELECT COUNT(*), COALESCE(SUM(points), 0)::bigint, COUNT(DISTINCT member_id) FROM ledger_entries");
+    }
+
+    /// <summary>The KPI rollups' totals: rows counted, net points, members.</summary>
+    public static async Task<(long Rows, long Points, long Members)> RollupTotalsAsync(string database)
+    {
+        await using var connection = await OpenAsync(database);
+        return await connection.QuerySingleAsync<(long, long, long)>(
+            "SELECT COALESCE(SUM(entries), 0)::bigint, (COALESCE(SUM(credits), 0) - COALESCE(SUM(debits), 0))::bigint, (SELECT COUNT(*) FROM kpi_members) FROM kpi_daily");
+    }
+
     public static async Task<long> SumPointsAsync(string memberId, string? database = null)
     {
         await using var connection = await OpenAsync(database);
