@@ -48,14 +48,14 @@ internal sealed record ServerMetrics(
         IReadOnlyList<IReadOnlyDictionary<string, double>> allReads = [start, .. gaugeReads, end];
         var methods = new Dictionary<string, ServerLatency>(StringComparer.Ordinal);
         foreach (var method in end.Keys
-                     .Where(k => PrometheusText.Name(k) == "loyalty_grpc_request_duration_seconds_count")
-                     .Select(k => PrometheusText.Label(k, "method"))
+                     .Where(k => PrometheusText.Name(k) == "grpc_server_handling_seconds_count")
+                     .Select(k => PrometheusText.Label(k, "grpc_method"))
                      .OfType<string>()
                      .Distinct(StringComparer.Ordinal))
         {
-            if (delta.Latency("loyalty_grpc_request_duration_seconds", k => PrometheusText.Label(k, "method") == method) is { } latency)
+            if (delta.Latency("grpc_server_handling_seconds", k => PrometheusText.Label(k, "grpc_method") == method) is { } latency)
             {
-                methods[method[(method.LastIndexOf('/') + 1)..]] = latency;
+                methods[method] = latency;
             }
         }
 
