@@ -4,7 +4,10 @@
 #   LOYALTY_TEST_REDIS     StackExchange.Redis configuration string
 #   LOYALTY_TEST_POSTGRES  Npgsql connection string (database loyalty)
 #   LOYALTY_TEST_REDIS_PID, LOYALTY_TEST_POSTGRES_PID  the redis-server and postmaster processes (for CPU accounting)
-# Redis comes from apt when missing; PostgreSQL binaries are expected at $PG_BIN (default /usr/lib/postgresql/15/bin).
+#   LOYALTY_TEST_PROMETHEUS, LOYALTY_TEST_PROMTOOL  paths of prometheus and promtool (alert rule tests)
+#   LOYALTY_TEST_CHROMIUM  path of chromium (headless browser for the tests that need one)
+# Redis, Prometheus (with promtool) and Chromium come from apt when missing; PostgreSQL binaries are expected at
+# $PG_BIN (default /usr/lib/postgresql/15/bin).
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 
@@ -41,6 +44,28 @@ _ensure_redis() {
   _as_root systemctl disable --now redis-server >/dev/null 2>&1 || true
 }
 
+# prometheus and promtool (Debian package prometheus) and chromium (package chromium), installed together when one is
+# missing; exports their paths.
+_ensure_test_tools() {
+  local missing=() svc
+  if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then missing+=(prometheus); fi
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "${missing[*]} not found: installing with apt" >&2
+    _as_root apt-get update -qq
+    _as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null \
+      || { echo "apt-get install ${missing[*]} failed" >&2; return 1; }
+    # The prometheus package starts a system-wide Prometheus (and node exporter) we do not use.
+    for svc in prometheus prometheus-node-exporter; do
+      _as_root systemctl disable --now "$svc" >/dev/null 2>&1 || _as_root service "$svc" stop >/dev/null 2>&1 || true
+    done
+  fi
+  LOYALTY_TEST_PROMETHEUS=$(command -v prometheus) || { echo "prometheus not found after install" >&2; return 1; }
+  LOYALTY_TEST_PROMTOOL=$(command -v promtool) || { echo "promtool not found after install" >&2; return 1; }
+  LOYALTY_TEST_CHROMIUM=$(command -v chromium) || { echo "chromium not found after install" >&2; return 1; }
+  export LOYALTY_TEST_PROMETHEUS LOYALTY_TEST_PROMTOOL LOYALTY_TEST_CHROMIUM
+}
+
 _pg() {
   # initdb and postgres refuse to run as root.
   if [ -n "$_services_pg_user" ]; then runuser -u "$_services_pg_user" -- "$@"; else "$@"; fi
@@ -56,6 +81,7 @@ stop_services() {
 
 start_services() {
   _ensure_redis
+  _ensure_test_tools || return 1
   if [ ! -x "$PG_BIN/initdb" ]; then
     echo "PostgreSQL binaries not found in $PG_BIN (set PG_BIN)" >&2
     return 1
