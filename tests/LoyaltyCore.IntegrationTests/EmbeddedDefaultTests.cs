@@ -39,6 +39,16 @@ public sealed class EmbeddedDefaultTests
         var member = await server.Members.GetMemberAsync(new GetMemberRequest { MemberId = memberId });
         Assert.Equal(20, member.Balance);
         Assert.Equal("silver", member.Tier);
+
+        // The KPI rollups follow the SQLite ledger by rowid: the report counts each row once.
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        var report = await new ReportService.ReportServiceClient(server.CreateChannel(ServerInstance.AdminKey))
+            .GetKpiReportAsync(new GetKpiReportRequest { From = KpiTests.Day(today.AddDays(-1)), To = KpiTests.Day(today) });
+        var again = await new ReportService.ReportServiceClient(server.CreateChannel(ServerInstance.AdminKey))
+            .GetKpiReportAsync(new GetKpiReportRequest { From = KpiTests.Day(today.AddDays(-1)), To = KpiTests.Day(today) });
+        Assert.Equal((1L, 500L, 480L, 1L), (report.Current.Orders, report.Current.PointsIssued, report.Current.PointsRedeemed, report.Current.MembersActive));
+        Assert.Equal((20L, "silver"), (report.PointsOutstanding, report.Tiers.Single().Tier));
+        Assert.Equal(report.Current, again.Current);
     }
 
     [Fact]

@@ -160,6 +160,21 @@ public sealed class KpiTests
         await RpcAssert.FailsWith(StatusCode.PermissionDenied, () => pos.GetKpiReportAsync(new GetKpiReportRequest { From = "2026-01-01", To = "2026-01-31" }).ResponseAsync);
 
         Assert.Equal("required, a day as YYYY-MM-DD", missing.FieldViolations.Single().Description);
+
+        // The same over HTTP/JSON, for whoever reads KPIs from a script or a BI tool.
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.HttpPort}/") };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "v1/reports/kpi?from=2026-01-01&to=2026-01-31&compare=COMPARISON_PREVIOUS_YEAR");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ServerInstance.AdminKey);
+        using var answer = await http.SendAsync(request);
+        var body = await answer.Content.ReadAsStringAsync();
+        Assert.True(answer.IsSuccessStatusCode, body);
+        var report = KpiReport.Parser.ParseJson(body);
+        Assert.Equal(("2026-01-01", "2025-01-01", 31), (report.Current.From, report.PreviousYear.From, report.Current.Days));
+        using var bad = await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, "v1/reports/kpi?from=2026-02-01&to=2026-01-01")
+        {
+            Headers = { Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ServerInstance.AdminKey) },
+        });
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
     }
 
     internal static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);

@@ -26,6 +26,7 @@ public sealed class PlatformTests
     [InlineData("loyalty.v1.ScoringService")]
     [InlineData("loyalty.v1.MemberService")]
     [InlineData("loyalty.v1.ProgramService")]
+    [InlineData("loyalty.v1.ReportService")]
     public async Task Health_answers_by_service_name(string service)
     {
         var server = await ServerInstance.Shared;

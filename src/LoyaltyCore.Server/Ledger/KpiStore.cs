@@ -256,7 +256,12 @@ internal sealed class KpiStore(LedgerDatabase database)
             return;
         }
 
-        var (least, greatest) = Postgres ? ("LEAST", "GREATEST") : ("min", "max");
+        if (Postgres)
+        {
+            await WriteWithArraysAsync(connection, transaction, rollup, cancellationToken);
+            return;
+        }
+
         await connection.ExecuteAsync(new CommandDefinition("""
             INSERT INTO kpi_daily (day, kind, channel, entries, credits, debits, spend_minor)
             VALUES (@Day, @Kind, @Channel, @Entries, @Credits, @Debits, @SpendMinor)
@@ -274,14 +279,74 @@ internal sealed class KpiStore(LedgerDatabase database)
         await connection.ExecuteAsync(new CommandDefinition($"""
             INSERT INTO kpi_members (member_id, first_day, last_purchase_day, purchases, spend_minor, tier, tier_seq)
             VALUES (@MemberId, @FirstDay, @LastPurchaseDay, @Purchases, @SpendMinor, @Tier, @TierSequence)
-            ON CONFLICT (member_id) DO UPDATE SET first_day = {least}(kpi_members.first_day, excluded.first_day),
-                last_purchase_day = {greatest}(kpi_members.last_purchase_day, excluded.last_purchase_day),
-                purchases = kpi_members.purchases + excluded.purchases, spend_minor = kpi_members.spend_minor + excluded.spend_minor,
-                tier = CASE WHEN excluded.tier_seq >= kpi_members.tier_seq THEN excluded.tier ELSE kpi_members.tier END,
-                tier_seq = {greatest}(kpi_members.tier_seq, excluded.tier_seq)
+            {MemberMerge("min", "max")}
             """, rollup.Members.Select(m => new { MemberId = m.Key, m.Value.FirstDay, m.Value.LastPurchaseDay, m.Value.Purchases, m.Value.SpendMinor, m.Value.Tier, m.Value.TierSequence }),
             transaction, cancellationToken: cancellationToken));
     }
+
+    /// <summary>
+    /// PostgreSQL: one statement per table for the whole page, its columns sent as arrays and unnested server-side
+    /// (as the ledger writer's batch insert). A statement per row cost the database three times the CPU of the
+    /// transactions being summed (measured: PostgreSQL CPU per scored request 0.032 -> 0.102 ms).
+    /// </summary>
+    private static async Task WriteWithArraysAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction transaction, KpiRollup rollup, CancellationToken cancellationToken)
+    {
+        var daily = rollup.Daily.ToList();
+        await connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO kpi_daily (day, kind, channel, entries, credits, debits, spend_minor)
+            SELECT * FROM unnest(@Days, @Kinds, @Channels, @Entries, @Credits, @Debits, @Spends)
+            ON CONFLICT (day, kind, channel) DO UPDATE SET entries = kpi_daily.entries + excluded.entries,
+                credits = kpi_daily.credits + excluded.credits, debits = kpi_daily.debits + excluded.debits,
+                spend_minor = kpi_daily.spend_minor + excluded.spend_minor
+            """, new
+            {
+                Days = daily.Select(d => d.Key.Day).ToArray(),
+                Kinds = daily.Select(d => (short)d.Key.Kind).ToArray(),
+                Channels = daily.Select(d => (short)d.Key.Channel).ToArray(),
+                Entries = daily.Select(d => d.Value.Entries).ToArray(),
+                Credits = daily.Select(d => d.Value.Credits).ToArray(),
+                Debits = daily.Select(d => d.Value.Debits).ToArray(),
+                Spends = daily.Select(d => d.Value.SpendMinor).ToArray(),
+            }, transaction, cancellationToken: cancellationToken));
+        var rules = rollup.Rules.ToList();
+        await connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO kpi_rules (day, kind, rule_id, entries, points)
+            SELECT * FROM unnest(@Days, @Kinds, @Rules, @Entries, @Points)
+            ON CONFLICT (day, kind, rule_id) DO UPDATE SET entries = kpi_rules.entries + excluded.entries,
+                points = kpi_rules.points + excluded.points
+            """, new
+            {
+                Days = rules.Select(r => r.Key.Day).ToArray(),
+                Kinds = rules.Select(r => (short)r.Key.Kind).ToArray(),
+                Rules = rules.Select(r => r.Key.Rule).ToArray(),
+                Entries = rules.Select(r => r.Value.Entries).ToArray(),
+                Points = rules.Select(r => r.Value.Points).ToArray(),
+            }, transaction, cancellationToken: cancellationToken));
+        var members = rollup.Members.ToList();
+        await connection.ExecuteAsync(new CommandDefinition($"""
+            INSERT INTO kpi_members (member_id, first_day, last_purchase_day, purchases, spend_minor, tier, tier_seq)
+            SELECT * FROM unnest(@MemberIds, @FirstDays, @LastPurchaseDays, @Purchases, @Spends, @Tiers, @TierSequences)
+            {MemberMerge("LEAST", "GREATEST")}
+            """, new
+            {
+                MemberIds = members.Select(m => m.Key).ToArray(),
+                FirstDays = members.Select(m => m.Value.FirstDay).ToArray(),
+                LastPurchaseDays = members.Select(m => m.Value.LastPurchaseDay).ToArray(),
+                Purchases = members.Select(m => m.Value.Purchases).ToArray(),
+                Spends = members.Select(m => m.Value.SpendMinor).ToArray(),
+                Tiers = members.Select(m => m.Value.Tier).ToArray(),
+                TierSequences = members.Select(m => m.Value.TierSequence).ToArray(),
+            }, transaction, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>How a member's new totals merge into the stored ones (<paramref name="least"/>/<paramref name="greatest"/>: the dialect's two-argument min and max).</summary>
+    private static string MemberMerge(string least, string greatest) => $"""
+        ON CONFLICT (member_id) DO UPDATE SET first_day = {least}(kpi_members.first_day, excluded.first_day),
+            last_purchase_day = {greatest}(kpi_members.last_purchase_day, excluded.last_purchase_day),
+            purchases = kpi_members.purchases + excluded.purchases, spend_minor = kpi_members.spend_minor + excluded.spend_minor,
+            tier = CASE WHEN excluded.tier_seq >= kpi_members.tier_seq THEN excluded.tier ELSE kpi_members.tier END,
+            tier_seq = {greatest}(kpi_members.tier_seq, excluded.tier_seq)
+        """;
 
     private sealed class Watermark
     {
