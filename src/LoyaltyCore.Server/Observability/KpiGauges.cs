@@ -37,7 +37,7 @@ internal sealed class KpiGauges(
 
     protected override async Task RunOnceAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await rollups.CatchUpAsync(wait: false, maxPages: 50, cancellationToken);
+        await rollups.CatchUpAsync(wait: false, maxPages: 20, cancellationToken);
         await RefreshAsync(now, cancellationToken);
     }
 
