@@ -272,6 +272,12 @@ internal sealed class PrometheusProcess : IAsyncDisposable
         {
             using var response = await _http.GetAsync(new Uri("api/v1/query?query=" + Uri.EscapeDataString(query), UriKind.Relative));
             var body = await response.Content.ReadAsStringAsync();
+            if (!response.IsSuccessStatusCode)
+            {
+                // Starting up ("Service Unavailable"), or an error the body explains.
+                return (false, $"{(int)response.StatusCode}: {body}");
+            }
+
             using var json = JsonDocument.Parse(body);
             var ok = json.RootElement.GetProperty("status").GetString() == "success"
                 && json.RootElement.GetProperty("data").GetProperty("result") is { ValueKind: JsonValueKind.Array } result
