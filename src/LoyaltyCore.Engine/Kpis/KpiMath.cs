@@ -25,11 +25,7 @@ public static class KpiMath
     /// <summary>Integer division rounding half away from zero (the rounding every money figure of a report uses).</summary>
     public static long DivideRounded(Int128 numerator, Int128 denominator)
     {
-        if (denominator == 0)
-        {
-            throw new DivideByZeroException();
-        }
-
+        // A zero denominator throws DivideByZeroException from the division itself.
         if (denominator < 0)
         {
             numerator = -numerator;
