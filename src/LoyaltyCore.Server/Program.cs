@@ -4,6 +4,7 @@ using LoyaltyCore.Server.Hosting;
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddLoyaltyCore(args);
 
-var app = builder.Build();
+// Disposed on the way out: the console logger writes from a queue, and an ops command's last lines must not be lost.
+await using var app = builder.Build();
 app.MapLoyaltyCore();
 return await app.RunLoyaltyCoreAsync(args);
