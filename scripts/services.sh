@@ -73,6 +73,10 @@ _pg() {
 
 stop_services() {
   [ -n "$_services_dir" ] || return 0
+  local pidfile
+  for pidfile in "$_services_dir"/cluster-*.pid; do
+    [ -f "$pidfile" ] && kill -9 "$(cat "$pidfile")" 2>/dev/null
+  done
   if [ -f "$_services_dir/redis.pid" ]; then kill "$(cat "$_services_dir/redis.pid")" 2>/dev/null || true; fi
   if [ -d "$_services_dir/pg" ]; then _pg "$PG_BIN/pg_ctl" -D "$_services_dir/pg" -m fast -w stop >/dev/null 2>&1 || true; fi
   rm -rf "$_services_dir"
@@ -121,4 +125,53 @@ start_services() {
   LOYALTY_TEST_POSTGRES_PID=$(head -n 1 "$_services_dir/pg/postmaster.pid")
   export LOYALTY_TEST_REDIS_PID LOYALTY_TEST_POSTGRES_PID
   echo "Redis on 127.0.0.1:$redis_port, PostgreSQL on 127.0.0.1:$pg_port ($_services_dir)" >&2
+}
+
+# A Redis Cluster on loopback beside the single node (call after start_services): 3 masters with a replica each, made
+# with redis-server --cluster-enabled and redis-cli --cluster create, and a short node timeout so that a killed master's
+# replica takes over within seconds. Exports LOYALTY_TEST_REDIS_CLUSTER (the six nodes, a StackExchange.Redis
+# configuration string). Each node's cluster bus listens on its port + 10000: ports are picked below 22000.
+start_redis_cluster() {
+  local ports=() port node nodes=""
+  while [ "${#ports[@]}" -lt 6 ]; do
+    port=$((12000 + RANDOM % 9000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && ! (exec 3<>"/dev/tcp/127.0.0.1/$((port + 10000))") 2>/dev/null \
+      && [[ " ${ports[*]} " != *" $port "* ]]; then
+      ports+=("$port")
+    fi
+  done
+  for port in "${ports[@]}"; do
+    mkdir -p "$_services_dir/cluster-$port"
+    redis-server --bind 127.0.0.1 --port "$port" --dir "$_services_dir/cluster-$port" --save "" --appendonly no \
+      --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 1000 \
+      --daemonize yes --pidfile "$_services_dir/cluster-$port.pid" --logfile "$_services_dir/cluster-$port/redis.log"
+  done
+  for port in "${ports[@]}"; do
+    for _ in $(seq 1 50); do
+      redis-cli -p "$port" ping >/dev/null 2>&1 && break
+      sleep 0.1
+    done
+    nodes="$nodes 127.0.0.1:$port"
+  done
+  # shellcheck disable=SC2086
+  redis-cli --cluster create $nodes --cluster-replicas 1 --cluster-yes >"$_services_dir/cluster-create.log" 2>&1 \
+    || { echo "redis-cli --cluster create failed" >&2; cat "$_services_dir/cluster-create.log" >&2; return 1; }
+  for _ in $(seq 1 100); do
+    local ok=1
+    for port in "${ports[@]}"; do
+      redis-cli -p "$port" cluster info 2>/dev/null | grep -q "cluster_state:ok" || ok=0
+    done
+    # Every replica has finished its first sync with its master.
+    for port in "${ports[@]}"; do
+      if redis-cli -p "$port" info replication 2>/dev/null | grep -q "role:slave"; then
+        redis-cli -p "$port" info replication | grep -q "master_link_status:up" || ok=0
+      fi
+    done
+    [ "$ok" -eq 1 ] && break
+    sleep 0.2
+  done
+  [ "$ok" -eq 1 ] || { echo "Redis Cluster did not come up" >&2; return 1; }
+  LOYALTY_TEST_REDIS_CLUSTER=$(printf '127.0.0.1:%s,' "${ports[@]}")
+  export LOYALTY_TEST_REDIS_CLUSTER="${LOYALTY_TEST_REDIS_CLUSTER%,}"
+  echo "Redis Cluster on ${LOYALTY_TEST_REDIS_CLUSTER}" >&2
 }

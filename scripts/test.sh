@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh
 start_services
+start_redis_cluster
 
 log=$(mktemp)
 trap 'rm -f "$log"; stop_services' EXIT

@@ -7,6 +7,9 @@ internal static class TestEnvironment
 
     public static string Postgres => Require("LOYALTY_TEST_POSTGRES");
 
+    /// <summary>The Redis Cluster (3 masters, a replica each) that scripts/test.sh starts beside the single node.</summary>
+    public static string RedisCluster => Require("LOYALTY_TEST_REDIS_CLUSTER");
+
     private static string Require(string name) =>
         Environment.GetEnvironmentVariable(name) is { Length: > 0 } value
             ? value
