@@ -75,7 +75,7 @@ stop_services() {
   [ -n "$_services_dir" ] || return 0
   local pidfile
   for pidfile in "$_services_dir"/cluster-*.pid; do
-    [ -f "$pidfile" ] && kill -9 "$(cat "$pidfile")" 2>/dev/null
+    if [ -f "$pidfile" ]; then kill -9 "$(cat "$pidfile")" 2>/dev/null || true; fi
   done
   if [ -f "$_services_dir/redis.pid" ]; then kill "$(cat "$_services_dir/redis.pid")" 2>/dev/null || true; fi
   if [ -d "$_services_dir/pg" ]; then _pg "$PG_BIN/pg_ctl" -D "$_services_dir/pg" -m fast -w stop >/dev/null 2>&1 || true; fi
@@ -143,7 +143,7 @@ start_redis_cluster() {
   for port in "${ports[@]}"; do
     mkdir -p "$_services_dir/cluster-$port"
     redis-server --bind 127.0.0.1 --port "$port" --dir "$_services_dir/cluster-$port" --save "" --appendonly no \
-      --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 1000 \
+      --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 1000 --enable-debug-command local \
       --daemonize yes --pidfile "$_services_dir/cluster-$port.pid" --logfile "$_services_dir/cluster-$port/redis.log"
   done
   for port in "${ports[@]}"; do

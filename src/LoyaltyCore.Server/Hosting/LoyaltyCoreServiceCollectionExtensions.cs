@@ -119,6 +119,7 @@ public static class LoyaltyCoreServiceCollectionExtensions
         services.AddSingleton<KpiRollups>();
         services.AddHostedService<KpiGauges>();
         services.AddHostedService<DependencyProbe>();
+        services.AddHostedService<FailoverReconciler>();
         services.AddSingleton<KpiReports>();
         services.AddSingleton<MemberLocks>();
         services.AddSingleton<Admission>();

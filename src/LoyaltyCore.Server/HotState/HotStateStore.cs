@@ -355,6 +355,38 @@ internal sealed class HotStateStore
         }
     }
 
+    /// <summary>The members a primary holds, with the sequence of each one's last change, a page at a time.</summary>
+    public async IAsyncEnumerable<IReadOnlyList<(string MemberId, long Sequence)>> MemberSequencesOnAsync(IServer server)
+    {
+        var database = _redis.Database;
+        var start = _prefix.Length + 4;
+        var page = new List<RedisKey>(500);
+        await foreach (var key in server.KeysAsync(pattern: $"{_prefix}:{{m:*}}:s", pageSize: 500))
+        {
+            page.Add(key);
+            if (page.Count == 500)
+            {
+                yield return await SequencesAsync(database, page, start);
+                page.Clear();
+            }
+        }
+
+        if (page.Count > 0)
+        {
+            yield return await SequencesAsync(database, page, start);
+        }
+    }
+
+    private static async Task<IReadOnlyList<(string MemberId, long Sequence)>> SequencesAsync(IDatabase database, List<RedisKey> keys, int start)
+    {
+        var values = await Task.WhenAll(keys.Select(k => database.HashGetAsync(k, MemberFields.Sequence)));
+        return [.. keys.Select((k, i) => (((string)k!)[start..^3], values[i].IsNull ? 0L : (long)values[i]))];
+    }
+
+    /// <summary>The primaries the client knows now, by endpoint.</summary>
+    public IReadOnlyList<IServer> Primaries() =>
+        [.. _redis.Multiplexer.GetServers().Where(server => server.IsConnected && !server.IsReplica)];
+
     public async Task<bool> PingAsync()
     {
         await _redis.Database.PingAsync();

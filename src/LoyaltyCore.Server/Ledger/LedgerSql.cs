@@ -17,8 +17,9 @@ internal sealed record LedgerSql(
     string ProgramActivations,
     string ProgramByVersion)
 {
-    public const string Fingerprint = """
-        SELECT fingerprint FROM ledger_entries WHERE member_id = @MemberId AND transaction_id = @TransactionId
+    public const string FingerprintAndSequence = """
+        SELECT fingerprint AS Fingerprint, COALESCE(member_seq, 0) AS Sequence
+        FROM ledger_entries WHERE member_id = @MemberId AND transaction_id = @TransactionId
         """;
 
     public const string FindTransaction = """
@@ -183,7 +184,7 @@ internal sealed record LedgerSql(
                 AS t(transaction_id, member_id, kind, points, spend_minor, store_id, channel, occurred_ms,
                     recorded_ms, program_version, rule_ids, tier_after, balance_after, fingerprint, response, changes, member_seq,
                     refers_to, hold_expires_ms, lot_expires_on)
-            ON CONFLICT (member_id, transaction_id) DO NOTHING
+            ON CONFLICT DO NOTHING
             RETURNING member_id AS MemberId, transaction_id AS TransactionId
             """,
         InsertDraws: """
@@ -238,7 +239,7 @@ internal sealed record LedgerSql(
             VALUES (@TransactionId, @MemberId, @Kind, @Points, @SpendMinor, @StoreId, @Channel, @OccurredAtMs,
                 @RecordedAtMs, @ProgramVersion, @RuleIds, @TierAfter, @BalanceAfter, @Fingerprint, @Response, @Changes, @MemberSequence,
                 @RefersTo, @HoldExpiresMs, @LotExpiresOn)
-            ON CONFLICT (member_id, transaction_id) DO NOTHING
+            ON CONFLICT DO NOTHING
             """,
         InsertDraws: """
             INSERT INTO campaign_draws (campaign_id, member_id, transaction_id, points)

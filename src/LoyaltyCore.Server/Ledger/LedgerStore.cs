@@ -250,6 +250,17 @@ internal sealed class LedgerStore(LedgerDatabase database)
         await connection.ExecuteAsync(new CommandDefinition(LedgerSql.FinishExpiryRun, new { AsOf = asOf, Finished = true }, cancellationToken: cancellationToken));
     }
 
+    /// <summary>The sequence of each member's last ledger row (members without rows are absent).</summary>
+    public async Task<Dictionary<string, long>> LastSequencesAsync(IReadOnlyList<string> memberIds, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(string MemberId, long Sequence)>(new CommandDefinition(database.Sql.Dialect == "postgres"
+            ? "SELECT member_id, COALESCE(MAX(member_seq), 0) FROM ledger_entries WHERE member_id = ANY(@Ids) GROUP BY member_id"
+            : "SELECT member_id, COALESCE(MAX(member_seq), 0) FROM ledger_entries WHERE member_id IN @Ids GROUP BY member_id",
+            new { Ids = memberIds.ToArray() }, cancellationToken: cancellationToken));
+        return rows.ToDictionary(r => r.MemberId, r => r.Sequence, StringComparer.Ordinal);
+    }
+
     public async Task<long> CampaignDrawnAsync(string campaignId, CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenAsync(cancellationToken);

@@ -14,12 +14,21 @@ namespace LoyaltyCore.Server.Ledger;
 /// The ledger already holds another transaction under this member and transaction id: the id was reused with other
 /// content after the hot state had forgotten the first one. The entry was not written.
 /// </summary>
-internal sealed class LedgerConflictException(string memberId, string transactionId)
-    : Exception($"The ledger already holds a different transaction {transactionId} for member {memberId}.")
+internal sealed class LedgerConflictException(string memberId, string transactionId, bool staleSequence = false)
+    : Exception(staleSequence
+        ? $"The ledger already holds member {memberId}'s change numbered as {transactionId} was: it was applied on a stale state."
+        : $"The ledger already holds a different transaction {transactionId} for member {memberId}.")
 {
     public string MemberId { get; } = memberId;
 
     public string TransactionId { get; } = transactionId;
+
+    /// <summary>
+    /// Not a reused id: the ledger holds another row with this entry's member sequence, so the hot state that applied
+    /// it had missed that row (a replica promoted before it received the member's last writes). Rebuilt from the
+    /// ledger, the member's state is right again and the transaction can be evaluated anew.
+    /// </summary>
+    public bool StaleSequence { get; } = staleSequence;
 }
 
 /// <summary>The ledger could not commit; the entry stays pending in Redis and a retry (or recovery) completes it.</summary>
@@ -150,7 +159,7 @@ internal sealed partial class LedgerWriter : BackgroundService
 
     /// <param name="copy">Try PostgreSQL's COPY first: every entry is expected to be new.</param>
     /// <returns>The entries the ledger refused because it holds a different transaction under their id.</returns>
-    private async Task<HashSet<LedgerEntry>?> CommitAsync(List<LedgerEntry> entries, bool copy)
+    private async Task<Dictionary<LedgerEntry, bool>?> CommitAsync(List<LedgerEntry> entries, bool copy)
     {
         var started = Stopwatch.GetTimestamp();
         await using var connection = await _database.OpenAsync();
@@ -217,30 +226,46 @@ internal sealed partial class LedgerWriter : BackgroundService
     }
 
     /// <summary>Rows already present are fine when they are this very transaction (a retry, a recovery).</summary>
-    private static async Task<HashSet<LedgerEntry>?> ConflictsAsync(DbConnection connection, List<LedgerEntry> skipped)
+    /// <summary>
+    /// Rows already present are fine when they are this very change (a retry, a recovery: same request, same member
+    /// sequence). The rest are conflicts: another request under the id (a reuse), or a change applied on a stale state
+    /// (no row under its id, so it collided on the member's sequence; or this request's row under another sequence, a
+    /// retry Redis applied again because a failover lost its record).
+    /// </summary>
+    private static async Task<Dictionary<LedgerEntry, bool>?> ConflictsAsync(DbConnection connection, List<LedgerEntry> skipped)
     {
-        HashSet<LedgerEntry>? conflicts = null;
+        Dictionary<LedgerEntry, bool>? conflicts = null;
         foreach (var entry in skipped)
         {
-            var stored = await connection.ExecuteScalarAsync<byte[]>(LedgerSql.Fingerprint, new { entry.MemberId, entry.TransactionId });
-            if (stored is null || !entry.Fingerprint.Span.SequenceEqual(stored))
+            var stored = await connection.QuerySingleOrDefaultAsync<StoredChange>(LedgerSql.FingerprintAndSequence, new { entry.MemberId, entry.TransactionId });
+            var sameRequest = stored is not null && entry.Fingerprint.Span.SequenceEqual(stored.Fingerprint);
+            if (sameRequest && stored!.Sequence == entry.MemberSequence)
             {
-                (conflicts ??= new HashSet<LedgerEntry>(ReferenceEqualityComparer.Instance)).Add(entry);
+                continue;
             }
+
+            (conflicts ??= new Dictionary<LedgerEntry, bool>(ReferenceEqualityComparer.Instance))[entry] = stored is null || sameRequest;
         }
 
         return conflicts;
     }
 
-    private static void Complete(List<PendingAppend> batch, HashSet<LedgerEntry>? conflicts)
+    private sealed class StoredChange
+    {
+        public byte[] Fingerprint { get; set; } = [];
+
+        public long Sequence { get; set; }
+    }
+
+    private static void Complete(List<PendingAppend> batch, Dictionary<LedgerEntry, bool>? conflicts)
     {
         var settled = new PendingAppend[batch.Count];
         for (var i = 0; i < settled.Length; i++)
         {
             var pending = settled[i] = batch[i];
-            if (conflicts is not null && conflicts.Contains(pending.Entry))
+            if (conflicts is not null && conflicts.TryGetValue(pending.Entry, out var staleSequence))
             {
-                pending.Failure = new LedgerConflictException(pending.Entry.MemberId, pending.Entry.TransactionId);
+                pending.Failure = new LedgerConflictException(pending.Entry.MemberId, pending.Entry.TransactionId, staleSequence);
             }
         }
 

@@ -243,6 +243,14 @@ internal sealed class LoyaltyMetrics
         "The active program version (value 1; a retired version's series is removed).",
         new GaugeConfiguration { LabelNames = ["program", "version"] });
 
+    public Counter StaleStateRepairs { get; } = Metrics.CreateCounter(
+        "loyalty_hot_state_stale_repairs_total",
+        "Transactions Redis applied on a member state that missed a committed ledger row (after a failover), refused by the ledger, the member rebuilt and the transaction decided again.");
+
+    public Counter FailoverReconciled { get; } = Metrics.CreateCounter(
+        "loyalty_hot_state_failover_reconciled_total",
+        "Members a promoted Redis primary held behind the ledger, found by the sweep after the failover and rebuilt.");
+
     public Gauge BuildInfo { get; } = Metrics.CreateGauge(
         "loyalty_build_info",
         "The server's version (value 1).",

@@ -57,7 +57,8 @@ internal sealed partial class TransactionPipeline(
         }
     }
 
-    private async Task<TResponse> RunAsync<TResponse>(TransactionIntent<TResponse> intent, CancellationToken cancellationToken)
+    /// <param name="repaired">The member was just rebuilt from the ledger after a stale apply: a second one is not tried.</param>
+    private async Task<TResponse> RunAsync<TResponse>(TransactionIntent<TResponse> intent, CancellationToken cancellationToken, bool repaired = false)
         where TResponse : class, IMessage<TResponse>
     {
         probes.Accepted?.Invoke(intent.MemberId, intent.TransactionId);
@@ -80,6 +81,25 @@ internal sealed partial class TransactionPipeline(
             {
                 using var committing = Tracing.Source.StartActivity(Tracing.LedgerCommit);
                 await members.CommitAsync(entry, mayExist: decision.Applied is null);
+            }
+            catch (LedgerConflictException stale) when (stale.StaleSequence && !repaired)
+            {
+                // Redis applied this on a state that missed a committed row (a replica promoted before it had the
+                // member's last writes). Nothing was recorded: rebuild the member from the ledger and decide again.
+                metrics.StaleStateRepairs.Inc();
+                await members.RepairAfterConflictAsync(intent.MemberId, intent.TransactionId, intent.ActiveProgram);
+                if (await ledger.FindTransactionAsync(intent.MemberId, intent.TransactionId, CancellationToken.None) is { } stored)
+                {
+                    // A retry of a change the ledger holds, whose record the failover lost: answered from the ledger.
+                    return Replay(intent, RecordOf(stored), "ledger");
+                }
+
+                return await RunAsync(intent, cancellationToken, repaired: true);
+            }
+            catch (LedgerConflictException conflict) when (conflict.StaleSequence)
+            {
+                await members.RepairAfterConflictAsync(intent.MemberId, intent.TransactionId, intent.ActiveProgram);
+                throw new RpcException(RpcErrors.Contention);
             }
             catch (LedgerConflictException)
             {
@@ -322,10 +342,7 @@ internal sealed partial class TransactionPipeline(
                         var stored = await ledger.FindTransactionAsync(intent.MemberId, intent.TransactionId, cancellationToken);
                         if (stored is not null)
                         {
-                            var record = new byte[stored.Fingerprint.Length + stored.Response.Length];
-                            stored.Fingerprint.CopyTo(record, 0);
-                            stored.Response.CopyTo(record, stored.Fingerprint.Length);
-                            return new Decision<TResponse>(Replay(intent, record, "ledger"), null, null);
+                            return new Decision<TResponse>(Replay(intent, RecordOf(stored), "ledger"), null, null);
                         }
 
                         ledgerChecked = true;
@@ -422,6 +439,15 @@ internal sealed partial class TransactionPipeline(
         {
             await budgets.ReturnAsync(campaignId, points);
         }
+    }
+
+    /// <summary>A ledger row's answer as Redis keeps a transaction's record: fingerprint, then response.</summary>
+    private static byte[] RecordOf(StoredTransaction stored)
+    {
+        var record = new byte[stored.Fingerprint.Length + stored.Response.Length];
+        stored.Fingerprint.CopyTo(record, 0);
+        stored.Response.CopyTo(record, stored.Fingerprint.Length);
+        return record;
     }
 
     private TResponse Replay<TResponse>(TransactionIntent<TResponse> intent, byte[] record, string source)

@@ -1,0 +1,86 @@
+using LoyaltyCore.Server.HotState;
+using LoyaltyCore.Server.Ledger;
+using LoyaltyCore.Server.Observability;
+using LoyaltyCore.Server.Programs;
+
+namespace LoyaltyCore.Server.Transactions;
+
+/// <summary>
+/// Redis replicates asynchronously: a replica promoted after its primary died may lack the member changes the primary
+/// acknowledged last, though their ledger rows are committed. The ledger refuses any change applied on such a state
+/// (its member sequence is taken, see <see cref="LedgerConflictException.StaleSequence"/>), so nothing is ever recorded
+/// on a stale balance; this sweep also brings back the members nobody touches. Every few seconds it compares the
+/// primaries with the last look; on a newly promoted one it reads each member's sequence and rebuilds, from the
+/// ledger, every member the ledger is ahead of.
+/// </summary>
+internal sealed partial class FailoverReconciler(
+    RedisConnection redis,
+    HotStateStore hotState,
+    LedgerStore ledger,
+    MemberDirectory members,
+    ProgramProvider programs,
+    LoyaltyMetrics metrics,
+    TimeProvider time,
+    ILogger<FailoverReconciler> logger) : PeriodicRun(time, logger)
+{
+    private HashSet<string>? _primaries;
+
+    protected override bool Enabled => !redis.IsEmbedded;
+
+    protected override TimeSpan Interval => TimeSpan.FromSeconds(2);
+
+    protected override string Name => "Failover reconciliation";
+
+    protected override async Task RunOnceAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var multiplexer = redis.Multiplexer;
+        if (!multiplexer.GetServers().Any(server => server.ServerType == StackExchange.Redis.ServerType.Cluster))
+        {
+            // A single node has no replica to promote.
+            return;
+        }
+
+        if (multiplexer.GetServers().Any(server => !server.IsConnected))
+        {
+            // A node is unreachable: a failover may be under way; look at the topology now rather than at the next
+            // redirected call.
+            await multiplexer.ConfigureAsync();
+        }
+
+        var primaries = hotState.Primaries();
+        var known = primaries.Select(server => server.EndPoint.ToString()!).ToHashSet(StringComparer.Ordinal);
+        var previous = _primaries;
+        _primaries = known;
+        if (previous is null)
+        {
+            return;
+        }
+
+        foreach (var promoted in primaries.Where(server => !previous.Contains(server.EndPoint.ToString()!)))
+        {
+            LogPromoted(logger, promoted.EndPoint.ToString()!);
+            var rebuilt = 0;
+            await foreach (var page in hotState.MemberSequencesOnAsync(promoted).WithCancellation(cancellationToken))
+            {
+                var committed = await ledger.LastSequencesAsync([.. page.Select(m => m.MemberId)], cancellationToken);
+                foreach (var (memberId, sequence) in page)
+                {
+                    if (committed.TryGetValue(memberId, out var last) && last > sequence)
+                    {
+                        await members.RebuildAsync(memberId, programs.Current, cancellationToken);
+                        rebuilt++;
+                    }
+                }
+            }
+
+            metrics.FailoverReconciled.Inc(rebuilt);
+            LogReconciled(logger, promoted.EndPoint.ToString()!, rebuilt);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis primary {Endpoint} is new (a failover): checking its members against the ledger")]
+    private static partial void LogPromoted(ILogger logger, string endpoint);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis primary {Endpoint}: {Rebuilt} members were behind the ledger and were rebuilt from it")]
+    private static partial void LogReconciled(ILogger logger, string endpoint, int rebuilt);
+}
