@@ -79,6 +79,7 @@ stop_services() {
   done
   if [ -f "$_services_dir/redis.pid" ]; then kill "$(cat "$_services_dir/redis.pid")" 2>/dev/null || true; fi
   if [ -d "$_services_dir/pg" ]; then _pg "$PG_BIN/pg_ctl" -D "$_services_dir/pg" -m fast -w stop >/dev/null 2>&1 || true; fi
+  if [ -d "$_services_dir/fault-pg" ]; then _pg "$PG_BIN/pg_ctl" -D "$_services_dir/fault-pg/data" -m fast -w stop >/dev/null 2>&1 || true; fi
   rm -rf "$_services_dir"
   _services_dir=""
 }
@@ -174,4 +175,32 @@ start_redis_cluster() {
   LOYALTY_TEST_REDIS_CLUSTER=$(printf '127.0.0.1:%s,' "${ports[@]}")
   export LOYALTY_TEST_REDIS_CLUSTER="${LOYALTY_TEST_REDIS_CLUSTER%,}"
   echo "Redis Cluster on ${LOYALTY_TEST_REDIS_CLUSTER}" >&2
+}
+
+# A PostgreSQL of its own for the fault test, which stops it with -m immediate (a crash) and starts it again; the
+# other tests keep theirs. Exports LOYALTY_TEST_FAULT_POSTGRES (connection string) and LOYALTY_TEST_FAULT_PG_CTL (a
+# script taking stop or start).
+start_fault_postgres() {
+  local dir="$_services_dir/fault-pg" port
+  mkdir -p "$dir/data" "$dir/sock"
+  [ -n "$_services_pg_user" ] && chown -R "$_services_pg_user" "$dir"
+  port=$(_free_port)
+  _pg "$PG_BIN/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 >"$dir/initdb.log" 2>&1 \
+    || { cat "$dir/initdb.log" >&2; return 1; }
+  cat >"$dir/ctl.sh" <<CTL
+#!/usr/bin/env bash
+# stop: an immediate shutdown (no checkpoint, as a crash); start: back on the same port and data.
+set -euo pipefail
+run() { if [ -n "$_services_pg_user" ]; then runuser -u "$_services_pg_user" -- "\$@"; else "\$@"; fi; }
+case "\$1" in
+  stop) run "$PG_BIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null ;;
+  start) run "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/sock/pg.log" -w \
+    -o "-p $port -k $dir/sock -c listen_addresses=127.0.0.1 -c max_connections=100" start >/dev/null ;;
+esac
+CTL
+  chmod 755 "$dir/ctl.sh"
+  "$dir/ctl.sh" start || { cat "$dir/sock/pg.log" >&2; return 1; }
+  _pg "$PG_BIN/createdb" -h 127.0.0.1 -p "$port" -U postgres loyalty
+  export LOYALTY_TEST_FAULT_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Database=loyalty;Maximum Pool Size=20"
+  export LOYALTY_TEST_FAULT_PG_CTL="$dir/ctl.sh"
 }

@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 source scripts/services.sh
 start_services
 start_redis_cluster
+start_fault_postgres
 
 log=$(mktemp)
 trap 'rm -f "$log"; stop_services' EXIT

@@ -10,7 +10,7 @@ internal static class TestEnvironment
     /// <summary>The Redis Cluster (3 masters, a replica each) that scripts/test.sh starts beside the single node.</summary>
     public static string RedisCluster => Require("LOYALTY_TEST_REDIS_CLUSTER");
 
-    private static string Require(string name) =>
+    public static string Require(string name) =>
         Environment.GetEnvironmentVariable(name) is { Length: > 0 } value
             ? value
             : throw new InvalidOperationException(

@@ -1,0 +1,293 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Grpc.Core;
+using Grpc.Health.V1;
+using Grpc.Net.Client;
+using LoyaltyCore.Contracts.V1;
+using LoyaltyCore.IntegrationTests.Infrastructure;
+using StackExchange.Redis;
+
+namespace LoyaltyCore.IntegrationTests;
+
+/// <summary>
+/// Faults under load, on real processes: two server processes on a Redis and a PostgreSQL of their own, while tills
+/// retry every unanswered call with the same transaction. One server is killed (SIGKILL) and started again; Redis is
+/// killed and started empty; PostgreSQL is stopped immediately (a crash) and started again. (A Redis Cluster master
+/// killed under load: <see cref="ClusterTests"/>.) Afterwards every acknowledged transaction is in the ledger exactly
+/// once, no balance is negative, and Redis is the ledger's replay. Alone: it loads the machine.
+/// </summary>
+[Collection(nameof(GroupCommitTests))]
+public sealed class FaultTests
+{
+    private const string PosKey = "fault-pos-key-0123456789";
+
+    [Fact]
+    public async Task Killed_servers_an_emptied_redis_and_a_crashed_ledger_under_load_lose_double_and_overdraw_nothing()
+    {
+        var ledger = TestEnvironment.Require("LOYALTY_TEST_FAULT_POSTGRES");
+        var pgCtl = TestEnvironment.Require("LOYALTY_TEST_FAULT_PG_CTL");
+        var directory = Directory.CreateTempSubdirectory("loyaltycore-faults-");
+        await using var redis = RedisProcess.Start(FreePort());
+        var ports = Enumerable.Range(0, 2).Select(_ => (Grpc: FreePort(), Metrics: FreePort(), Http: FreePort())).ToArray();
+        Dictionary<string, string> Settings(int i) => new()
+        {
+            ["HotState__Redis"] = $"127.0.0.1:{redis.Port},connectTimeout=1000,syncTimeout=2000",
+            ["HotState__PendingRecoveryInterval"] = "00:00:02",
+            ["Ledger__Provider"] = "Postgres",
+            ["Ledger__ConnectionString"] = ledger + ";Timeout=3;Command Timeout=5",
+            ["Ledger__MigrateOnStart"] = "true",
+            ["Server__GrpcPort"] = ports[i].Grpc.ToString(CultureInfo.InvariantCulture),
+            ["Server__MetricsPort"] = ports[i].Metrics.ToString(CultureInfo.InvariantCulture),
+            ["Server__HttpPort"] = ports[i].Http.ToString(CultureInfo.InvariantCulture),
+            ["Security__Clients__0__Id"] = "tills",
+            ["Security__Clients__0__Key"] = PosKey,
+            ["Security__Clients__0__Roles__0"] = "pos",
+        };
+        var servers = new ServerProcessHandle?[2];
+        try
+        {
+            servers[0] = await ServerProcessHandle.StartAsync(Settings(0), ports[0].Grpc);
+            servers[1] = await ServerProcessHandle.StartAsync(Settings(1), ports[1].Grpc);
+            var clients = ports.Select(p => Client(p.Grpc)).ToArray();
+            var members = Enumerable.Range(0, 40).Select(_ => Ids.Member()).ToArray();
+            foreach (var memberId in members)
+            {
+                await clients[0].Members.EnrollAsync(new EnrollRequest { MemberId = memberId });
+            }
+
+            var acknowledged = new ConcurrentBag<(string MemberId, string TransactionId)>();
+            using var load = new CancellationTokenSource(TimeSpan.FromSeconds(26));
+            var workers = Enumerable.Range(0, 10).Select(worker => Task.Run(async () =>
+            {
+                var random = new Random(worker);
+                while (!load.IsCancellationRequested)
+                {
+                    var memberId = members[random.Next(members.Length)];
+                    var redeem = random.Next(3) == 0;
+                    var purchase = Requests.Score(memberId);
+                    var redemption = Requests.Redeem(memberId, 30);
+                    for (var attempt = 0; attempt < 600; attempt++)
+                    {
+                        var client = clients[random.Next(2)];
+                        try
+                        {
+                            if (redeem)
+                            {
+                                await client.Scoring.RedeemAsync(redemption, deadline: DateTime.UtcNow.AddSeconds(3));
+                            }
+                            else
+                            {
+                                await client.Scoring.ScoreAsync(purchase, deadline: DateTime.UtcNow.AddSeconds(3));
+                            }
+
+                            acknowledged.Add((memberId, redeem ? redemption.TransactionId : purchase.TransactionId));
+                            break;
+                        }
+                        catch (RpcException ex) when (ex.StatusCode == StatusCode.FailedPrecondition)
+                        {
+                            break;
+                        }
+                        catch (RpcException)
+                        {
+                            // UNAVAILABLE, a deadline, a connection refused by a killed server: a till retries.
+                            await Task.Delay(100);
+                        }
+                    }
+                }
+            })).ToList();
+
+            await Task.Delay(3000);
+            servers[0]!.Kill();
+            await Task.Delay(2000);
+            servers[0] = await ServerProcessHandle.StartAsync(Settings(0), ports[0].Grpc);
+            await Task.Delay(3000);
+            await redis.RestartEmptyAsync();
+            await Task.Delay(4000);
+            await RunAsync(pgCtl, "stop");
+            await Task.Delay(3000);
+            await RunAsync(pgCtl, "start");
+            await Task.WhenAll(workers);
+
+            // Entries Redis applied but no request saw committed are committed by the recovery (every 2 s here).
+            await Task.Delay(5000);
+            foreach (var (memberId, transactionId) in acknowledged)
+            {
+                Assert.Equal(1, await Ledger.CountAsync(memberId, transactionId, ledger));
+            }
+
+            using var hot = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{redis.Port}");
+            foreach (var memberId in members)
+            {
+                var balance = await Ledger.SumPointsAsync(memberId, ledger);
+                Assert.True(balance >= 0, memberId);
+                var state = await hot.GetDatabase().HashGetAsync($"lc:{{m:{memberId}}}:s", "b");
+                Assert.True(state.IsNull || (long)state == balance, $"{memberId}: Redis {state}, ledger {balance}");
+            }
+
+            // Redis is the ledger's replay: the rebuild command recomputes every member and changes no balance,
+            // tier or counter.
+            var before = await StatesAsync(hot, members);
+            foreach (var server in servers)
+            {
+                server!.Kill();
+            }
+
+            var (exitCode, output) = await ServerProcess.RunAsync(Settings(0), "rebuild");
+            Assert.True(exitCode == 0, output);
+            Assert.Equal(before, await StatesAsync(hot, members));
+            Assert.True(acknowledged.Count > 200, $"only {acknowledged.Count} transactions were acknowledged");
+        }
+        finally
+        {
+            foreach (var server in servers)
+            {
+                server?.Kill();
+            }
+
+            directory.Delete(recursive: true);
+        }
+    }
+
+    private static (ScoringService.ScoringServiceClient Scoring, MemberService.MemberServiceClient Members) Client(int port)
+    {
+        var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}", new GrpcChannelOptions
+        {
+            Credentials = ChannelCredentials.Create(ChannelCredentials.Insecure, CallCredentials.FromInterceptor((_, metadata) =>
+            {
+                metadata.Add("authorization", "Bearer " + PosKey);
+                return Task.CompletedTask;
+            })),
+            UnsafeUseInsecureChannelCallCredentials = true,
+        });
+        return (new ScoringService.ScoringServiceClient(channel), new MemberService.MemberServiceClient(channel));
+    }
+
+    private static async Task<List<string>> StatesAsync(ConnectionMultiplexer hot, string[] members)
+    {
+        var states = new List<string>();
+        foreach (var memberId in members)
+        {
+            var fields = await hot.GetDatabase().HashGetAllAsync($"lc:{{m:{memberId}}}:s");
+            states.Add(memberId + ":" + string.Join(',', fields
+                .Where(e => e.Name == "b" || e.Name == "t" || e.Name.ToString().StartsWith("k.", StringComparison.Ordinal))
+                .Select(e => $"{e.Name}={e.Value}").Order(StringComparer.Ordinal)));
+        }
+
+        return states;
+    }
+
+    private static async Task RunAsync(string script, string argument)
+    {
+        using var process = Process.Start(new ProcessStartInfo(script, [argument]) { RedirectStandardError = true })!;
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, $"{script} {argument}: {await error}");
+    }
+
+    internal static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    /// <summary>A redis-server of the test's own, without persistence: a restart starts it empty.</summary>
+    private sealed class RedisProcess : IAsyncDisposable
+    {
+        private Process _process;
+
+        private RedisProcess(int port)
+        {
+            Port = port;
+            _process = Launch(port);
+        }
+
+        public int Port { get; }
+
+        public static RedisProcess Start(int port) => new(port);
+
+        public async Task RestartEmptyAsync()
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+            _process.Dispose();
+            _process = Launch(Port);
+            await Task.Delay(300);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+            _process.Dispose();
+        }
+
+        private static Process Launch(int port) => Process.Start(new ProcessStartInfo("redis-server",
+            ["--bind", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--save", "", "--appendonly", "no", "--maxmemory-policy", "noeviction"])
+        {
+            RedirectStandardOutput = true,
+        })!;
+    }
+
+    /// <summary>The server binary as a process, ready once its health service answers SERVING.</summary>
+    private sealed class ServerProcessHandle
+    {
+        private readonly Process _process;
+
+        private ServerProcessHandle(Process process) => _process = process;
+
+        public static async Task<ServerProcessHandle> StartAsync(Dictionary<string, string> settings, int grpcPort)
+        {
+            var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "LoyaltyCore.Server.dll")])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+            start.Environment["Logging__LogLevel__Default"] = "Warning";
+            foreach (var (name, value) in settings)
+            {
+                start.Environment[name] = value;
+            }
+
+            var process = Process.Start(start)!;
+            process.OutputDataReceived += (_, _) => { };
+            process.ErrorDataReceived += (_, _) => { };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
+            var health = new Health.HealthClient(channel);
+            for (var attempt = 0; attempt < 300; attempt++)
+            {
+                try
+                {
+                    if ((await health.CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(1))).Status == HealthCheckResponse.Types.ServingStatus.Serving)
+                    {
+                        return new ServerProcessHandle(process);
+                    }
+                }
+                catch (RpcException)
+                {
+                }
+
+                await Task.Delay(100);
+            }
+
+            process.Kill();
+            throw new TimeoutException("The server process did not become ready.");
+        }
+
+        public void Kill()
+        {
+            if (!_process.HasExited)
+            {
+                // SIGKILL: nothing flushed, nothing closed.
+                _process.Kill();
+                _process.WaitForExit();
+            }
+        }
+    }
+}
