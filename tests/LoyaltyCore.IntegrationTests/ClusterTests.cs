@@ -126,6 +126,42 @@ public sealed class ClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Holds_span_servers_and_the_expiry_run_on_both_servers_expires_each_shards_lots_once()
+    {
+        await Programs.PublishActiveSinceAsync(_a, Programs.Document(Programs.Version(), """ "expiry": { "months": 12 } """), DateTimeOffset.UtcNow.AddDays(-100));
+        await _b.Get<ProgramProvider>().RefreshAsync(CancellationToken.None);
+        var members = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => IdempotencyTests.EnrolledMemberAsync(_a)));
+        var old = DateTimeOffset.UtcNow.AddDays(-60);
+        foreach (var memberId in members)
+        {
+            await _a.Scoring.ScoreAsync(Requests.Score(memberId, occurredAt: old));
+            await _b.Scoring.ScoreAsync(Requests.Score(memberId));
+
+            // A hold made on one server is captured on the other, and holds what it reserved meanwhile.
+            var hold = HoldTests.Authorize(memberId, 50);
+            await _a.Scoring.AuthorizeAsync(hold);
+            await RpcAssert.FailsWith(StatusCode.FailedPrecondition, () => _b.Scoring.RedeemAsync(Requests.Redeem(memberId, 41)).ResponseAsync);
+            await _b.Scoring.CaptureAsync(HoldTests.Capture(memberId, hold.TransactionId, 30));
+        }
+
+        Assert.Equal(3, members.Select(m => Cluster.Value.GetDatabase().IdentifyEndpoint($"lc:{{m:{m}}}:s")).Distinct().Count());
+        var oldDay = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(old, TimeZoneInfo.FindSystemTimeZoneById("Europe/Paris")).DateTime);
+        var due = Engine.Points.ExpiryPolicy.DayKey(oldDay.AddMonths(12));
+
+        var runs = await Task.WhenAll(
+            _a.Get<PointExpiryRun>().RunAsync(due, null, CancellationToken.None),
+            _b.Get<PointExpiryRun>().RunAsync(due, null, CancellationToken.None));
+
+        // Each member: 45 old (30 of them captured from the oldest lot first), 45 new; the old lot's 15 left expire.
+        Assert.Equal(members.Length * 15, runs.Sum(r => r.Points));
+        foreach (var memberId in members)
+        {
+            Assert.Equal(45, (await _b.Members.GetMemberAsync(new GetMemberRequest { MemberId = memberId })).Balance);
+            await RedisIsTheLedgersReplayAsync(_a, memberId);
+        }
+    }
+
+    [Fact]
     public async Task A_master_killed_under_load_with_its_replica_behind_loses_doubles_drifts_and_overdraws_nothing()
     {
         var members = await Task.WhenAll(Enumerable.Range(0, 30).Select(_ => IdempotencyTests.EnrolledMemberAsync(_a)));
