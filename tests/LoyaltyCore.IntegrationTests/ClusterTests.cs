@@ -165,9 +165,21 @@ public sealed class ClusterTests : IAsyncLifetime
     public async Task A_master_killed_under_load_with_its_replica_behind_loses_doubles_drifts_and_overdraws_nothing()
     {
         var members = await Task.WhenAll(Enumerable.Range(0, 30).Select(_ => IdempotencyTests.EnrolledMemberAsync(_a)));
-        await Task.WhenAll(members.Select(m => _a.Scoring.ScoreAsync(Requests.Score(m)).ResponseAsync));
         var database = Cluster.Value.GetDatabase();
         var target = database.IdentifyEndpoint($"lc:{{m:{members[0]}}}:s")!;
+
+        // A campaign whose budget lives on the same shard: its draws are lost with the members' changes.
+        var campaign = Enumerable.Range(0, 1000).Select(i => $"cap-{i}").First(id => Equals(database.IdentifyEndpoint($"lc:{{c:{id}}}:r"), target));
+        var version = Programs.Version();
+        await Programs.PublishAsync(_a, Programs.Document(version, $$"""
+            "campaigns": [ { "id": "{{campaign}}", "name": "Bonus", "budget": 100000, "rules": [ { "id": "bonus-1", "type": "bonus", "points": 1 } ] } ]
+            """));
+        for (var attempt = 0; attempt < 100 && _b.Get<ProgramProvider>().Current.Version != version; attempt++)
+        {
+            await Task.Delay(50);
+        }
+
+        await Task.WhenAll(members.Select(m => _a.Scoring.ScoreAsync(Requests.Score(m)).ResponseAsync));
         var onTarget = members.Where(m => Equals(database.IdentifyEndpoint($"lc:{{m:{m}}}:s"), target)).ToList();
         var victims = onTarget.Take(6).ToList();
         var busy = onTarget.Skip(6).ToList();
@@ -179,6 +191,8 @@ public sealed class ClusterTests : IAsyncLifetime
         // changes (taken while nobody calls for them, so each is a consistent prefix, as replication gives). The
         // changes themselves are committed in the ledger and acknowledged.
         var snapshots = await Task.WhenAll(victims.Select(m => DumpAsync(master, database, m)));
+        var budgetKey = (RedisKey)$"lc:{{c:{campaign}}}:r";
+        var budgetBefore = await database.StringGetAsync(budgetKey);
         foreach (var victim in victims)
         {
             await AcknowledgedAsync(_a, Requests.Score(victim), acknowledged);
@@ -206,6 +220,8 @@ public sealed class ClusterTests : IAsyncLifetime
         {
             await RestoreAsync(master, database, snapshot);
         }
+
+        await database.StringSetAsync(budgetKey, budgetBefore);
 
         System.Diagnostics.Process.GetProcessById(masterPid).Kill();
 
@@ -241,9 +257,18 @@ public sealed class ClusterTests : IAsyncLifetime
             await RedisIsTheLedgersReplayAsync(_a, memberId);
         }
 
-        // 45 + 2 × 45 − 20 for each victim, and 20 less for the three that redeemed again.
+        // 46 + 2 × 46 − 20 for each victim (45 and the campaign's point per purchase), 20 less for three of them.
         var victimBalances = await Task.WhenAll(victims.Select(v => Ledger.SumPointsAsync(v, _a.LedgerConnectionString)));
-        Assert.Equal(new long[] { 95, 95, 95, 115, 115, 115 }, victimBalances);
+        Assert.Equal(new long[] { 98, 98, 98, 118, 118, 118 }, victimBalances);
+
+        // The draws the failover lost are taken off again: what remains is the total less the ledger's draws, but for
+        // the draws in flight when the sweep ran (one point for each of the 12 callers at most).
+        var drawn = await Ledger.CampaignDrawnAsync(_a.LedgerConnectionString, campaign);
+        var remaining = (long)await database.StringGetAsync(budgetKey);
+        Assert.True(drawn > members.Length, $"{drawn} points drawn");
+        Assert.True(Math.Abs(remaining - (100_000 - drawn)) <= 12, $"{remaining} remain of 100000 with {drawn} drawn");
+        // Before the sweep, the restored budget had given back every draw since the snapshot.
+        Assert.True((long)budgetBefore - (100_000 - drawn) > 12, "the test lost no draws");
         var samples = await MetricSamples.ScrapeAsync(_a);
         Assert.True(samples["loyalty_hot_state_stale_repairs_total"] + samples["loyalty_hot_state_failover_reconciled_total"] >= victims.Count,
             $"stale repairs {samples["loyalty_hot_state_stale_repairs_total"]}, reconciled {samples["loyalty_hot_state_failover_reconciled_total"]}");

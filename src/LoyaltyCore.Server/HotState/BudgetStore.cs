@@ -13,6 +13,7 @@ internal sealed class BudgetStore(RedisConnection redis, IOptions<HotStateOption
     private static readonly string InitScript = HotStateStore.ReadScript("budget_init.lua");
     private static readonly string DrawScript = HotStateStore.ReadScript("budget_draw.lua");
     private static readonly string ReturnScript = HotStateStore.ReadScript("budget_return.lua");
+    private static readonly string CapScript = HotStateStore.ReadScript("budget_cap.lua");
     private readonly string _prefix = options.Value.KeyPrefix;
 
     /// <summary>Sets the budget up (or resizes it) given the points the ledger says were drawn.</summary>
@@ -40,6 +41,23 @@ internal sealed class BudgetStore(RedisConnection redis, IOptions<HotStateOption
     {
         var value = await redis.Database.StringGetAsync(Remaining(campaignId));
         return value.IsNull ? null : (long)value;
+    }
+
+    /// <summary>Lowers what remains to at most <paramref name="ceiling"/>; returns the points taken off (0: none).</summary>
+    public async Task<long> CapAsync(string campaignId, long ceiling) =>
+        Math.Max(0, (long)await redis.Database.ScriptEvaluateAsync(CapScript, [Remaining(campaignId)], [ceiling]));
+
+    /// <summary>The budgets a primary holds, with their configured totals.</summary>
+    public async IAsyncEnumerable<(string CampaignId, long Total)> BudgetsOnAsync(IServer server)
+    {
+        var start = _prefix.Length + 4;
+        await foreach (var key in server.KeysAsync(pattern: $"{_prefix}:{{c:*}}:t", pageSize: 500))
+        {
+            if (await redis.Database.StringGetAsync(key) is { IsNull: false } total)
+            {
+                yield return (((string)key!)[start..^3], (long)total);
+            }
+        }
     }
 
     private RedisKey Remaining(string campaignId) => $"{_prefix}:{{c:{campaignId}}}:r";

@@ -11,13 +11,14 @@ namespace LoyaltyCore.Server.Transactions;
 /// (its member sequence is taken, see <see cref="LedgerConflictException.StaleSequence"/>), so nothing is ever recorded
 /// on a stale balance; this sweep also brings back the members nobody touches. Every few seconds it compares the
 /// primaries with the last look; on a newly promoted one it reads each member's sequence and rebuilds, from the
-/// ledger, every member the ledger is ahead of.
+/// ledger, every member the ledger is ahead of, and lowers each of its budgets to the total less the ledger's draws.
 /// </summary>
 internal sealed partial class FailoverReconciler(
     RedisConnection redis,
     HotStateStore hotState,
     LedgerStore ledger,
     MemberDirectory members,
+    BudgetStore budgets,
     ProgramProvider programs,
     LoyaltyMetrics metrics,
     TimeProvider time,
@@ -75,11 +76,24 @@ internal sealed partial class FailoverReconciler(
 
             metrics.FailoverReconciled.Inc(rebuilt);
             LogReconciled(logger, promoted.EndPoint.ToString()!, rebuilt);
+
+            // A budget's lost draws would be given again: what remains may not exceed the total less the ledger's draws.
+            await foreach (var (campaignId, total) in budgets.BudgetsOnAsync(promoted).WithCancellation(cancellationToken))
+            {
+                var drawn = await ledger.CampaignDrawnAsync(campaignId, cancellationToken);
+                if (await budgets.CapAsync(campaignId, total - drawn) is > 0 and var excess)
+                {
+                    LogBudgetCapped(logger, campaignId, excess);
+                }
+            }
         }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Redis primary {Endpoint} is new (a failover): checking its members against the ledger")]
     private static partial void LogPromoted(ILogger logger, string endpoint);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Budget {Budget}: {Excess} points the failover had given back were taken off again")]
+    private static partial void LogBudgetCapped(ILogger logger, string budget, long excess);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Redis primary {Endpoint}: {Rebuilt} members were behind the ledger and were rebuilt from it")]
     private static partial void LogReconciled(ILogger logger, string endpoint, int rebuilt);
