@@ -195,7 +195,11 @@ internal sealed partial class LedgerWriter : BackgroundService
             var inserted = (await connection.QueryAsync<(string MemberId, string TransactionId)>(sql.InsertEntries, columns, transaction)).ToHashSet();
             if (transaction is not null)
             {
-                await connection.ExecuteAsync(sql.InsertDraws, columns, transaction);
+                // The draws of the rows written only: a skipped row's are the stored row's already, or belong to a
+                // change the ledger refused.
+                await connection.ExecuteAsync(sql.InsertDraws, inserted.Count == entries.Count
+                    ? columns
+                    : LedgerColumns.From([.. entries.Where(e => inserted.Contains((e.MemberId, e.TransactionId)))]), transaction);
                 await transaction.CommitAsync();
                 await transaction.DisposeAsync();
             }
@@ -216,7 +220,7 @@ internal sealed partial class LedgerWriter : BackgroundService
                 }
             }
 
-            await connection.ExecuteAsync(sql.InsertDraws, DrawRow.From(entries), transaction);
+            await connection.ExecuteAsync(sql.InsertDraws, DrawRow.From(skipped.Count == 0 ? entries : [.. entries.Except(skipped)]), transaction);
             await transaction.CommitAsync();
         }
 

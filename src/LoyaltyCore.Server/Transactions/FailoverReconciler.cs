@@ -8,8 +8,8 @@ namespace LoyaltyCore.Server.Transactions;
 /// <summary>
 /// Redis replicates asynchronously: a replica promoted after its primary died may lack the member changes the primary
 /// acknowledged last, though their ledger rows are committed. The ledger refuses any change applied on such a state
-/// (its member sequence is taken, see <see cref="LedgerConflictException.StaleSequence"/>), so nothing is ever recorded
-/// on a stale balance; this sweep also brings back the members nobody touches. Every few seconds it compares the
+/// when its member sequence is taken (<see cref="LedgerConflictException.StaleSequence"/>); this sweep also brings back
+/// the members nobody touches. Every few seconds it compares the
 /// primaries with the last look; on a newly promoted one it reads each member's sequence and rebuilds, from the
 /// ledger, every member the ledger is ahead of, and lowers each of its budgets to the total less the ledger's draws.
 /// </summary>

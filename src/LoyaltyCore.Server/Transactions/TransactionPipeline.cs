@@ -88,6 +88,9 @@ internal sealed partial class TransactionPipeline(
                 // member's last writes). Nothing was recorded: rebuild the member from the ledger and decide again.
                 metrics.StaleStateRepairs.Inc();
                 await members.RepairAfterConflictAsync(intent.MemberId, intent.TransactionId, intent.ActiveProgram);
+                // The refused change's budget draws go back (it was never recorded).
+                await ReturnBudgetsAsync(entry.CampaignDraws.Where(d => d.Points > 0)
+                    .GroupBy(d => d.CampaignId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Sum(d => d.Points), StringComparer.Ordinal));
                 if (await ledger.FindTransactionAsync(intent.MemberId, intent.TransactionId, CancellationToken.None) is { } stored)
                 {
                     // A retry of a change the ledger holds, whose record the failover lost: answered from the ledger.
