@@ -33,20 +33,7 @@ public sealed class FaultTests
         var directory = Directory.CreateTempSubdirectory("loyaltycore-faults-");
         await using var redis = RedisProcess.Start(FreePort());
         var ports = Enumerable.Range(0, 2).Select(_ => (Grpc: FreePort(), Metrics: FreePort(), Http: FreePort())).ToArray();
-        Dictionary<string, string> Settings(int i) => new()
-        {
-            ["HotState__Redis"] = $"127.0.0.1:{redis.Port},connectTimeout=1000,syncTimeout=2000",
-            ["HotState__PendingRecoveryInterval"] = "00:00:02",
-            ["Ledger__Provider"] = "Postgres",
-            ["Ledger__ConnectionString"] = ledger + ";Timeout=3;Command Timeout=5",
-            ["Ledger__MigrateOnStart"] = "true",
-            ["Server__GrpcPort"] = ports[i].Grpc.ToString(CultureInfo.InvariantCulture),
-            ["Server__MetricsPort"] = ports[i].Metrics.ToString(CultureInfo.InvariantCulture),
-            ["Server__HttpPort"] = ports[i].Http.ToString(CultureInfo.InvariantCulture),
-            ["Security__Clients__0__Id"] = "tills",
-            ["Security__Clients__0__Key"] = PosKey,
-            ["Security__Clients__0__Roles__0"] = "pos",
-        };
+        Dictionary<string, string> Settings(int i) => ServerSettings($"127.0.0.1:{redis.Port},connectTimeout=1000,syncTimeout=2000", ledger + ";Timeout=3;Command Timeout=5", ports[i]);
         var servers = new ServerProcessHandle?[2];
         try
         {
@@ -76,31 +63,8 @@ public sealed class FaultTests
 
             // Entries Redis applied but no request saw committed are committed by the recovery (every 2 s here).
             await Task.Delay(5000);
-            foreach (var (memberId, transactionId) in acknowledged)
-            {
-                Assert.Equal(1, await Ledger.CountAsync(memberId, transactionId, ledger));
-            }
-
             using var hot = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{redis.Port}");
-            foreach (var memberId in members)
-            {
-                var balance = await Ledger.SumPointsAsync(memberId, ledger);
-                Assert.True(balance >= 0, memberId);
-                var state = await hot.GetDatabase().HashGetAsync($"lc:{{m:{memberId}}}:s", "b");
-                Assert.True(state.IsNull || (long)state == balance, $"{memberId}: Redis {state}, ledger {balance}");
-            }
-
-            // Redis is the ledger's replay: the rebuild command recomputes every member and changes no balance,
-            // tier or counter.
-            var before = await StatesAsync(hot, members);
-            foreach (var server in servers)
-            {
-                server!.Kill();
-            }
-
-            var (exitCode, output) = await ServerProcess.RunAsync(Settings(0), "rebuild");
-            Assert.True(exitCode == 0, output);
-            Assert.Equal(before, await StatesAsync(hot, members));
+            await AssertNothingLostDoubledOverdrawnOrDriftedAsync(ledger, hot, members, acknowledged, servers, Settings(0));
             Assert.True(acknowledged.Count > 200, $"only {acknowledged.Count} transactions were acknowledged");
         }
         finally
@@ -119,20 +83,7 @@ public sealed class FaultTests
     {
         var ledger = await Ledger.CreateDatabaseAsync();
         var ports = Enumerable.Range(0, 2).Select(_ => (Grpc: FreePort(), Metrics: FreePort(), Http: FreePort())).ToArray();
-        Dictionary<string, string> Settings(int i) => new()
-        {
-            ["HotState__Redis"] = TestEnvironment.RedisCluster,
-            ["HotState__PendingRecoveryInterval"] = "00:00:02",
-            ["Ledger__Provider"] = "Postgres",
-            ["Ledger__ConnectionString"] = ledger,
-            ["Ledger__MigrateOnStart"] = "true",
-            ["Server__GrpcPort"] = ports[i].Grpc.ToString(CultureInfo.InvariantCulture),
-            ["Server__MetricsPort"] = ports[i].Metrics.ToString(CultureInfo.InvariantCulture),
-            ["Server__HttpPort"] = ports[i].Http.ToString(CultureInfo.InvariantCulture),
-            ["Security__Clients__0__Id"] = "tills",
-            ["Security__Clients__0__Key"] = PosKey,
-            ["Security__Clients__0__Roles__0"] = "pos",
-        };
+        Dictionary<string, string> Settings(int i) => ServerSettings(TestEnvironment.RedisCluster, ledger, ports[i]);
         var servers = new ServerProcessHandle?[2];
         using var cluster = await ConnectionMultiplexer.ConnectAsync(TestEnvironment.RedisCluster + ",allowAdmin=true");
         try
@@ -162,28 +113,7 @@ public sealed class FaultTests
             await workers;
             await Task.Delay(5000);
 
-            foreach (var (memberId, transactionId) in acknowledged)
-            {
-                Assert.Equal(1, await Ledger.CountAsync(memberId, transactionId, ledger));
-            }
-
-            foreach (var memberId in members)
-            {
-                var balance = await Ledger.SumPointsAsync(memberId, ledger);
-                Assert.True(balance >= 0, memberId);
-                var state = await cluster.GetDatabase().HashGetAsync($"lc:{{m:{memberId}}}:s", "b");
-                Assert.True(state.IsNull || (long)state == balance, $"{memberId}: Redis {state}, ledger {balance}");
-            }
-
-            var before = await StatesAsync(cluster, members);
-            foreach (var server in servers)
-            {
-                server!.Kill();
-            }
-
-            var (exitCode, output) = await ServerProcess.RunAsync(Settings(0), "rebuild");
-            Assert.True(exitCode == 0, output);
-            Assert.Equal(before, await StatesAsync(cluster, members));
+            await AssertNothingLostDoubledOverdrawnOrDriftedAsync(ledger, cluster, members, acknowledged, servers, Settings(0));
             Assert.True(acknowledged.Count > 100, $"only {acknowledged.Count} transactions were acknowledged");
         }
         finally
@@ -193,6 +123,57 @@ public sealed class FaultTests
                 server?.Kill();
             }
         }
+    }
+
+    private static Dictionary<string, string> ServerSettings(string redis, string ledger, (int Grpc, int Metrics, int Http) ports) => new()
+    {
+        ["HotState__Redis"] = redis,
+        ["HotState__PendingRecoveryInterval"] = "00:00:02",
+        ["Ledger__Provider"] = "Postgres",
+        ["Ledger__ConnectionString"] = ledger,
+        ["Ledger__MigrateOnStart"] = "true",
+        ["Server__GrpcPort"] = ports.Grpc.ToString(CultureInfo.InvariantCulture),
+        ["Server__MetricsPort"] = ports.Metrics.ToString(CultureInfo.InvariantCulture),
+        ["Server__HttpPort"] = ports.Http.ToString(CultureInfo.InvariantCulture),
+        ["Security__Clients__0__Id"] = "tills",
+        ["Security__Clients__0__Key"] = PosKey,
+        ["Security__Clients__0__Roles__0"] = "pos",
+    };
+
+    /// <summary>
+    /// Every acknowledged transaction in the ledger exactly once, no balance negative, every Redis balance the
+    /// ledger's; then, the servers stopped, the rebuild command changes no member's balance, tier or counter.
+    /// </summary>
+    private static async Task AssertNothingLostDoubledOverdrawnOrDriftedAsync(
+        string ledger,
+        ConnectionMultiplexer hot,
+        string[] members,
+        ConcurrentBag<(string MemberId, string TransactionId)> acknowledged,
+        ServerProcessHandle?[] servers,
+        Dictionary<string, string> settings)
+    {
+        foreach (var (memberId, transactionId) in acknowledged)
+        {
+            Assert.Equal(1, await Ledger.CountAsync(memberId, transactionId, ledger));
+        }
+
+        foreach (var memberId in members)
+        {
+            var balance = await Ledger.SumPointsAsync(memberId, ledger);
+            Assert.True(balance >= 0, memberId);
+            var state = await hot.GetDatabase().HashGetAsync($"lc:{{m:{memberId}}}:s", "b");
+            Assert.True(state.IsNull || (long)state == balance, $"{memberId}: Redis {state}, ledger {balance}");
+        }
+
+        var before = await StatesAsync(hot, members);
+        foreach (var server in servers)
+        {
+            server!.Kill();
+        }
+
+        var (exitCode, output) = await ServerProcess.RunAsync(settings, "rebuild");
+        Assert.True(exitCode == 0, output);
+        Assert.Equal(before, await StatesAsync(hot, members));
     }
 
     /// <summary>Ten tills buying and redeeming for a while, each retrying an unanswered call with the same transaction.</summary>
