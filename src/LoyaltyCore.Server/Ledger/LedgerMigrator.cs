@@ -6,11 +6,14 @@ namespace LoyaltyCore.Server.Ledger;
 
 /// <summary>
 /// Applies the numbered SQL scripts under Ledger/Migrations/{dialect} that the database has not seen, each in its
-/// own transaction, recording them in <c>schema_migrations</c>.
+/// own transaction, recording them in <c>schema_migrations</c>. A script whose first line is
+/// <c>-- migrate: no-transaction</c> (an index built CONCURRENTLY, which no transaction may hold) runs its statements
+/// one by one instead, and must be safe to run again from the start if it stops half way.
 /// </summary>
 internal sealed partial class LedgerMigrator(LedgerDatabase database, ILogger<LedgerMigrator> logger)
 {
     private const long AdvisoryLockKey = 7_420_001;
+    private const string NoTransaction = "-- migrate: no-transaction";
 
     public async Task<int> MigrateAsync(CancellationToken cancellationToken = default)
     {
@@ -20,7 +23,12 @@ internal sealed partial class LedgerMigrator(LedgerDatabase database, ILogger<Le
         if (postgres)
         {
             // Servers starting together must not race to create or apply the same thing; a session lock covers both.
-            await connection.ExecuteAsync("SELECT pg_advisory_lock(@key)", new { key = AdvisoryLockKey });
+            // They poll for it rather than wait in a statement: a waiting statement holds a snapshot, which an index
+            // built CONCURRENTLY by the lock's holder would wait for in turn.
+            while (!await connection.ExecuteScalarAsync<bool>("SELECT pg_try_advisory_lock(@key)", new { key = AdvisoryLockKey }))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken);
+            }
         }
         else
         {
@@ -47,11 +55,25 @@ internal sealed partial class LedgerMigrator(LedgerDatabase database, ILogger<Le
                     continue;
                 }
 
-                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-                await connection.ExecuteAsync(sql, transaction: transaction);
-                await connection.ExecuteAsync(
-                    "INSERT INTO schema_migrations (version, name) VALUES (@version, @name)", new { version, name }, transaction);
-                await transaction.CommitAsync(cancellationToken);
+                if (sql.StartsWith(NoTransaction, StringComparison.Ordinal))
+                {
+                    foreach (var statement in Statements(sql))
+                    {
+                        await connection.ExecuteAsync(statement);
+                    }
+
+                    await connection.ExecuteAsync(
+                        "INSERT INTO schema_migrations (version, name) VALUES (@version, @name)", new { version, name });
+                }
+                else
+                {
+                    await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                    await connection.ExecuteAsync(sql, transaction: transaction);
+                    await connection.ExecuteAsync(
+                        "INSERT INTO schema_migrations (version, name) VALUES (@version, @name)", new { version, name }, transaction);
+                    await transaction.CommitAsync(cancellationToken);
+                }
+
                 LogApplied(logger, name, database.Sql.Dialect);
                 applied++;
             }
@@ -67,6 +89,12 @@ internal sealed partial class LedgerMigrator(LedgerDatabase database, ILogger<Le
             }
         }
     }
+
+    /// <summary>A script's statements: each ends with a ';' at the end of a line (comments carry none).</summary>
+    private static IEnumerable<string> Statements(string sql) =>
+        sql.Split(";\n", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(statement => statement.TrimEnd(';'))
+            .Where(statement => statement.Split('\n').Any(line => !line.TrimStart().StartsWith("--", StringComparison.Ordinal) && line.Trim().Length > 0));
 
     private static List<(int Version, string Name, string Sql)> Scripts(string dialect)
     {
