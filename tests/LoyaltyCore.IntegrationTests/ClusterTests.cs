@@ -190,7 +190,7 @@ public sealed class ClusterTests : IAsyncLifetime
         // What a replica that missed its master's last writes holds: each victim as it was before its last three
         // changes (taken while nobody calls for them, so each is a consistent prefix, as replication gives). The
         // changes themselves are committed in the ledger and acknowledged.
-        var snapshots = await Task.WhenAll(victims.Select(m => DumpAsync(master, database, m)));
+        var snapshots = await Task.WhenAll(victims.Select(m => MemberKeys.DumpAsync(master, database, m)));
         var budgetKey = (RedisKey)$"lc:{{c:{campaign}}}:r";
         var budgetBefore = await database.StringGetAsync(budgetKey);
         foreach (var victim in victims)
@@ -218,7 +218,7 @@ public sealed class ClusterTests : IAsyncLifetime
         // load and its replica is promoted.
         foreach (var snapshot in snapshots)
         {
-            await RestoreAsync(master, database, snapshot);
+            await MemberKeys.RestoreAsync(master, database, snapshot);
         }
 
         await database.StringSetAsync(budgetKey, budgetBefore);
@@ -287,33 +287,6 @@ public sealed class ClusterTests : IAsyncLifetime
             : server.Scoring.RedeemAsync((RedeemRequest)request, deadline: DateTime.UtcNow.AddSeconds(5)).ResponseAsync))
         {
             acknowledged.Add((memberId, transactionId));
-        }
-    }
-
-    private static async Task<(string MemberId, List<(RedisKey Key, byte[] Dump)> Keys)> DumpAsync(IServer master, IDatabase database, string memberId)
-    {
-        var keys = new List<(RedisKey, byte[])>();
-        await foreach (var key in master.KeysAsync(pattern: $"lc:{{m:{memberId}}}:*"))
-        {
-            if (await database.KeyDumpAsync(key) is { } dump)
-            {
-                keys.Add((key, dump));
-            }
-        }
-
-        return (memberId, keys);
-    }
-
-    private static async Task RestoreAsync(IServer master, IDatabase database, (string MemberId, List<(RedisKey Key, byte[] Dump)> Keys) snapshot)
-    {
-        await foreach (var key in master.KeysAsync(pattern: $"lc:{{m:{snapshot.MemberId}}}:*"))
-        {
-            await database.KeyDeleteAsync(key);
-        }
-
-        foreach (var (key, dump) in snapshot.Keys)
-        {
-            await database.KeyRestoreAsync(key, dump);
         }
     }
 

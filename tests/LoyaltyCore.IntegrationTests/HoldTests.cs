@@ -148,40 +148,19 @@ public sealed class HoldTests : IAsyncLifetime
         var memberId = await MemberWithPointsAsync();
         var authorize = Authorize(memberId, 30);
         var firstVoid = Void(memberId, authorize.TransactionId);
-        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var held = new HashSet<string> { authorize.TransactionId, firstVoid.TransactionId };
-        var waiting = 0;
-        _server.Get<PipelineProbes>().BeforeCommit = async (transactionId, _) =>
-        {
-            if (held.Contains(transactionId))
-            {
-                Interlocked.Increment(ref waiting);
-                await gate.Task;
-            }
-        };
+        var gate = new CommitGate(_server, authorize.TransactionId, firstVoid.TransactionId);
         // Both applied in Redis, neither in the ledger: the authorization is known only by its pending copy.
         var authorized = _server.Scoring.AuthorizeAsync(authorize).ResponseAsync;
-        await WaitForAsync(() => Volatile.Read(ref waiting) == 1);
+        await gate.UntilHeldAsync(1);
         var voided = _server.Scoring.VoidAsync(firstVoid).ResponseAsync;
-        await WaitForAsync(() => Volatile.Read(ref waiting) == 2);
+        await gate.UntilHeldAsync(2);
 
         var again = await RpcAssert.FailsWith(StatusCode.FailedPrecondition, () => _server.Scoring.VoidAsync(Void(memberId, authorize.TransactionId)).ResponseAsync);
-        gate.SetResult();
+        gate.Open();
 
         Assert.Contains("already ended", again.Status.Detail, StringComparison.Ordinal);
         Assert.Equal(30, (await voided).PointsReleased);
         Assert.Equal(30, (await authorized).PointsHeld);
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        // The calls run on the server's threads; a bounded spin until they reach the probe.
-        for (var i = 0; i < 500 && !condition(); i++)
-        {
-            await Task.Delay(10);
-        }
-
-        Assert.True(condition(), "the calls never reached the commit");
     }
 
     [Fact]

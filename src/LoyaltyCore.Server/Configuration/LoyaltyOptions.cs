@@ -128,6 +128,13 @@ public sealed class LedgerOptions
 
     [Range(1, 1_000_000)]
     public int QueueCapacity { get; set; } = 16_384;
+
+    /// <summary>
+    /// How long a change waits for the member's change before it to be committed (another server may be committing
+    /// it) before its call is answered unavailable; it stays pending in Redis and is committed after that one.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
+    public TimeSpan PredecessorWait { get; set; } = TimeSpan.FromSeconds(5);
 }
 
 public sealed class EventOptions

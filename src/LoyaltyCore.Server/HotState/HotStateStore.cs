@@ -13,7 +13,7 @@ namespace LoyaltyCore.Server.HotState;
 
 /// <summary>A member's state as the ledger says it is, ready to be loaded into Redis.</summary>
 /// <param name="Sequence">The number of the member's last change in the ledger.</param>
-internal readonly record struct MemberLoad(MemberState State, bool HasHistory, long Sequence);
+internal readonly record struct MemberLoad(MemberState State, bool HasHistory, long Sequence, long ChangeId);
 
 internal enum ApplyOutcome
 {
@@ -297,12 +297,12 @@ internal sealed class HotStateStore
         // A fresh version, as every change writes: no snapshot taken before this load can carry it.
         var version = NewVersion();
         var args = new List<RedisValue> { replace ? 1 : 0, load.HasHistory ? now : 0 };
-        args.AddRange(MemberFields.Serialize(load.State, version, load.Sequence));
+        args.AddRange(MemberFields.Serialize(load.State, version, load.Sequence, load.ChangeId));
 
         var started = Stopwatch.GetTimestamp();
         var result = await _redis.Database.ScriptEvaluateAsync(LoadScript, keys, [.. args]);
         _loadDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
-        return (int)result == 1 ? new MemberSnapshot(version, load.State, load.Sequence) : null;
+        return (int)result == 1 ? new MemberSnapshot(version, load.State, load.Sequence, load.ChangeId) : null;
     }
 
     public async Task<MemberSnapshot?> ReadAsync(string memberId)
@@ -363,6 +363,13 @@ internal sealed class HotStateStore
         var page = new List<RedisKey>(500);
         await foreach (var key in server.KeysAsync(pattern: $"{_prefix}:{{m:*}}:s", pageSize: 500))
         {
+            // A member id has no '}': the pattern's '*' could span one only in some other key of a member's tag.
+            var text = (string)key!;
+            if (text.IndexOf('}', start) != text.Length - 3)
+            {
+                continue;
+            }
+
             page.Add(key);
             if (page.Count == 500)
             {

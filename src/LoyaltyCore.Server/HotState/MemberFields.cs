@@ -5,7 +5,8 @@ namespace LoyaltyCore.Server.HotState;
 
 /// <summary>A member's hot state as last seen; <see cref="Version"/> changes with every write.</summary>
 /// <param name="Sequence">The number of the member's last change (its ledger row's member sequence).</param>
-internal sealed record MemberSnapshot(string Version, MemberState State, long Sequence = 0);
+/// <param name="ChangeId">The id of that change (its ledger row's change id; 0 when unknown), which the next one names.</param>
+internal sealed record MemberSnapshot(string Version, MemberState State, long Sequence = 0, long ChangeId = 0);
 
 /// <summary>
 /// The fields of a member's state hash. Engine counters (<c>k.*</c>) are stored as they are named; everything else has
@@ -29,6 +30,7 @@ internal static class MemberFields
     public const string TierFloor = "tf";
     public const string TierFloorUntil = "tfu";
     public const string Sequence = "q";
+    public const string ChangeId = "c";
 
     public static MemberSnapshot Parse(IEnumerable<KeyValuePair<string, RedisValue>> fields)
     {
@@ -37,7 +39,7 @@ internal static class MemberFields
         string tier = string.Empty;
         string? membership = null, referredBy = null, birthday = null, tierFloor = null;
         var tierFloorUntil = 0;
-        long sequence = 0;
+        long sequence = 0, changeId = 0;
         string[] segments = [];
         Dictionary<string, long>? counters = null;
         foreach (var (name, value) in fields)
@@ -59,6 +61,7 @@ internal static class MemberFields
                 case TierFloor: tierFloor = value.IsNullOrEmpty ? null : (string?)value; break;
                 case TierFloorUntil: tierFloorUntil = (int)value; break;
                 case Sequence: sequence = (long)value; break;
+                case ChangeId: changeId = (long)value; break;
                 default:
                     if (name.StartsWith(CounterKeys.Prefix, StringComparison.Ordinal))
                     {
@@ -85,16 +88,17 @@ internal static class MemberFields
             TierFloor = tierFloor,
             TierFloorUntil = tierFloorUntil,
             Counters = counters ?? new Dictionary<string, long>(),
-        }, sequence);
+        }, sequence, changeId);
     }
 
     /// <summary>The fields that store <paramref name="state"/>, as the load script takes them.</summary>
-    public static List<RedisValue> Serialize(MemberState state, string version, long sequence)
+    public static List<RedisValue> Serialize(MemberState state, string version, long sequence, long changeId)
     {
-        var values = new List<RedisValue>(26 + (state.Counters.Count * 2))
+        var values = new List<RedisValue>(28 + (state.Counters.Count * 2))
         {
             Version, version,
             Sequence, sequence,
+            ChangeId, changeId,
             Balance, state.Balance,
             LifetimeSpend, state.LifetimeSpendMinor,
             Tier, state.Tier,
@@ -124,14 +128,18 @@ internal static class MemberStateChanges
     /// <summary>
     /// The fields a change writes, with their values in <paramref name="after"/> (the state <see cref="Apply"/>
     /// computed): an increment becomes the value it leads to, so the script writes every field in one command.
-    /// The change's number goes with them.
+    /// The change's number and id go with them.
     /// </summary>
     public static List<KeyValuePair<string, RedisValue>> Writes(
         MemberSnapshot after,
         IReadOnlyList<KeyValuePair<string, long>> increments,
         IReadOnlyList<KeyValuePair<string, string>> sets)
     {
-        var writes = new List<KeyValuePair<string, RedisValue>>(increments.Count + sets.Count + 1) { new(MemberFields.Sequence, after.Sequence) };
+        var writes = new List<KeyValuePair<string, RedisValue>>(increments.Count + sets.Count + 2)
+        {
+            new(MemberFields.Sequence, after.Sequence),
+            new(MemberFields.ChangeId, after.ChangeId),
+        };
         var state = after.State;
         foreach (var (name, _) in increments)
         {
@@ -153,10 +161,12 @@ internal static class MemberStateChanges
 
     /// <summary>The state after a transaction, as the apply script leaves it, so the next call needs no read.</summary>
     /// <param name="sequence">The change's number (see <see cref="MemberSnapshot.Sequence"/>).</param>
+    /// <param name="changeId">The change's id (see <see cref="MemberSnapshot.ChangeId"/>).</param>
     public static MemberSnapshot Apply(
         MemberSnapshot before,
         string version,
         long sequence,
+        long changeId,
         long balanceDelta,
         IReadOnlyList<KeyValuePair<string, long>> increments,
         IReadOnlyList<KeyValuePair<string, string>> sets,
@@ -228,6 +238,6 @@ internal static class MemberStateChanges
             TierFloor = tierFloor,
             TierFloorUntil = tierFloorUntil,
             Counters = counters ?? state.Counters,
-        }, sequence);
+        }, sequence, changeId);
     }
 }

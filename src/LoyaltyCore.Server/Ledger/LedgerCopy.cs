@@ -14,7 +14,7 @@ internal static class LedgerCopy
     private const string Entries = """
         COPY ledger_entries (transaction_id, member_id, kind, points, spend_minor, store_id, channel, occurred_at,
             recorded_at, program_version, rule_ids, tier_after, balance_after, fingerprint, response, changes, member_seq,
-            refers_to, hold_expires_ms, lot_expires_on)
+            refers_to, hold_expires_ms, lot_expires_on, change_id)
         FROM STDIN (FORMAT BINARY)
         """;
 
@@ -85,6 +85,15 @@ internal static class LedgerCopy
                 if (entry.LotExpiresOn != 0)
                 {
                     await writer.WriteAsync(entry.LotExpiresOn, NpgsqlDbType.Integer);
+                }
+                else
+                {
+                    await writer.WriteNullAsync();
+                }
+
+                if (entry.ChangeId != 0)
+                {
+                    await writer.WriteAsync(entry.ChangeId, NpgsqlDbType.Bigint);
                 }
                 else
                 {

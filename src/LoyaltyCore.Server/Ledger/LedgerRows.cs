@@ -24,12 +24,13 @@ internal sealed record LedgerRow(
     long MemberSequence,
     string? RefersTo,
     long? HoldExpiresMs,
-    int? LotExpiresOn)
+    int? LotExpiresOn,
+    long? ChangeId)
 {
     public static LedgerRow From(LedgerEntry e) => new(
         e.TransactionId, e.MemberId, (int)e.Kind, e.Points, e.SpendMinor, e.StoreId, e.Channel, e.OccurredAtUnixMs,
         e.RecordedAtUnixMs, e.ProgramVersion, e.RuleIds, e.TierAfter, e.BalanceAfter, e.Fingerprint.ToByteArray(), e.Response.ToByteArray(),
-        LedgerColumns.ChangesOf(e), e.MemberSequence, LedgerColumns.RefersToOf(e), LedgerColumns.HoldExpiryOf(e), LedgerColumns.LotExpiryOf(e));
+        LedgerColumns.ChangesOf(e), e.MemberSequence, LedgerColumns.RefersToOf(e), LedgerColumns.HoldExpiryOf(e), LedgerColumns.LotExpiryOf(e), LedgerColumns.ChangeIdOf(e));
 }
 
 internal sealed record DrawRow(string CampaignId, string MemberId, string TransactionId, long Points)
@@ -56,6 +57,7 @@ internal sealed class LedgerColumns
         RefersTo = new string?[count];
         HoldExpiries = new long?[count];
         LotExpiries = new int?[count];
+        ChangeIds = new long?[count];
         ProgramVersions = new string[count];
         RuleIds = new string[count];
         TiersAfter = new string[count];
@@ -95,6 +97,8 @@ internal sealed class LedgerColumns
 
     public int?[] LotExpiries { get; }
 
+    public long?[] ChangeIds { get; }
+
     public string[] ProgramVersions { get; }
 
     public string[] RuleIds { get; }
@@ -128,6 +132,8 @@ internal sealed class LedgerColumns
 
     public static int? LotExpiryOf(LedgerEntry entry) => entry.LotExpiresOn != 0 ? entry.LotExpiresOn : null;
 
+    public static long? ChangeIdOf(LedgerEntry entry) => entry.ChangeId != 0 ? entry.ChangeId : null;
+
     public static LedgerColumns From(List<LedgerEntry> entries)
     {
         var draws = 0;
@@ -154,6 +160,7 @@ internal sealed class LedgerColumns
             columns.RefersTo[i] = RefersToOf(e);
             columns.HoldExpiries[i] = HoldExpiryOf(e);
             columns.LotExpiries[i] = LotExpiryOf(e);
+            columns.ChangeIds[i] = ChangeIdOf(e);
             columns.ProgramVersions[i] = e.ProgramVersion;
             columns.RuleIds[i] = e.RuleIds;
             columns.TiersAfter[i] = e.TierAfter;

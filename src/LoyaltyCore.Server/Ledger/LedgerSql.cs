@@ -18,7 +18,7 @@ internal sealed record LedgerSql(
     string ProgramByVersion)
 {
     public const string FingerprintAndSequence = """
-        SELECT fingerprint AS Fingerprint, COALESCE(member_seq, 0) AS Sequence
+        SELECT fingerprint AS Fingerprint, COALESCE(member_seq, 0) AS Sequence, COALESCE(change_id, 0) AS ChangeId
         FROM ledger_entries WHERE member_id = @MemberId AND transaction_id = @TransactionId
         """;
 
@@ -39,7 +39,7 @@ internal sealed record LedgerSql(
     /// <summary>A member's history in the order it was applied, to rebuild their state by replaying it.</summary>
     public string MemberHistory => $"""
         SELECT CAST(kind AS BIGINT) AS Kind, points AS Points, spend_minor AS SpendMinor, changes AS Changes,
-            COALESCE(member_seq, 0) AS Sequence
+            COALESCE(member_seq, 0) AS Sequence, COALESCE(change_id, 0) AS ChangeId
         FROM ledger_entries WHERE member_id = @MemberId
         ORDER BY COALESCE(member_seq, 0), {(Dialect == "postgres" ? "recorded_at" : "recorded_at_ms")}, transaction_id
         """;
@@ -164,7 +164,7 @@ internal sealed record LedgerSql(
     private const string EntryColumns = """
         transaction_id, member_id, kind, points, spend_minor, store_id, channel, occurred_at, recorded_at,
         program_version, rule_ids, tier_after, balance_after, fingerprint, response, changes, member_seq, refers_to, hold_expires_ms,
-        lot_expires_on
+        lot_expires_on, change_id
         """;
 
     /// <summary>One statement per table for the whole batch: columns travel as arrays and are unnested server-side.</summary>
@@ -177,15 +177,15 @@ internal sealed record LedgerSql(
                 'epoch'::timestamptz + t.occurred_ms * interval '1 millisecond',
                 'epoch'::timestamptz + t.recorded_ms * interval '1 millisecond',
                 t.program_version, t.rule_ids, t.tier_after, t.balance_after, t.fingerprint, t.response, t.changes, t.member_seq,
-                t.refers_to, t.hold_expires_ms, t.lot_expires_on
+                t.refers_to, t.hold_expires_ms, t.lot_expires_on, t.change_id
             FROM unnest(@TransactionIds, @MemberIds, @Kinds, @Points, @Spends, @StoreIds, @Channels, @OccurredMs,
                 @RecordedMs, @ProgramVersions, @RuleIds, @TiersAfter, @BalancesAfter, @Fingerprints, @Responses, @Changes, @MemberSequences,
-                @RefersTo, @HoldExpiries, @LotExpiries)
+                @RefersTo, @HoldExpiries, @LotExpiries, @ChangeIds)
                 AS t(transaction_id, member_id, kind, points, spend_minor, store_id, channel, occurred_ms,
                     recorded_ms, program_version, rule_ids, tier_after, balance_after, fingerprint, response, changes, member_seq,
-                    refers_to, hold_expires_ms, lot_expires_on)
+                    refers_to, hold_expires_ms, lot_expires_on, change_id)
             ON CONFLICT DO NOTHING
-            RETURNING member_id AS MemberId, transaction_id AS TransactionId
+            RETURNING member_id AS MemberId, transaction_id AS TransactionId, member_seq AS MemberSequence
             """,
         InsertDraws: """
             INSERT INTO campaign_draws (campaign_id, member_id, transaction_id, points)
@@ -235,10 +235,10 @@ internal sealed record LedgerSql(
         InsertEntries: """
             INSERT INTO ledger_entries (transaction_id, member_id, kind, points, spend_minor, store_id, channel,
                 occurred_at_ms, recorded_at_ms, program_version, rule_ids, tier_after, balance_after, fingerprint, response, changes, member_seq,
-                refers_to, hold_expires_ms, lot_expires_on)
+                refers_to, hold_expires_ms, lot_expires_on, change_id)
             VALUES (@TransactionId, @MemberId, @Kind, @Points, @SpendMinor, @StoreId, @Channel, @OccurredAtMs,
                 @RecordedAtMs, @ProgramVersion, @RuleIds, @TierAfter, @BalanceAfter, @Fingerprint, @Response, @Changes, @MemberSequence,
-                @RefersTo, @HoldExpiresMs, @LotExpiresOn)
+                @RefersTo, @HoldExpiresMs, @LotExpiresOn, @ChangeId)
             ON CONFLICT DO NOTHING
             """,
         InsertDraws: """

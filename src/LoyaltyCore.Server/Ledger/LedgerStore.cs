@@ -19,6 +19,9 @@ internal sealed class HistoryEntry
 
     /// <summary>The member's change number (0 for rows written before changes were numbered).</summary>
     public long Sequence { get; set; }
+
+    /// <summary>The change's id (0 for rows written before change ids).</summary>
+    public long ChangeId { get; set; }
 }
 
 internal sealed record StoredProgram(string Version, string Document, long ActivatedAtMs);

@@ -124,8 +124,7 @@ internal sealed partial class LedgerWriter : BackgroundService
             _metrics.LedgerQueueDepth.Dec(batch.Count);
             try
             {
-                var conflicts = await CommitAsync(entries, allNew);
-                Complete(batch, conflicts);
+                Complete(batch, await CommitAsync(entries, allNew));
             }
             catch (Exception ex) when (batch.Count > 1)
             {
@@ -148,8 +147,7 @@ internal sealed partial class LedgerWriter : BackgroundService
         List<LedgerEntry> single = [pending.Entry];
         try
         {
-            var conflicts = await CommitAsync(single, copy: !pending.MayExist);
-            Complete([pending], conflicts);
+            Complete([pending], await CommitAsync(single, copy: !pending.MayExist));
         }
         catch (Exception ex)
         {
@@ -157,12 +155,54 @@ internal sealed partial class LedgerWriter : BackgroundService
         }
     }
 
+    /// <summary>
+    /// Writes the entries that follow the change they name (see <see cref="LedgerChain"/>), in one statement where it
+    /// can. Refusals are recorded before anyone is told, so a change waiting for a refused one learns it.
+    /// </summary>
     /// <param name="copy">Try PostgreSQL's COPY first: every entry is expected to be new.</param>
-    /// <returns>The entries the ledger refused because it holds a different transaction under their id.</returns>
-    private async Task<Dictionary<LedgerEntry, bool>?> CommitAsync(List<LedgerEntry> entries, bool copy)
+    private async Task<CommitOutcome> CommitAsync(List<LedgerEntry> entries, bool copy)
     {
         var started = Stopwatch.GetTimestamp();
         await using var connection = await _database.OpenAsync();
+        var postgres = connection as NpgsqlConnection;
+        Dictionary<LedgerEntry, bool>? conflicts = null;
+        Dictionary<LedgerEntry, LedgerChain.Verdict>? held = null;
+        if (postgres is not null && await LedgerChain.CheckAsync(postgres, entries) is { } verdicts)
+        {
+            foreach (var (entry, verdict) in verdicts)
+            {
+                if (verdict == LedgerChain.Verdict.Stale)
+                {
+                    (conflicts ??= new(ReferenceEqualityComparer.Instance))[entry] = true;
+                }
+                else
+                {
+                    (held ??= new(ReferenceEqualityComparer.Instance))[entry] = verdict;
+                }
+            }
+
+            entries = [.. entries.Where(e => !verdicts.ContainsKey(e))];
+        }
+
+        if (entries.Count > 0 && await InsertAsync(connection, entries, copy, started) is { } refused)
+        {
+            foreach (var (entry, staleSequence) in refused)
+            {
+                (conflicts ??= new(ReferenceEqualityComparer.Instance))[entry] = staleSequence;
+            }
+        }
+
+        if (postgres is not null && conflicts is not null)
+        {
+            await LedgerChain.RecordRefusalsAsync(postgres, conflicts.Keys);
+        }
+
+        return new CommitOutcome(conflicts, held);
+    }
+
+    /// <returns>The entries the ledger refused: true when applied on a stale state, false for a reused id.</returns>
+    private async Task<Dictionary<LedgerEntry, bool>?> InsertAsync(DbConnection connection, List<LedgerEntry> entries, bool copy, long started)
+    {
         var sql = _database.Sql;
         var skipped = new List<LedgerEntry>();
         if (copy && connection is NpgsqlConnection postgres)
@@ -176,8 +216,8 @@ internal sealed partial class LedgerWriter : BackgroundService
             }
             catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
             {
-                // An id the ledger already holds (a retry racing its original, or a reused id): nothing was written,
-                // and the insert below skips what exists and tells a retry from a reuse.
+                // An id or number the ledger already holds (a retry racing its original, a reused id, a stale state):
+                // nothing was written, and the insert below skips what exists and tells which it was.
                 LogCopyFellBack(_logger, entries.Count);
             }
         }
@@ -191,22 +231,23 @@ internal sealed partial class LedgerWriter : BackgroundService
                 transaction = await connection.BeginTransactionAsync();
             }
 
-            // One statement is atomic and durable on its own: without draws, no BEGIN/COMMIT round trips.
-            var inserted = (await connection.QueryAsync<(string MemberId, string TransactionId)>(sql.InsertEntries, columns, transaction)).ToHashSet();
+            // One statement is atomic and durable on its own: without draws, no BEGIN/COMMIT round trips. The number
+            // comes back with the key: a retry Redis applied again in its original's batch is another row, skipped.
+            var inserted = (await connection.QueryAsync<(string MemberId, string TransactionId, long MemberSequence)>(sql.InsertEntries, columns, transaction)).ToHashSet();
             if (transaction is not null)
             {
                 // The draws of the rows written only: a skipped row's are the stored row's already, or belong to a
                 // change the ledger refused.
                 await connection.ExecuteAsync(sql.InsertDraws, inserted.Count == entries.Count
                     ? columns
-                    : LedgerColumns.From([.. entries.Where(e => inserted.Contains((e.MemberId, e.TransactionId)))]), transaction);
+                    : LedgerColumns.From([.. entries.Where(e => inserted.Contains((e.MemberId, e.TransactionId, e.MemberSequence)))]), transaction);
                 await transaction.CommitAsync();
                 await transaction.DisposeAsync();
             }
 
             if (inserted.Count < entries.Count)
             {
-                skipped.AddRange(entries.Where(e => !inserted.Contains((e.MemberId, e.TransactionId))));
+                skipped.AddRange(entries.Where(e => !inserted.Contains((e.MemberId, e.TransactionId, e.MemberSequence))));
             }
         }
         else
@@ -229,12 +270,11 @@ internal sealed partial class LedgerWriter : BackgroundService
         return skipped.Count == 0 ? null : await ConflictsAsync(connection, skipped);
     }
 
-    /// <summary>Rows already present are fine when they are this very transaction (a retry, a recovery).</summary>
     /// <summary>
     /// Rows already present are fine when they are this very change (a retry, a recovery: same request, same member
-    /// sequence). The rest are conflicts: another request under the id (a reuse), or a change applied on a stale state
-    /// (no row under its id, so it collided on the member's sequence; or this request's row under another sequence, a
-    /// retry Redis applied again because a failover lost its record).
+    /// sequence, same change id). The rest are conflicts: another request under the id (a reuse), or a change applied
+    /// on a stale state (no row under its id, so it collided on the member's sequence; or this request's row as another
+    /// change, a retry Redis applied again because a failover lost its record).
     /// </summary>
     private static async Task<Dictionary<LedgerEntry, bool>?> ConflictsAsync(DbConnection connection, List<LedgerEntry> skipped)
     {
@@ -243,7 +283,7 @@ internal sealed partial class LedgerWriter : BackgroundService
         {
             var stored = await connection.QuerySingleOrDefaultAsync<StoredChange>(LedgerSql.FingerprintAndSequence, new { entry.MemberId, entry.TransactionId });
             var sameRequest = stored is not null && entry.Fingerprint.Span.SequenceEqual(stored.Fingerprint);
-            if (sameRequest && stored!.Sequence == entry.MemberSequence)
+            if (sameRequest && stored!.Sequence == entry.MemberSequence && (stored.ChangeId == entry.ChangeId || stored.ChangeId == 0 || entry.ChangeId == 0))
             {
                 continue;
             }
@@ -259,21 +299,80 @@ internal sealed partial class LedgerWriter : BackgroundService
         public byte[] Fingerprint { get; set; } = [];
 
         public long Sequence { get; set; }
+
+        public long ChangeId { get; set; }
     }
 
-    private static void Complete(List<PendingAppend> batch, Dictionary<LedgerEntry, bool>? conflicts)
+    private void Complete(List<PendingAppend> batch, CommitOutcome outcome)
     {
-        var settled = new PendingAppend[batch.Count];
-        for (var i = 0; i < settled.Length; i++)
+        var settled = new List<PendingAppend>(batch.Count);
+        foreach (var pending in batch)
         {
-            var pending = settled[i] = batch[i];
-            if (conflicts is not null && conflicts.TryGetValue(pending.Entry, out var staleSequence))
+            if (outcome.Held is not null && outcome.Held.TryGetValue(pending.Entry, out var verdict))
+            {
+                Requeue(pending, afterBatch: verdict == LedgerChain.Verdict.AfterBatch);
+                continue;
+            }
+
+            if (outcome.Conflicts is not null && outcome.Conflicts.TryGetValue(pending.Entry, out var staleSequence))
             {
                 pending.Failure = new LedgerConflictException(pending.Entry.MemberId, pending.Entry.TransactionId, staleSequence);
             }
+
+            settled.Add(pending);
         }
 
-        Release(settled);
+        if (settled.Count > 0)
+        {
+            Release([.. settled]);
+        }
+    }
+
+    /// <summary>
+    /// Puts back an entry whose predecessor is not committed yet: at once when it was in the same batch, else after a
+    /// short wait that doubles each time. Past <see cref="LedgerOptions.PredecessorWait"/> the request is answered
+    /// unavailable; its entry stays pending in Redis, for a retry or the recovery to commit in order.
+    /// </summary>
+    private void Requeue(PendingAppend pending, bool afterBatch)
+    {
+        if (pending.WaitingSince == 0)
+        {
+            pending.WaitingSince = Stopwatch.GetTimestamp();
+        }
+        else if (Stopwatch.GetElapsedTime(pending.WaitingSince) > _options.PredecessorWait)
+        {
+            Fail(pending, new TimeoutException(
+                $"The change before it (member {pending.Entry.MemberId}, number {pending.Entry.MemberSequence - 1}) is not in the ledger after {_options.PredecessorWait}."));
+            return;
+        }
+
+        var delay = afterBatch ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Math.Min(1 << Math.Min(pending.Waits, 7), 100));
+        pending.Waits++;
+        _metrics.LedgerPredecessorWaits.Inc();
+        _ = RequeueAsync(pending, delay);
+    }
+
+    private async Task RequeueAsync(PendingAppend pending, TimeSpan delay)
+    {
+        if (delay > TimeSpan.Zero)
+        {
+            await Task.Delay(delay);
+        }
+
+        try
+        {
+            if (!_queue.Writer.TryWrite(pending))
+            {
+                await _queue.Writer.WriteAsync(pending);
+            }
+
+            _metrics.LedgerQueueDepth.Inc();
+        }
+        catch (ChannelClosedException ex)
+        {
+            // Shutting down: the entry stays pending in Redis.
+            Fail(pending, ex);
+        }
     }
 
     private void Fail(PendingAppend pending, Exception ex)
@@ -329,6 +428,9 @@ internal sealed partial class LedgerWriter : BackgroundService
     [LoggerMessage(Level = LogLevel.Error, Message = "Ledger commit failed for transaction {TransactionId}; it stays pending in Redis")]
     private static partial void LogCommitFailed(ILogger logger, Exception exception, string transactionId);
 
+    /// <summary>What a commit did not write: entries refused (true: applied on a stale state), entries put back.</summary>
+    private sealed record CommitOutcome(Dictionary<LedgerEntry, bool>? Conflicts, Dictionary<LedgerEntry, LedgerChain.Verdict>? Held);
+
     private sealed class PendingAppend(LedgerEntry entry, bool mayExist)
     {
         public LedgerEntry Entry { get; } = entry;
@@ -337,6 +439,11 @@ internal sealed partial class LedgerWriter : BackgroundService
 
         /// <summary>Set before release when the entry could not be committed.</summary>
         public Exception? Failure { get; set; }
+
+        /// <summary>When it was first put back to wait for its predecessor (a timestamp); 0 while it never was.</summary>
+        public long WaitingSince { get; set; }
+
+        public int Waits { get; set; }
 
         // Continuations run inline in the release work item (see Release), never on the commit loop itself.
         public TaskCompletionSource Completion { get; } = new();

@@ -114,6 +114,10 @@ internal sealed class LoyaltyMetrics
         "loyalty_ledger_queue_depth",
         "Ledger rows waiting for a commit.");
 
+    public Counter LedgerPredecessorWaits { get; } = Metrics.CreateCounter(
+        "loyalty_ledger_predecessor_waits_total",
+        "Times a ledger row was put back because the member's change before it was not committed yet (in the same batch, or by another commit).");
+
     public Counter PendingEntriesRecovered { get; } = Metrics.CreateCounter(
         "loyalty_ledger_pending_recovered_total",
         "Entries written to the ledger by recovery after their request could not commit them.");

@@ -172,8 +172,21 @@ internal sealed partial class MemberDirectory(
     public async Task RepairAfterConflictAsync(string memberId, string transactionId, LoyaltyProgram program)
     {
         LogConflict(logger, transactionId, memberId);
-        await hotState.DiscardAsync(memberId, transactionId);
-        await RebuildAsync(memberId, program, CancellationToken.None);
+        try
+        {
+            await hotState.DiscardAsync(memberId, transactionId);
+            await RebuildAsync(memberId, program, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            // The refused change must not stay in the member's state: without one, the member's next transaction loads
+            // it from the ledger (after committing, or refusing, whatever is still pending). If Redis is down too,
+            // this throws as well and the state waits for Redis; a change refused once is refused again.
+            LogRepairFailed(logger, ex, memberId);
+            snapshots.Remove(memberId);
+            await hotState.ForgetStateAsync(memberId);
+            throw;
+        }
     }
 
     /// <summary>
@@ -195,7 +208,8 @@ internal sealed partial class MemberDirectory(
     {
         var cutoff = (time.GetUtcNow() - minimumAge).ToUnixTimeMilliseconds();
         var entries = (await hotState.ReadPendingAsync(memberId)).Select(LedgerEntry.Parser.ParseFrom);
-        var stale = entries.Where(e => e.RecordedAtUnixMs <= cutoff).ToList();
+        // In the order Redis applied them: the ledger records a change only after the one it follows.
+        var stale = entries.Where(e => e.RecordedAtUnixMs <= cutoff).OrderBy(e => e.MemberSequence).ToList();
         if (stale.Count == 0)
         {
             return stale;
@@ -271,21 +285,28 @@ internal sealed partial class MemberDirectory(
                 deletes.AddRange(changes.Deletes);
             }
 
-            replayed = MemberStateChanges.Apply(replayed, string.Empty, Math.Max(replayed.Sequence, entry.Sequence), entry.Points, increments, sets, deletes);
+            // The last change names the state: its number, and its id for the change after it to name (none for rows
+            // from before change ids, whose successor then goes unchecked).
+            replayed = entry.Sequence >= replayed.Sequence
+                ? MemberStateChanges.Apply(replayed, string.Empty, entry.Sequence, entry.ChangeId, entry.Points, increments, sets, deletes)
+                : MemberStateChanges.Apply(replayed, string.Empty, replayed.Sequence, replayed.ChangeId, entry.Points, increments, sets, deletes);
         }
 
         var local = program.Calendar.LocalTime(time.GetUtcNow());
         var stale = replayed.State.Counters.Keys.Where(k => CounterStaleness.IsStale(k, local)).ToList();
         if (stale.Count > 0)
         {
-            replayed = MemberStateChanges.Apply(replayed, string.Empty, replayed.Sequence, 0, [], [], stale);
+            replayed = MemberStateChanges.Apply(replayed, string.Empty, replayed.Sequence, replayed.ChangeId, 0, [], [], stale);
         }
 
-        return new MemberLoad(replayed.State, HasHistory: history.Count > 0, replayed.Sequence);
+        return new MemberLoad(replayed.State, HasHistory: history.Count > 0, replayed.Sequence, replayed.ChangeId);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Transaction {TransactionId} of member {MemberId} reused the id of another one in the ledger; the member's hot state is recomputed from the ledger")]
     private static partial void LogConflict(ILogger logger, string transactionId, string memberId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Rebuilding member {MemberId} after a refused change failed; their hot state is dropped, to be loaded from the ledger by their next transaction")]
+    private static partial void LogRepairFailed(ILogger logger, Exception exception, string memberId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Committed {Count} pending ledger entries of member {MemberId}")]
     private static partial void LogRecovered(ILogger logger, int count, string memberId);

@@ -46,6 +46,8 @@ internal abstract class TransactionIntent<TResponse>
 
     // The number the entry being prepared takes: one more than the change its snapshot records.
     private long _sequence;
+    private long _changeId;
+    private long _previousChangeId;
 
     // The state the entry being prepared changes: its lots follow the balance (see Complete).
     private MemberState _state = new();
@@ -101,6 +103,9 @@ internal abstract class TransactionIntent<TResponse>
     public PreparedTransaction<TResponse> Prepare(MemberSnapshot snapshot, long recordedAtMs, IReadOnlyDictionary<string, long>? budgetLimits)
     {
         _sequence = snapshot.Sequence + 1;
+        // Drawn anew by every attempt: a change decided again on another state is another change.
+        _changeId = Random.Shared.NextInt64(1, long.MaxValue);
+        _previousChangeId = snapshot.ChangeId;
         _state = snapshot.State;
         return PrepareChange(snapshot, recordedAtMs, budgetLimits);
     }
@@ -170,6 +175,8 @@ internal abstract class TransactionIntent<TResponse>
         TierAfter = tierAfter,
         BalanceAfter = balanceAfter,
         MemberSequence = _sequence,
+        ChangeId = _changeId,
+        PreviousChangeId = _previousChangeId,
     };
 
     /// <summary>Builds the stored answer (fingerprint then response) and the ledger entry that carries it.</summary>

@@ -241,7 +241,7 @@ internal sealed partial class TransactionPipeline(
                 }
                 else
                 {
-                    after = MemberStateChanges.Apply(basis!.Snapshot, HotStateStore.NewVersion(), prepared.Entry.MemberSequence, prepared.BalanceDelta, prepared.Increments, prepared.Sets, prepared.Deletes);
+                    after = MemberStateChanges.Apply(basis!.Snapshot, HotStateStore.NewVersion(), prepared.Entry.MemberSequence, prepared.Entry.ChangeId, prepared.BalanceDelta, prepared.Increments, prepared.Sets, prepared.Deletes);
                     command = new ApplyCommand(intent.MemberId, intent.TransactionId, basis.Snapshot.Version, after.Version, prepared.BalanceDelta, after.State.Balance,
                         MemberStateChanges.Writes(after, prepared.Increments, prepared.Sets), prepared.Deletes, prepared.Record, prepared.EntryBytes, occurredAtMs, ledgerChecked, prepared.RequiredAvailable);
                 }

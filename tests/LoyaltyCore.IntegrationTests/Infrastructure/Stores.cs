@@ -107,6 +107,32 @@ internal static class Ledger
         return rows.AsList();
     }
 
+    /// <summary>
+    /// Each of the member's rows, in the order Redis applied them, that does not record the balance its points and
+    /// every row before it make: a change applied on a state that missed a committed row records another one.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> BalancesOffTheLedgerAsync(string memberId, string database)
+    {
+        await using var connection = await OpenAsync(database);
+        var rows = await connection.QueryAsync<(long Sequence, string TransactionId, long Points, long BalanceAfter)>(
+            """
+            SELECT COALESCE(member_seq, 0), transaction_id, points, balance_after FROM ledger_entries WHERE member_id = @memberId
+            ORDER BY COALESCE(member_seq, 0), recorded_at, transaction_id
+            """, new { memberId });
+        var off = new List<string>();
+        long balance = 0;
+        foreach (var (sequence, transactionId, points, balanceAfter) in rows)
+        {
+            balance += points;
+            if (balanceAfter != balance)
+            {
+                off.Add($"#{sequence} {transactionId}: records {balanceAfter}, the ledger makes {balance}");
+            }
+        }
+
+        return off;
+    }
+
     /// <summary>The ledger's own totals, to hold the KPI rollups against: rows, points, members with a row.</summary>
     public static async Task<(long Rows, long Points, long Members)> TotalsAsync(string database)
     {
@@ -138,6 +164,8 @@ internal static class HotState
 
     public static IDatabase Database => Connection.Value.GetDatabase();
 
+    public static IServer Node => Connection.Value.GetServers()[0];
+
     public static Task<bool> ForgetTransactionAsync(string memberId, string transactionId) =>
         Database.KeyDeleteAsync($"lc:{{m:{memberId}}}:tx:{transactionId}");
 
@@ -157,10 +185,13 @@ internal static class HotState
     public static Task SetBalanceAsync(string memberId, long balance) =>
         Database.HashSetAsync($"lc:{{m:{memberId}}}:s", "b", balance);
 
-    /// <summary>The member's balance, tier and engine counters as Redis holds them, in key order.</summary>
+    /// <summary>
+    /// The member's balance, tier, engine counters, and the number and id of their last change, as Redis holds them,
+    /// in key order.
+    /// </summary>
     public static async Task<IReadOnlyList<(string Field, string Value)>> StateAsync(string memberId) =>
         [.. (await Database.HashGetAllAsync($"lc:{{m:{memberId}}}:s"))
-            .Where(e => e.Name == "b" || e.Name == "t" || e.Name.ToString().StartsWith("k.", StringComparison.Ordinal))
+            .Where(e => e.Name == "b" || e.Name == "t" || e.Name == "q" || e.Name == "c" || e.Name.ToString().StartsWith("k.", StringComparison.Ordinal))
             .Select(e => (e.Name.ToString(), e.Value.ToString()))
             .OrderBy(e => e.Item1, StringComparer.Ordinal)];
 }

@@ -175,7 +175,7 @@ internal sealed class ReturnIntent(ReturnRequest request, ScoreResponse purchase
         {
             // Immediate downgrades follow what the return leaves; otherwise the tier waits for its review.
             var local = Program.Calendar.LocalTime(DateTimeOffset.FromUnixTimeMilliseconds(recordedAtMs));
-            var after = MemberStateChanges.Apply(snapshot, string.Empty, 0, -taking, increments, sets, []).State;
+            var after = MemberStateChanges.Apply(snapshot, string.Empty, 0, 0, -taking, increments, sets, []).State;
             var (current, _) = policy.Current(state, local);
             var qualifying = policy.Metric == QualificationMetric.Balance ? balance : policy.QualifyingValue(after, local);
             tier = policy.After(after, local, current, qualifying).Id;

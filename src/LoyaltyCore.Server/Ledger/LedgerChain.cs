@@ -1,0 +1,108 @@
+using Dapper;
+using LoyaltyCore.Server.Ledger.Contracts;
+using Npgsql;
+
+namespace LoyaltyCore.Server.Ledger;
+
+/// <summary>
+/// Each change names the one the hot state applied it after (<see cref="LedgerEntry.PreviousChangeId"/>). A change is
+/// recorded only after the ledger holds that one under the number before its own: a change applied on a state that had
+/// lost a committed change (a Redis replica promoted before it received it), or applied after a change the ledger
+/// refused, is refused too, however many were chained on that state. PostgreSQL only: the embedded ledger's single
+/// hot state has no replica to fail over to.
+/// </summary>
+internal static class LedgerChain
+{
+    // Through the partial unique index on (member_id, member_seq): one probe per checked entry. A row without a change
+    // id (written before change ids, by an older server in a rolling upgrade) is taken on trust, as before.
+    private const string Predecessors = """
+        SELECT c.ord - 1 AS Position, p.found IS NOT NULL AS Found,
+            EXISTS (SELECT 1 FROM ledger_refusals r WHERE r.member_id = c.member_id AND r.change_id = c.previous) AS Refused
+        FROM unnest(@MemberIds, @Sequences, @Previous) WITH ORDINALITY AS c(member_id, seq, previous, ord)
+        LEFT JOIN LATERAL (
+            SELECT TRUE AS found, e.change_id FROM ledger_entries e
+            WHERE e.member_id = c.member_id AND e.member_seq = c.seq - 1
+                AND e.member_seq IS NOT NULL AND e.ingest_xid IS NOT NULL
+            LIMIT 1) p ON TRUE
+        WHERE p.found IS NULL OR p.change_id <> c.previous
+        """;
+
+    private const string InsertRefusals = """
+        INSERT INTO ledger_refusals (member_id, change_id)
+        SELECT * FROM unnest(@MemberIds, @ChangeIds)
+        ON CONFLICT DO NOTHING
+        """;
+
+    /// <summary>Where a change stands against the one it names.</summary>
+    public enum Verdict
+    {
+        /// <summary>The ledger holds the named change under the number before: the change may be recorded.</summary>
+        Follows,
+
+        /// <summary>The ledger holds another change under that number, or refused the named one: never recordable.</summary>
+        Stale,
+
+        /// <summary>The named change is not committed yet: ask again a little later.</summary>
+        Waiting,
+
+        /// <summary>A change under the number before is in this very batch: ask again once the batch is written.</summary>
+        AfterBatch,
+    }
+
+    /// <summary>The entries that may not be written now; every other entry follows its predecessor.</summary>
+    /// <returns>Null when every entry may be written.</returns>
+    public static async Task<Dictionary<LedgerEntry, Verdict>?> CheckAsync(NpgsqlConnection connection, List<LedgerEntry> entries)
+    {
+        Dictionary<LedgerEntry, Verdict>? verdicts = null;
+        List<LedgerEntry>? asked = null;
+        HashSet<(string MemberId, long Sequence)>? numbers = null;
+        foreach (var entry in entries)
+        {
+            if (entry.PreviousChangeId == 0 || entry.MemberSequence <= 1)
+            {
+                continue;
+            }
+
+            numbers ??= [.. entries.Select(e => (e.MemberId, e.MemberSequence))];
+            if (numbers.Contains((entry.MemberId, entry.MemberSequence - 1)))
+            {
+                // Written after this batch: the row it follows is then committed, or refused.
+                (verdicts ??= new(ReferenceEqualityComparer.Instance))[entry] = Verdict.AfterBatch;
+                continue;
+            }
+
+            (asked ??= []).Add(entry);
+        }
+
+        if (asked is null)
+        {
+            return verdicts;
+        }
+
+        var parameters = new
+        {
+            MemberIds = asked.Select(e => e.MemberId).ToArray(),
+            Sequences = asked.Select(e => e.MemberSequence).ToArray(),
+            Previous = asked.Select(e => e.PreviousChangeId).ToArray(),
+        };
+        foreach (var (position, found, refused) in await connection.QueryAsync<(long Position, bool Found, bool Refused)>(Predecessors, parameters))
+        {
+            (verdicts ??= new(ReferenceEqualityComparer.Instance))[asked[(int)position]] = found || refused ? Verdict.Stale : Verdict.Waiting;
+        }
+
+        return verdicts;
+    }
+
+    /// <summary>Records changes the ledger refused, for the changes applied after them to learn it.</summary>
+    public static Task RecordRefusalsAsync(NpgsqlConnection connection, IEnumerable<LedgerEntry> refused)
+    {
+        var named = refused.Where(e => e.ChangeId != 0).ToList();
+        return named.Count == 0
+            ? Task.CompletedTask
+            : connection.ExecuteAsync(InsertRefusals, new
+            {
+                MemberIds = named.Select(e => e.MemberId).ToArray(),
+                ChangeIds = named.Select(e => e.ChangeId).ToArray(),
+            });
+    }
+}
