@@ -12,6 +12,7 @@ namespace LoyaltyCore.Server.Transactions;
 /// the members nobody touches. Every few seconds it compares the
 /// primaries with the last look; on a newly promoted one it reads each member's sequence and rebuilds, from the
 /// ledger, every member the ledger is ahead of, and lowers each of its budgets to the total less the ledger's draws.
+/// A pass that fails is done again at the next sweep, until one completes.
 /// </summary>
 internal sealed partial class FailoverReconciler(
     RedisConnection redis,
@@ -25,6 +26,9 @@ internal sealed partial class FailoverReconciler(
     ILogger<FailoverReconciler> logger) : PeriodicRun(time, logger)
 {
     private HashSet<string>? _primaries;
+
+    // Promoted primaries not yet reconciled in full: an error leaves one here for the next sweep.
+    private readonly HashSet<string> _unreconciled = new(StringComparer.Ordinal);
 
     protected override bool Enabled => !redis.IsEmbedded;
 
@@ -52,42 +56,65 @@ internal sealed partial class FailoverReconciler(
         var known = primaries.Select(server => server.EndPoint.ToString()!).ToHashSet(StringComparer.Ordinal);
         var previous = _primaries;
         _primaries = known;
-        if (previous is null)
+        if (previous is not null)
         {
-            return;
+            foreach (var endpoint in known.Where(endpoint => !previous.Contains(endpoint)))
+            {
+                LogPromoted(logger, endpoint);
+                _unreconciled.Add(endpoint);
+            }
         }
 
-        foreach (var promoted in primaries.Where(server => !previous.Contains(server.EndPoint.ToString()!)))
+        // One that is no longer a primary has nothing to reconcile (its successor is new, and is).
+        _unreconciled.IntersectWith(known);
+        foreach (var promoted in primaries.Where(server => _unreconciled.Contains(server.EndPoint.ToString()!)))
         {
-            LogPromoted(logger, promoted.EndPoint.ToString()!);
-            var rebuilt = 0;
-            await foreach (var page in hotState.MemberSequencesOnAsync(promoted).WithCancellation(cancellationToken))
+            var endpoint = promoted.EndPoint.ToString()!;
+            try
             {
-                var committed = await ledger.LastSequencesAsync([.. page.Select(m => m.MemberId)], cancellationToken);
-                foreach (var (memberId, sequence) in page)
-                {
-                    if (committed.TryGetValue(memberId, out var last) && last > sequence)
-                    {
-                        await members.RebuildAsync(memberId, programs.Current, cancellationToken);
-                        rebuilt++;
-                    }
-                }
+                await ReconcileAsync(promoted, endpoint, cancellationToken);
+                _unreconciled.Remove(endpoint);
             }
-
-            metrics.FailoverReconciled.Inc(rebuilt);
-            LogReconciled(logger, promoted.EndPoint.ToString()!, rebuilt);
-
-            // A budget's lost draws would be given again: what remains may not exceed the total less the ledger's draws.
-            await foreach (var (campaignId, total) in budgets.BudgetsOnAsync(promoted).WithCancellation(cancellationToken))
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
-                var drawn = await ledger.CampaignDrawnAsync(campaignId, cancellationToken);
-                if (await budgets.CapAsync(campaignId, total - drawn) is > 0 and var excess)
-                {
-                    LogBudgetCapped(logger, campaignId, excess);
-                }
+                // Done again from the start at the next tick: a rebuild and a cap are both safe to repeat.
+                LogReconcileFailed(logger, ex, endpoint);
             }
         }
     }
+
+    private async Task ReconcileAsync(StackExchange.Redis.IServer promoted, string endpoint, CancellationToken cancellationToken)
+    {
+        var rebuilt = 0;
+        await foreach (var page in hotState.MemberSequencesOnAsync(promoted).WithCancellation(cancellationToken))
+        {
+            var committed = await ledger.LastSequencesAsync([.. page.Select(m => m.MemberId)], cancellationToken);
+            foreach (var (memberId, sequence) in page)
+            {
+                if (committed.TryGetValue(memberId, out var last) && last > sequence)
+                {
+                    await members.RebuildAsync(memberId, programs.Current, cancellationToken);
+                    rebuilt++;
+                }
+            }
+        }
+
+        metrics.FailoverReconciled.Inc(rebuilt);
+        LogReconciled(logger, endpoint, rebuilt);
+
+        // A budget's lost draws would be given again: what remains may not exceed the total less the ledger's draws.
+        await foreach (var (campaignId, total) in budgets.BudgetsOnAsync(promoted).WithCancellation(cancellationToken))
+        {
+            var drawn = await ledger.CampaignDrawnAsync(campaignId, cancellationToken);
+            if (await budgets.CapAsync(campaignId, total - drawn) is > 0 and var excess)
+            {
+                LogBudgetCapped(logger, campaignId, excess);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis primary {Endpoint}: checking its members against the ledger failed; tried again at the next sweep")]
+    private static partial void LogReconcileFailed(ILogger logger, Exception exception, string endpoint);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Redis primary {Endpoint} is new (a failover): checking its members against the ledger")]
     private static partial void LogPromoted(ILogger logger, string endpoint);
