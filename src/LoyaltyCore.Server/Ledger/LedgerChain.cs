@@ -50,12 +50,19 @@ internal static class LedgerChain
     }
 
     /// <summary>The entries that may not be written now; every other entry follows its predecessor.</summary>
+    /// <param name="allOrNothing">
+    /// The batch is written whole or not at all (COPY): an entry may then go with the change it follows in the same
+    /// batch, since neither can be written without the other. Otherwise it waits for the batch to be written first.
+    /// </param>
+    /// <param name="committing">Whether this server is committing the member's change of that id right now.</param>
     /// <returns>Null when every entry may be written.</returns>
-    public static async Task<Dictionary<LedgerEntry, Verdict>?> CheckAsync(NpgsqlConnection connection, List<LedgerEntry> entries)
+    public static async Task<Dictionary<LedgerEntry, Verdict>?> CheckAsync(
+        NpgsqlConnection connection, List<LedgerEntry> entries, bool allOrNothing, Func<string, long, bool> committing)
     {
         Dictionary<LedgerEntry, Verdict>? verdicts = null;
         List<LedgerEntry>? asked = null;
-        HashSet<(string MemberId, long Sequence)>? numbers = null;
+        Dictionary<(string MemberId, long Sequence), LedgerEntry>? numbered = null;
+        List<(LedgerEntry Entry, LedgerEntry Predecessor)>? riding = null;
         foreach (var entry in entries)
         {
             if (entry.PreviousChangeId == 0 || entry.MemberSequence <= 1)
@@ -63,34 +70,69 @@ internal static class LedgerChain
                 continue;
             }
 
-            numbers ??= [.. entries.Select(e => (e.MemberId, e.MemberSequence))];
-            if (numbers.Contains((entry.MemberId, entry.MemberSequence - 1)))
+            numbered ??= Numbered(entries);
+            if (numbered.TryGetValue((entry.MemberId, entry.MemberSequence - 1), out var before))
             {
-                // Written after this batch: the row it follows is then committed, or refused.
-                (verdicts ??= new(ReferenceEqualityComparer.Instance))[entry] = Verdict.AfterBatch;
+                if (allOrNothing && before.ChangeId == entry.PreviousChangeId)
+                {
+                    // Written with it, or not at all: it stands or falls with the change it follows.
+                    (riding ??= []).Add((entry, before));
+                }
+                else
+                {
+                    (verdicts ??= new(ReferenceEqualityComparer.Instance))[entry] = Verdict.AfterBatch;
+                }
+
+                continue;
+            }
+
+            if (committing(entry.MemberId, entry.PreviousChangeId))
+            {
+                (verdicts ??= new(ReferenceEqualityComparer.Instance))[entry] = Verdict.Waiting;
                 continue;
             }
 
             (asked ??= []).Add(entry);
         }
 
-        if (asked is null)
+        if (asked is not null)
         {
-            return verdicts;
+            var parameters = new
+            {
+                MemberIds = asked.Select(e => e.MemberId).ToArray(),
+                Sequences = asked.Select(e => e.MemberSequence).ToArray(),
+                Previous = asked.Select(e => e.PreviousChangeId).ToArray(),
+            };
+            foreach (var (position, found, refused) in await connection.QueryAsync<(long Position, bool Found, bool Refused)>(Predecessors, parameters))
+            {
+                (verdicts ??= new(ReferenceEqualityComparer.Instance))[asked[(int)position]] = found || refused ? Verdict.Stale : Verdict.Waiting;
+            }
         }
 
-        var parameters = new
+        if (riding is not null && verdicts is not null)
         {
-            MemberIds = asked.Select(e => e.MemberId).ToArray(),
-            Sequences = asked.Select(e => e.MemberSequence).ToArray(),
-            Previous = asked.Select(e => e.PreviousChangeId).ToArray(),
-        };
-        foreach (var (position, found, refused) in await connection.QueryAsync<(long Position, bool Found, bool Refused)>(Predecessors, parameters))
-        {
-            (verdicts ??= new(ReferenceEqualityComparer.Instance))[asked[(int)position]] = found || refused ? Verdict.Stale : Verdict.Waiting;
+            // Down each chain in the batch, in member order: a change held back holds back the ones riding on it.
+            foreach (var (entry, before) in riding.OrderBy(r => r.Entry.MemberSequence))
+            {
+                if (verdicts.TryGetValue(before, out var verdict))
+                {
+                    verdicts[entry] = verdict == Verdict.Stale ? Verdict.Stale : Verdict.AfterBatch;
+                }
+            }
         }
 
         return verdicts;
+    }
+
+    private static Dictionary<(string MemberId, long Sequence), LedgerEntry> Numbered(List<LedgerEntry> entries)
+    {
+        var numbered = new Dictionary<(string, long), LedgerEntry>(entries.Count);
+        foreach (var entry in entries)
+        {
+            numbered.TryAdd((entry.MemberId, entry.MemberSequence), entry);
+        }
+
+        return numbered;
     }
 
     /// <summary>Records changes the ledger refused, for the changes applied after them to learn it.</summary>

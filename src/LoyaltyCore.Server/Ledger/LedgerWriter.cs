@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Diagnostics;
 using System.Threading.Channels;
@@ -50,12 +51,18 @@ internal sealed partial class LedgerWriter : BackgroundService
     private readonly ILogger<LedgerWriter> _logger;
     private readonly LedgerOptions _options;
 
+    // The changes this server is committing, by member and change id: a change that follows one of them waits for it
+    // to settle rather than asking the ledger again and again.
+    private readonly ConcurrentDictionary<(string MemberId, long ChangeId), PendingAppend> _inFlight = new();
+    private readonly Func<string, long, bool> _committing;
+
     public LedgerWriter(LedgerDatabase database, LoyaltyMetrics metrics, IOptions<LedgerOptions> options, ILogger<LedgerWriter> logger)
     {
         _database = database;
         _metrics = metrics;
         _logger = logger;
         _options = options.Value;
+        _committing = (memberId, changeId) => _inFlight.ContainsKey((memberId, changeId));
         _queue = Channel.CreateBounded<PendingAppend>(new BoundedChannelOptions(_options.QueueCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
@@ -72,6 +79,11 @@ internal sealed partial class LedgerWriter : BackgroundService
     public async Task AppendAsync(LedgerEntry entry, bool mayExist)
     {
         var pending = new PendingAppend(entry, mayExist);
+        if (entry.ChangeId != 0)
+        {
+            _inFlight.TryAdd((entry.MemberId, entry.ChangeId), pending);
+        }
+
         if (!_queue.Writer.TryWrite(pending))
         {
             await _queue.Writer.WriteAsync(pending);
@@ -164,44 +176,51 @@ internal sealed partial class LedgerWriter : BackgroundService
     {
         var started = Stopwatch.GetTimestamp();
         await using var connection = await _database.OpenAsync();
+        var outcome = new CommitOutcome();
         var postgres = connection as NpgsqlConnection;
-        Dictionary<LedgerEntry, bool>? conflicts = null;
-        Dictionary<LedgerEntry, LedgerChain.Verdict>? held = null;
-        if (postgres is not null && await LedgerChain.CheckAsync(postgres, entries) is { } verdicts)
+        if (postgres is not null)
         {
-            foreach (var (entry, verdict) in verdicts)
-            {
-                if (verdict == LedgerChain.Verdict.Stale)
-                {
-                    (conflicts ??= new(ReferenceEqualityComparer.Instance))[entry] = true;
-                }
-                else
-                {
-                    (held ??= new(ReferenceEqualityComparer.Instance))[entry] = verdict;
-                }
-            }
-
-            entries = [.. entries.Where(e => !verdicts.ContainsKey(e))];
+            entries = await HoldBackAsync(postgres, entries, allOrNothing: copy, outcome);
         }
 
-        if (entries.Count > 0 && await InsertAsync(connection, entries, copy, started) is { } refused)
+        if (entries.Count > 0)
         {
-            foreach (var (entry, staleSequence) in refused)
-            {
-                (conflicts ??= new(ReferenceEqualityComparer.Instance))[entry] = staleSequence;
-            }
+            await InsertAsync(connection, entries, copy, started, outcome);
         }
 
-        if (postgres is not null && conflicts is not null)
+        if (postgres is not null && outcome.Conflicts is not null)
         {
-            await LedgerChain.RecordRefusalsAsync(postgres, conflicts.Keys);
+            await LedgerChain.RecordRefusalsAsync(postgres, outcome.Conflicts.Keys);
         }
 
-        return new CommitOutcome(conflicts, held);
+        return outcome;
     }
 
-    /// <returns>The entries the ledger refused: true when applied on a stale state, false for a reused id.</returns>
-    private async Task<Dictionary<LedgerEntry, bool>?> InsertAsync(DbConnection connection, List<LedgerEntry> entries, bool copy, long started)
+    /// <returns>The entries that may be written now; the others are refused or held in <paramref name="outcome"/>.</returns>
+    private async Task<List<LedgerEntry>> HoldBackAsync(NpgsqlConnection connection, List<LedgerEntry> entries, bool allOrNothing, CommitOutcome outcome)
+    {
+        if (await LedgerChain.CheckAsync(connection, entries, allOrNothing, _committing) is not { } verdicts)
+        {
+            return entries;
+        }
+
+        foreach (var (entry, verdict) in verdicts)
+        {
+            if (verdict == LedgerChain.Verdict.Stale)
+            {
+                outcome.Refuse(entry, staleSequence: true);
+            }
+            else
+            {
+                (outcome.Held ??= new(ReferenceEqualityComparer.Instance))[entry] = verdict;
+            }
+        }
+
+        return [.. entries.Where(e => !verdicts.ContainsKey(e))];
+    }
+
+    /// <summary>Writes the entries, telling <paramref name="outcome"/> those the ledger refused.</summary>
+    private async Task InsertAsync(DbConnection connection, List<LedgerEntry> entries, bool copy, long started, CommitOutcome outcome)
     {
         var sql = _database.Sql;
         var skipped = new List<LedgerEntry>();
@@ -212,13 +231,19 @@ internal sealed partial class LedgerWriter : BackgroundService
                 await LedgerCopy.WriteAsync(postgres, entries);
                 _metrics.LedgerCommitDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
                 _metrics.LedgerRowsPerCommit.Observe(entries.Count);
-                return null;
+                return;
             }
             catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
             {
                 // An id or number the ledger already holds (a retry racing its original, a reused id, a stale state):
-                // nothing was written, and the insert below skips what exists and tells which it was.
+                // nothing was written, and the insert below skips what exists and tells which it was. It may skip a
+                // change and write the one after it, so that one waits for this batch instead.
                 LogCopyFellBack(_logger, entries.Count);
+                entries = await HoldBackAsync(postgres, entries, allOrNothing: false, outcome);
+                if (entries.Count == 0)
+                {
+                    return;
+                }
             }
         }
 
@@ -267,7 +292,13 @@ internal sealed partial class LedgerWriter : BackgroundService
 
         _metrics.LedgerCommitDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
         _metrics.LedgerRowsPerCommit.Observe(entries.Count - skipped.Count);
-        return skipped.Count == 0 ? null : await ConflictsAsync(connection, skipped);
+        if (skipped.Count > 0 && await ConflictsAsync(connection, skipped) is { } refused)
+        {
+            foreach (var (entry, staleSequence) in refused)
+            {
+                outcome.Refuse(entry, staleSequence);
+            }
+        }
     }
 
     /// <summary>
@@ -319,6 +350,7 @@ internal sealed partial class LedgerWriter : BackgroundService
                 pending.Failure = new LedgerConflictException(pending.Entry.MemberId, pending.Entry.TransactionId, staleSequence);
             }
 
+            Settling(pending);
             settled.Add(pending);
         }
 
@@ -346,19 +378,28 @@ internal sealed partial class LedgerWriter : BackgroundService
             return;
         }
 
-        var delay = afterBatch ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Math.Min(1 << Math.Min(pending.Waits, 7), 100));
         pending.Waits++;
         _metrics.LedgerPredecessorWaits.Inc();
-        _ = RequeueAsync(pending, delay);
+        if (afterBatch)
+        {
+            _ = RequeueAsync(pending, Task.CompletedTask);
+        }
+        else if (_inFlight.TryGetValue((pending.Entry.MemberId, pending.Entry.PreviousChangeId), out var predecessor))
+        {
+            // This server is committing the change before it: asked again as soon as that one is settled.
+            _ = RequeueAsync(pending, predecessor.Completion.Task);
+        }
+        else
+        {
+            // Another server's, or one not yet sent: asked again after 1, 2, 4... up to 100 ms.
+            _ = RequeueAsync(pending, Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1 << Math.Min(pending.Waits - 1, 7), 100))));
+        }
     }
 
-    private async Task RequeueAsync(PendingAppend pending, TimeSpan delay)
+    private async Task RequeueAsync(PendingAppend pending, Task after)
     {
-        if (delay > TimeSpan.Zero)
-        {
-            await Task.Delay(delay);
-        }
-
+        // Whatever became of the change waited for: the next check finds it in the ledger, refused, or still missing.
+        await after.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         try
         {
             if (!_queue.Writer.TryWrite(pending))
@@ -380,6 +421,7 @@ internal sealed partial class LedgerWriter : BackgroundService
         _metrics.LedgerCommitFailures.Inc();
         LogCommitFailed(_logger, ex, pending.Entry.TransactionId);
         pending.Failure = new LedgerUnavailableException(ex);
+        Settling(pending);
         Release([pending]);
     }
 
@@ -428,8 +470,24 @@ internal sealed partial class LedgerWriter : BackgroundService
     [LoggerMessage(Level = LogLevel.Error, Message = "Ledger commit failed for transaction {TransactionId}; it stays pending in Redis")]
     private static partial void LogCommitFailed(ILogger logger, Exception exception, string transactionId);
 
+    private void Settling(PendingAppend pending)
+    {
+        if (pending.Entry.ChangeId != 0)
+        {
+            _inFlight.TryRemove(KeyValuePair.Create((pending.Entry.MemberId, pending.Entry.ChangeId), pending));
+        }
+    }
+
     /// <summary>What a commit did not write: entries refused (true: applied on a stale state), entries put back.</summary>
-    private sealed record CommitOutcome(Dictionary<LedgerEntry, bool>? Conflicts, Dictionary<LedgerEntry, LedgerChain.Verdict>? Held);
+    private sealed class CommitOutcome
+    {
+        public Dictionary<LedgerEntry, bool>? Conflicts { get; private set; }
+
+        public Dictionary<LedgerEntry, LedgerChain.Verdict>? Held { get; set; }
+
+        public void Refuse(LedgerEntry entry, bool staleSequence) =>
+            (Conflicts ??= new(ReferenceEqualityComparer.Instance))[entry] = staleSequence;
+    }
 
     private sealed class PendingAppend(LedgerEntry entry, bool mayExist)
     {
