@@ -45,7 +45,9 @@ internal sealed partial class LedgerWriter : BackgroundService
 {
     private const int ReleasedPerWorkItem = 8;
 
-    private readonly Channel<PendingAppend> _queue;
+    // One queue per commit loop, a member always in the same one: a member's rows are committed in the order their
+    // loop takes them, so a change finds the change before it committed, or in its own batch.
+    private readonly Channel<PendingAppend>[] _queues;
     private readonly LedgerDatabase _database;
     private readonly LoyaltyMetrics _metrics;
     private readonly ILogger<LedgerWriter> _logger;
@@ -63,13 +65,20 @@ internal sealed partial class LedgerWriter : BackgroundService
         _logger = logger;
         _options = options.Value;
         _committing = (memberId, changeId) => _inFlight.ContainsKey((memberId, changeId));
-        _queue = Channel.CreateBounded<PendingAppend>(new BoundedChannelOptions(_options.QueueCapacity)
+        _queues = new Channel<PendingAppend>[_options.MaxConcurrentCommits];
+        for (var i = 0; i < _queues.Length; i++)
         {
-            FullMode = BoundedChannelFullMode.Wait,
-            SingleWriter = false,
-            SingleReader = false,
-        });
+            _queues[i] = Channel.CreateBounded<PendingAppend>(new BoundedChannelOptions(Math.Max(1, _options.QueueCapacity / _queues.Length))
+            {
+                FullMode = BoundedChannelFullMode.Wait,
+                SingleWriter = false,
+                SingleReader = true,
+            });
+        }
     }
+
+    private ChannelWriter<PendingAppend> QueueOf(LedgerEntry entry) =>
+        _queues[(int)((uint)string.GetHashCode(entry.MemberId, StringComparison.Ordinal) % (uint)_queues.Length)].Writer;
 
     /// <summary>Completes once the entry is committed (or was already in the ledger).</summary>
     /// <param name="mayExist">
@@ -84,9 +93,10 @@ internal sealed partial class LedgerWriter : BackgroundService
             _inFlight.TryAdd((entry.MemberId, entry.ChangeId), pending);
         }
 
-        if (!_queue.Writer.TryWrite(pending))
+        var queue = QueueOf(entry);
+        if (!queue.TryWrite(pending))
         {
-            await _queue.Writer.WriteAsync(pending);
+            await queue.WriteAsync(pending);
         }
 
         _metrics.LedgerQueueDepth.Inc();
@@ -95,10 +105,11 @@ internal sealed partial class LedgerWriter : BackgroundService
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var loops = new Task[_options.MaxConcurrentCommits];
+        var loops = new Task[_queues.Length];
         for (var i = 0; i < loops.Length; i++)
         {
-            loops[i] = Task.Run(CommitLoopAsync, CancellationToken.None);
+            var reader = _queues[i].Reader;
+            loops[i] = Task.Run(() => CommitLoopAsync(reader), CancellationToken.None);
         }
 
         return Task.WhenAll(loops);
@@ -107,15 +118,18 @@ internal sealed partial class LedgerWriter : BackgroundService
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         // Everything already queued is still committed; the loops end once the queue is drained.
-        _queue.Writer.TryComplete();
+        foreach (var queue in _queues)
+        {
+            queue.Writer.TryComplete();
+        }
+
         await base.StopAsync(cancellationToken);
     }
 
-    private async Task CommitLoopAsync()
+    private async Task CommitLoopAsync(ChannelReader<PendingAppend> reader)
     {
         var batch = new List<PendingAppend>(_options.MaxBatchSize);
         var entries = new List<LedgerEntry>(_options.MaxBatchSize);
-        var reader = _queue.Reader;
         while (await reader.WaitToReadAsync())
         {
             batch.Clear();
@@ -402,9 +416,10 @@ internal sealed partial class LedgerWriter : BackgroundService
         await after.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         try
         {
-            if (!_queue.Writer.TryWrite(pending))
+            var queue = QueueOf(pending.Entry);
+            if (!queue.TryWrite(pending))
             {
-                await _queue.Writer.WriteAsync(pending);
+                await queue.WriteAsync(pending);
             }
 
             _metrics.LedgerQueueDepth.Inc();
