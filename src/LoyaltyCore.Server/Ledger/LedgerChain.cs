@@ -42,22 +42,26 @@ internal static class LedgerChain
         /// <summary>The ledger holds another change under that number, or refused the named one: never recordable.</summary>
         Stale,
 
-        /// <summary>The named change is not committed yet: ask again a little later.</summary>
+        /// <summary>The named change is not committed yet, nor being committed here: ask again a little later.</summary>
         Waiting,
+
+        /// <summary>This server is committing the named change: ask again once it is settled.</summary>
+        WaitingHere,
 
         /// <summary>A change under the number before is in this very batch: ask again once the batch is written.</summary>
         AfterBatch,
     }
 
     /// <summary>The entries that may not be written now; every other entry follows its predecessor.</summary>
-    /// <param name="allOrNothing">
-    /// The batch is written whole or not at all (COPY): an entry may then go with the change it follows in the same
-    /// batch, since neither can be written without the other. Otherwise it waits for the batch to be written first.
-    /// </param>
+    /// <remarks>
+    /// An entry may go in the same batch as the change it follows: the writer undoes a batch that would record it
+    /// without that change (<see cref="RidingOn"/>).
+    /// </remarks>
+    /// <param name="committed">The changes this server committed last: the ledger holds them.</param>
     /// <param name="committing">Whether this server is committing the member's change of that id right now.</param>
     /// <returns>Null when every entry may be written.</returns>
     public static async Task<Dictionary<LedgerEntry, Verdict>?> CheckAsync(
-        NpgsqlConnection connection, List<LedgerEntry> entries, bool allOrNothing, Func<string, long, bool> committing)
+        NpgsqlConnection connection, List<LedgerEntry> entries, RecentChanges committed, Func<string, long, bool> committing)
     {
         Dictionary<LedgerEntry, Verdict>? verdicts = null;
         List<LedgerEntry>? asked = null;
@@ -73,7 +77,7 @@ internal static class LedgerChain
             numbered ??= Numbered(entries);
             if (numbered.TryGetValue((entry.MemberId, entry.MemberSequence - 1), out var before))
             {
-                if (allOrNothing && before.ChangeId == entry.PreviousChangeId)
+                if (before.ChangeId == entry.PreviousChangeId)
                 {
                     // Written with it, or not at all: it stands or falls with the change it follows.
                     (riding ??= []).Add((entry, before));
@@ -86,9 +90,14 @@ internal static class LedgerChain
                 continue;
             }
 
+            if (committed.Contains(entry.MemberId, entry.PreviousChangeId))
+            {
+                continue;
+            }
+
             if (committing(entry.MemberId, entry.PreviousChangeId))
             {
-                (verdicts ??= new(ReferenceEqualityComparer.Instance))[entry] = Verdict.Waiting;
+                (verdicts ??= new(ReferenceEqualityComparer.Instance))[entry] = Verdict.WaitingHere;
                 continue;
             }
 
@@ -97,31 +106,72 @@ internal static class LedgerChain
 
         if (asked is not null)
         {
-            var parameters = new
+            // Prepared: on a busy ledger this runs with most commits, and planning it would cost more than running it.
+            await using var command = new NpgsqlCommand(Predecessors, connection);
+            command.Parameters.Add(new NpgsqlParameter<string[]>("MemberIds", [.. asked.Select(e => e.MemberId)]));
+            command.Parameters.Add(new NpgsqlParameter<long[]>("Sequences", [.. asked.Select(e => e.MemberSequence)]));
+            command.Parameters.Add(new NpgsqlParameter<long[]>("Previous", [.. asked.Select(e => e.PreviousChangeId)]));
+            await command.PrepareAsync();
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
             {
-                MemberIds = asked.Select(e => e.MemberId).ToArray(),
-                Sequences = asked.Select(e => e.MemberSequence).ToArray(),
-                Previous = asked.Select(e => e.PreviousChangeId).ToArray(),
-            };
-            foreach (var (position, found, refused) in await connection.QueryAsync<(long Position, bool Found, bool Refused)>(Predecessors, parameters))
-            {
-                (verdicts ??= new(ReferenceEqualityComparer.Instance))[asked[(int)position]] = found || refused ? Verdict.Stale : Verdict.Waiting;
+                var verdict = reader.GetBoolean(1) || reader.GetBoolean(2) ? Verdict.Stale : Verdict.Waiting;
+                (verdicts ??= new(ReferenceEqualityComparer.Instance))[asked[(int)reader.GetInt64(0)]] = verdict;
             }
         }
 
         if (riding is not null && verdicts is not null)
         {
-            // Down each chain in the batch, in member order: a change held back holds back the ones riding on it.
+            // Down each chain in the batch, in member order: a change held back holds back the ones riding on it, which
+            // wait for it here (and go back with it).
             foreach (var (entry, before) in riding.OrderBy(r => r.Entry.MemberSequence))
             {
                 if (verdicts.TryGetValue(before, out var verdict))
                 {
-                    verdicts[entry] = verdict == Verdict.Stale ? Verdict.Stale : Verdict.AfterBatch;
+                    verdicts[entry] = verdict == Verdict.Stale ? Verdict.Stale : Verdict.WaitingHere;
                 }
             }
         }
 
         return verdicts;
+    }
+
+    /// <summary>Whether an entry follows another of the batch.</summary>
+    public static bool HasChainWithin(List<LedgerEntry> entries)
+    {
+        Dictionary<(string MemberId, long Sequence), LedgerEntry>? numbered = null;
+        foreach (var entry in entries)
+        {
+            if (entry.PreviousChangeId != 0
+                && (numbered ??= Numbered(entries)).TryGetValue((entry.MemberId, entry.MemberSequence - 1), out var before)
+                && before.ChangeId == entry.PreviousChangeId)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The entries of the batch that follow, directly or down a chain, one of <paramref name="refused"/>.</summary>
+    public static List<LedgerEntry> RidingOn(List<LedgerEntry> entries, IEnumerable<LedgerEntry> refused)
+    {
+        var fallen = new HashSet<LedgerEntry>(refused, ReferenceEqualityComparer.Instance);
+        var numbered = Numbered(entries);
+        var riding = new List<LedgerEntry>();
+        foreach (var entry in entries.OrderBy(e => e.MemberSequence))
+        {
+            if (entry.PreviousChangeId != 0
+                && numbered.TryGetValue((entry.MemberId, entry.MemberSequence - 1), out var before)
+                && before.ChangeId == entry.PreviousChangeId
+                && fallen.Contains(before)
+                && fallen.Add(entry))
+            {
+                riding.Add(entry);
+            }
+        }
+
+        return riding;
     }
 
     private static Dictionary<(string MemberId, long Sequence), LedgerEntry> Numbered(List<LedgerEntry> entries)

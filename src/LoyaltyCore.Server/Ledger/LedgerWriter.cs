@@ -54,9 +54,14 @@ internal sealed partial class LedgerWriter : BackgroundService
     private readonly LedgerOptions _options;
 
     // The changes this server is committing, by member and change id: a change that follows one of them waits for it
-    // to settle rather than asking the ledger again and again.
+    // to settle rather than asking the ledger again and again (changed under _parking).
     private readonly ConcurrentDictionary<(string MemberId, long ChangeId), PendingAppend> _inFlight = new();
     private readonly Func<string, long, bool> _committing;
+    private readonly RecentChanges _committed = new(32_768);
+
+    // Entries waiting for a predecessor in flight here, by the predecessor's member and change id.
+    private readonly Lock _parking = new();
+    private readonly Dictionary<(string MemberId, long ChangeId), List<PendingAppend>> _parked = [];
 
     public LedgerWriter(LedgerDatabase database, LoyaltyMetrics metrics, IOptions<LedgerOptions> options, ILogger<LedgerWriter> logger)
     {
@@ -194,7 +199,7 @@ internal sealed partial class LedgerWriter : BackgroundService
         var postgres = connection as NpgsqlConnection;
         if (postgres is not null)
         {
-            entries = await HoldBackAsync(postgres, entries, allOrNothing: copy, outcome);
+            entries = await HoldBackAsync(postgres, entries, outcome);
         }
 
         if (entries.Count > 0)
@@ -211,9 +216,9 @@ internal sealed partial class LedgerWriter : BackgroundService
     }
 
     /// <returns>The entries that may be written now; the others are refused or held in <paramref name="outcome"/>.</returns>
-    private async Task<List<LedgerEntry>> HoldBackAsync(NpgsqlConnection connection, List<LedgerEntry> entries, bool allOrNothing, CommitOutcome outcome)
+    private async Task<List<LedgerEntry>> HoldBackAsync(NpgsqlConnection connection, List<LedgerEntry> entries, CommitOutcome outcome)
     {
-        if (await LedgerChain.CheckAsync(connection, entries, allOrNothing, _committing) is not { } verdicts)
+        if (await LedgerChain.CheckAsync(connection, entries, _committed, _committing) is not { } verdicts)
         {
             return entries;
         }
@@ -250,48 +255,20 @@ internal sealed partial class LedgerWriter : BackgroundService
             catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
             {
                 // An id or number the ledger already holds (a retry racing its original, a reused id, a stale state):
-                // nothing was written, and the insert below skips what exists and tells which it was. It may skip a
-                // change and write the one after it, so that one waits for this batch instead.
+                // nothing was written, and the insert below skips what exists and tells which it was.
                 LogCopyFellBack(_logger, entries.Count);
-                entries = await HoldBackAsync(postgres, entries, allOrNothing: false, outcome);
-                if (entries.Count == 0)
-                {
-                    return;
-                }
             }
         }
 
         if (sql.BatchInsertWithArrays)
         {
-            var columns = LedgerColumns.From(entries);
-            DbTransaction? transaction = null;
-            if (columns.HasDraws)
-            {
-                transaction = await connection.BeginTransactionAsync();
-            }
-
-            // One statement is atomic and durable on its own: without draws, no BEGIN/COMMIT round trips. The number
-            // comes back with the key: a retry Redis applied again in its original's batch is another row, skipped.
-            var inserted = (await connection.QueryAsync<(string MemberId, string TransactionId, long MemberSequence)>(sql.InsertEntries, columns, transaction)).ToHashSet();
-            if (transaction is not null)
-            {
-                // The draws of the rows written only: a skipped row's are the stored row's already, or belong to a
-                // change the ledger refused.
-                await connection.ExecuteAsync(sql.InsertDraws, inserted.Count == entries.Count
-                    ? columns
-                    : LedgerColumns.From([.. entries.Where(e => inserted.Contains((e.MemberId, e.TransactionId, e.MemberSequence)))]), transaction);
-                await transaction.CommitAsync();
-                await transaction.DisposeAsync();
-            }
-
-            if (inserted.Count < entries.Count)
-            {
-                skipped.AddRange(entries.Where(e => !inserted.Contains((e.MemberId, e.TransactionId, e.MemberSequence))));
-            }
+            await InsertUnnestedAsync(connection, entries, started, outcome);
+            return;
         }
-        else
+
+        // SQLite: one prepared insert per row in the batch's transaction, in process.
+        await using (var transaction = await connection.BeginTransactionAsync())
         {
-            await using var transaction = await connection.BeginTransactionAsync();
             foreach (var entry in entries)
             {
                 if (await connection.ExecuteAsync(sql.InsertEntries, LedgerRow.From(entry), transaction) == 0)
@@ -312,6 +289,76 @@ internal sealed partial class LedgerWriter : BackgroundService
             {
                 outcome.Refuse(entry, staleSequence);
             }
+        }
+    }
+
+    /// <summary>
+    /// PostgreSQL's insert that skips rows already present: one statement per table for the whole batch. It may skip a
+    /// change the ledger refuses and write the change after it; such a batch is undone and written again without the
+    /// changes riding on a refused one, which wait for the next batch.
+    /// </summary>
+    private async Task InsertUnnestedAsync(DbConnection connection, List<LedgerEntry> entries, long started, CommitOutcome outcome)
+    {
+        var sql = _database.Sql;
+        while (true)
+        {
+            var columns = LedgerColumns.From(entries);
+            var chained = LedgerChain.HasChainWithin(entries);
+
+            // One statement is atomic and durable on its own: without draws or a chain, no BEGIN/COMMIT round trips.
+            await using var transaction = columns.HasDraws || chained ? await connection.BeginTransactionAsync() : null;
+
+            // The number comes back with the key: a retry Redis applied again in its original's batch is another row.
+            var inserted = (await connection.QueryAsync<(string MemberId, string TransactionId, long MemberSequence)>(sql.InsertEntries, columns, transaction)).ToHashSet();
+            var skipped = inserted.Count == entries.Count
+                ? []
+                : entries.Where(e => !inserted.Contains((e.MemberId, e.TransactionId, e.MemberSequence))).ToList();
+            var refused = skipped.Count == 0 ? null : await ConflictsAsync(connection, skipped);
+            if (refused is not null && chained && LedgerChain.RidingOn(entries, refused.Keys) is { Count: > 0 } riding)
+            {
+                await transaction!.RollbackAsync();
+                foreach (var (entry, staleSequence) in refused)
+                {
+                    outcome.Refuse(entry, staleSequence);
+                }
+
+                var held = outcome.Held ??= new(ReferenceEqualityComparer.Instance);
+                foreach (var entry in riding)
+                {
+                    held[entry] = LedgerChain.Verdict.AfterBatch;
+                }
+
+                entries = [.. entries.Where(e => !refused.ContainsKey(e) && !held.ContainsKey(e))];
+                if (entries.Count == 0)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            if (transaction is not null)
+            {
+                if (columns.HasDraws)
+                {
+                    // The draws of the rows written only: a skipped row's are the stored row's already, or belong to a
+                    // change the ledger refused.
+                    await connection.ExecuteAsync(sql.InsertDraws, skipped.Count == 0
+                        ? columns
+                        : LedgerColumns.From([.. entries.Except(skipped)]), transaction);
+                }
+
+                await transaction.CommitAsync();
+            }
+
+            _metrics.LedgerCommitDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            _metrics.LedgerRowsPerCommit.Observe(entries.Count - skipped.Count);
+            foreach (var (entry, staleSequence) in refused ?? [])
+            {
+                outcome.Refuse(entry, staleSequence);
+            }
+
+            return;
         }
     }
 
@@ -355,13 +402,18 @@ internal sealed partial class LedgerWriter : BackgroundService
         {
             if (outcome.Held is not null && outcome.Held.TryGetValue(pending.Entry, out var verdict))
             {
-                Requeue(pending, afterBatch: verdict == LedgerChain.Verdict.AfterBatch);
+                Requeue(pending, verdict);
                 continue;
             }
 
             if (outcome.Conflicts is not null && outcome.Conflicts.TryGetValue(pending.Entry, out var staleSequence))
             {
                 pending.Failure = new LedgerConflictException(pending.Entry.MemberId, pending.Entry.TransactionId, staleSequence);
+            }
+
+            else if (pending.Entry.ChangeId != 0)
+            {
+                _committed.Add(pending.Entry.MemberId, pending.Entry.ChangeId);
             }
 
             Settling(pending);
@@ -375,11 +427,12 @@ internal sealed partial class LedgerWriter : BackgroundService
     }
 
     /// <summary>
-    /// Puts back an entry whose predecessor is not committed yet: at once when it was in the same batch, else after a
-    /// short wait that doubles each time. Past <see cref="LedgerOptions.PredecessorWait"/> the request is answered
-    /// unavailable; its entry stays pending in Redis, for a retry or the recovery to commit in order.
+    /// Puts back an entry whose predecessor is not committed yet: at once when it was in the same batch; when this
+    /// server is committing it, once it is settled; else after a short wait that doubles each time. Past
+    /// <see cref="LedgerOptions.PredecessorWait"/> the request is answered unavailable; its entry stays pending in
+    /// Redis, for a retry or the recovery to commit in order.
     /// </summary>
-    private void Requeue(PendingAppend pending, bool afterBatch)
+    private void Requeue(PendingAppend pending, LedgerChain.Verdict verdict)
     {
         if (pending.WaitingSince == 0)
         {
@@ -393,20 +446,51 @@ internal sealed partial class LedgerWriter : BackgroundService
         }
 
         pending.Waits++;
-        _metrics.LedgerPredecessorWaits.Inc();
-        if (afterBatch)
+        switch (verdict)
         {
-            _ = RequeueAsync(pending, Task.CompletedTask);
+            case LedgerChain.Verdict.AfterBatch:
+                _metrics.LedgerPredecessorWaits.WithLabels("batch").Inc();
+                _ = RequeueAsync(pending, Task.CompletedTask);
+                break;
+            case LedgerChain.Verdict.WaitingHere:
+                _metrics.LedgerPredecessorWaits.WithLabels("local").Inc();
+                if (!Park(pending))
+                {
+                    // Settled since the check: most likely committed.
+                    _ = RequeueAsync(pending, Task.CompletedTask);
+                }
+
+                break;
+            default:
+                // Another server's, or one not sent yet: asked again after 1, 2, 4... up to 100 ms.
+                _metrics.LedgerPredecessorWaits.WithLabels("ledger").Inc();
+                _ = RequeueAsync(pending, Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1 << Math.Min(pending.Waits - 1, 7), 100))));
+                break;
         }
-        else if (_inFlight.TryGetValue((pending.Entry.MemberId, pending.Entry.PreviousChangeId), out var predecessor))
+    }
+
+    /// <summary>
+    /// Sets aside an entry whose predecessor this server is committing (most often it reached the queue just after
+    /// this one, their requests having raced there), until that one is settled.
+    /// </summary>
+    /// <returns>False when the predecessor is not in flight here.</returns>
+    private bool Park(PendingAppend pending)
+    {
+        var key = (pending.Entry.MemberId, pending.Entry.PreviousChangeId);
+        lock (_parking)
         {
-            // This server is committing the change before it: asked again as soon as that one is settled.
-            _ = RequeueAsync(pending, predecessor.Completion.Task);
-        }
-        else
-        {
-            // Another server's, or one not yet sent: asked again after 1, 2, 4... up to 100 ms.
-            _ = RequeueAsync(pending, Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1 << Math.Min(pending.Waits - 1, 7), 100))));
+            if (!_inFlight.ContainsKey(key))
+            {
+                return false;
+            }
+
+            if (!_parked.TryGetValue(key, out var waiting))
+            {
+                _parked[key] = waiting = [];
+            }
+
+            waiting.Add(pending);
+            return true;
         }
     }
 
@@ -485,11 +569,36 @@ internal sealed partial class LedgerWriter : BackgroundService
     [LoggerMessage(Level = LogLevel.Error, Message = "Ledger commit failed for transaction {TransactionId}; it stays pending in Redis")]
     private static partial void LogCommitFailed(ILogger logger, Exception exception, string transactionId);
 
+    /// <summary>The entry is leaving the writer: the entries set aside for it go back in the queue.</summary>
     private void Settling(PendingAppend pending)
     {
-        if (pending.Entry.ChangeId != 0)
+        if (pending.Entry.ChangeId == 0)
         {
-            _inFlight.TryRemove(KeyValuePair.Create((pending.Entry.MemberId, pending.Entry.ChangeId), pending));
+            return;
+        }
+
+        var key = (pending.Entry.MemberId, pending.Entry.ChangeId);
+        List<PendingAppend>? released = null;
+        lock (_parking)
+        {
+            _inFlight.TryRemove(KeyValuePair.Create(key, pending));
+            if (_parked.Remove(key, out var waiting))
+            {
+                // With the whole chain set aside behind them, in order: it goes in one batch again.
+                released = waiting;
+                for (var i = 0; i < released.Count; i++)
+                {
+                    if (_parked.Remove((released[i].Entry.MemberId, released[i].Entry.ChangeId), out var behind))
+                    {
+                        released.AddRange(behind);
+                    }
+                }
+            }
+        }
+
+        foreach (var entry in released ?? [])
+        {
+            _ = RequeueAsync(entry, Task.CompletedTask);
         }
     }
 

@@ -116,7 +116,8 @@ internal sealed class LoyaltyMetrics
 
     public Counter LedgerPredecessorWaits { get; } = Metrics.CreateCounter(
         "loyalty_ledger_predecessor_waits_total",
-        "Times a ledger row was put back because the member's change before it was not committed yet (in the same batch, or by another commit).");
+        "Times a ledger row was put back because the member's change before it was not committed yet, by where that change was: the same batch (batch), committing on this server (local), or not known here (ledger: another server's, asked again after a pause).",
+        new CounterConfiguration { LabelNames = ["wait"] });
 
     public Counter PendingEntriesRecovered { get; } = Metrics.CreateCounter(
         "loyalty_ledger_pending_recovered_total",
