@@ -79,6 +79,46 @@ public sealed class FaultTests
     }
 
     [Fact]
+    public async Task A_refused_change_whose_repair_finds_the_ledger_down_leaves_nothing_of_it_in_redis()
+    {
+        var ledger = TestEnvironment.Require("LOYALTY_TEST_FAULT_POSTGRES");
+        var pgCtl = TestEnvironment.Require("LOYALTY_TEST_FAULT_PG_CTL");
+        await using var server = await ServerInstance.StartAsync(s => s["Ledger:ConnectionString"] = ledger + ";Timeout=3;Command Timeout=5");
+        var memberId = await IdempotencyTests.EnrolledMemberAsync(server);
+        var earned = await server.Scoring.ScoreAsync(Requests.Score(memberId));
+        // What a change the ledger refused left in Redis, to be undone by the repair.
+        await HotState.SetBalanceAsync(memberId, 999);
+
+        await RunAsync(pgCtl, "stop");
+        try
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => server.Get<Server.Transactions.MemberDirectory>()
+                .RepairAfterConflictAsync(memberId, Ids.Transaction(), server.Get<Server.Programs.ProgramProvider>().Current));
+            Assert.False(await HotState.Database.KeyExistsAsync($"lc:{{m:{memberId}}}:s"));
+        }
+        finally
+        {
+            await RunAsync(pgCtl, "start");
+        }
+
+        // The next call loads the member from the ledger (once the ledger answers again, as a till retries).
+        long? balance = null;
+        for (var attempt = 0; attempt < 50 && balance is null; attempt++)
+        {
+            try
+            {
+                balance = (await server.Members.GetMemberAsync(new GetMemberRequest { MemberId = memberId })).Balance;
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable)
+            {
+                await Task.Delay(200);
+            }
+        }
+
+        Assert.Equal(earned.Balance, balance);
+    }
+
+    [Fact]
     public async Task Server_processes_on_the_cluster_survive_a_killed_server_and_a_killed_master_under_load()
     {
         var ledger = await Ledger.CreateDatabaseAsync();
