@@ -92,7 +92,7 @@ internal sealed partial class LedgerMigrator(LedgerDatabase database, ILogger<Le
 
     /// <summary>A script's statements: each ends with a ';' at the end of a line (comments carry none).</summary>
     private static IEnumerable<string> Statements(string sql) =>
-        sql.Split(";\n", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        sql.ReplaceLineEndings("\n").Split(";\n", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(statement => statement.TrimEnd(';'))
             .Where(statement => statement.Split('\n').Any(line => !line.TrimStart().StartsWith("--", StringComparison.Ordinal) && line.Trim().Length > 0));
 

@@ -99,12 +99,21 @@ internal sealed partial class LedgerWriter : BackgroundService
         }
 
         var queue = QueueOf(entry);
-        if (!queue.TryWrite(pending))
+        try
         {
-            await queue.WriteAsync(pending);
+            if (!queue.TryWrite(pending))
+            {
+                await queue.WriteAsync(pending);
+            }
+
+            _metrics.LedgerQueueDepth.Inc();
+        }
+        catch (ChannelClosedException ex)
+        {
+            // Shutting down: settled as unavailable (releasing anything set aside behind it); it stays pending in Redis.
+            Fail(pending, ex);
         }
 
-        _metrics.LedgerQueueDepth.Inc();
         await pending.Completion.Task;
     }
 
@@ -122,7 +131,16 @@ internal sealed partial class LedgerWriter : BackgroundService
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        // Everything already queued is still committed; the loops end once the queue is drained.
+        // Entries waiting for their predecessor are put back in a queue, which must still take them: the queues close
+        // once nothing is in flight, or after one predecessor wait. Then everything queued is still committed, and the
+        // loops end once the queues are drained; an entry put back after that is answered unavailable and stays
+        // pending in Redis.
+        var deadline = Stopwatch.GetTimestamp();
+        while (!_inFlight.IsEmpty && Stopwatch.GetElapsedTime(deadline) < _options.PredecessorWait && !cancellationToken.IsCancellationRequested)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(10), CancellationToken.None);
+        }
+
         foreach (var queue in _queues)
         {
             queue.Writer.TryComplete();
@@ -316,19 +334,16 @@ internal sealed partial class LedgerWriter : BackgroundService
             var refused = skipped.Count == 0 ? null : await ConflictsAsync(connection, skipped);
             if (refused is not null && chained && LedgerChain.RidingOn(entries, refused.Keys) is { Count: > 0 } riding)
             {
+                // Undone, refusals and all: a change may have collided only with a rider's row. The riders wait for the
+                // next batch; the rest is written again, and the refusals of that pass stand.
                 await transaction!.RollbackAsync();
-                foreach (var (entry, staleSequence) in refused)
-                {
-                    outcome.Refuse(entry, staleSequence);
-                }
-
                 var held = outcome.Held ??= new(ReferenceEqualityComparer.Instance);
                 foreach (var entry in riding)
                 {
                     held[entry] = LedgerChain.Verdict.AfterBatch;
                 }
 
-                entries = [.. entries.Where(e => !refused.ContainsKey(e) && !held.ContainsKey(e))];
+                entries = [.. entries.Where(e => !held.ContainsKey(e))];
                 if (entries.Count == 0)
                 {
                     return;
