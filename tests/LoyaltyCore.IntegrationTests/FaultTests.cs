@@ -37,14 +37,7 @@ public sealed class FaultTests
         var servers = new ServerProcessHandle?[2];
         try
         {
-            servers[0] = await ServerProcessHandle.StartAsync(Settings(0), ports[0].Grpc);
-            servers[1] = await ServerProcessHandle.StartAsync(Settings(1), ports[1].Grpc);
-            var clients = ports.Select(p => Client(p.Grpc)).ToArray();
-            var members = Enumerable.Range(0, 40).Select(_ => Ids.Member()).ToArray();
-            foreach (var memberId in members)
-            {
-                await clients[0].Members.EnrollAsync(new EnrollRequest { MemberId = memberId });
-            }
+            var (clients, members) = await StartFleetAsync(servers, Settings, ports);
 
             var acknowledged = new ConcurrentBag<(string MemberId, string TransactionId)>();
             var workers = Load(clients, members, TimeSpan.FromSeconds(26), acknowledged);
@@ -128,14 +121,7 @@ public sealed class FaultTests
         using var cluster = await ConnectionMultiplexer.ConnectAsync(TestEnvironment.RedisCluster + ",allowAdmin=true");
         try
         {
-            servers[0] = await ServerProcessHandle.StartAsync(Settings(0), ports[0].Grpc);
-            servers[1] = await ServerProcessHandle.StartAsync(Settings(1), ports[1].Grpc);
-            var clients = ports.Select(p => Client(p.Grpc)).ToArray();
-            var members = Enumerable.Range(0, 40).Select(_ => Ids.Member()).ToArray();
-            foreach (var memberId in members)
-            {
-                await clients[0].Members.EnrollAsync(new EnrollRequest { MemberId = memberId });
-            }
+            var (clients, members) = await StartFleetAsync(servers, Settings, ports);
 
             // A master that still has a replica (an earlier test may have used one up).
             var master = cluster.GetServers().Where(s => !s.IsReplica && s.IsConnected)
@@ -163,6 +149,25 @@ public sealed class FaultTests
                 server?.Kill();
             }
         }
+    }
+
+    /// <summary>Starts the two server processes and enrols 40 members through the first.</summary>
+    private static async Task<((ScoringService.ScoringServiceClient Scoring, MemberService.MemberServiceClient Members)[] Clients, string[] Members)> StartFleetAsync(
+        ServerProcessHandle?[] servers, Func<int, Dictionary<string, string>> settings, (int Grpc, int Metrics, int Http)[] ports)
+    {
+        for (var i = 0; i < servers.Length; i++)
+        {
+            servers[i] = await ServerProcessHandle.StartAsync(settings(i), ports[i].Grpc);
+        }
+
+        var clients = ports.Select(p => Client(p.Grpc)).ToArray();
+        var members = Enumerable.Range(0, 40).Select(_ => Ids.Member()).ToArray();
+        foreach (var memberId in members)
+        {
+            await clients[0].Members.EnrollAsync(new EnrollRequest { MemberId = memberId });
+        }
+
+        return (clients, members);
     }
 
     private static Dictionary<string, string> ServerSettings(string redis, string ledger, (int Grpc, int Metrics, int Http) ports) => new()

@@ -363,13 +363,6 @@ internal sealed class HotStateStore
         var page = new List<RedisKey>(500);
         await foreach (var key in server.KeysAsync(pattern: $"{_prefix}:{{m:*}}:s", pageSize: 500))
         {
-            // A member id has no '}': the pattern's '*' could span one only in some other key of a member's tag.
-            var text = (string)key!;
-            if (text.IndexOf('}', start) != text.Length - 3)
-            {
-                continue;
-            }
-
             page.Add(key);
             if (page.Count == 500)
             {
